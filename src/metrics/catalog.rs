@@ -1,0 +1,122 @@
+//! The list of metrics, once, in report order, with a one-line meaning each.
+
+/// Every metric of a replication. The discriminant is the index into [`METRICS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)] // each is documented in METRICS
+pub enum Metric {
+    WaitFirstMean,
+    WaitFirstP50,
+    WaitFirstP90,
+    WaitFirstP95,
+    WaitFirstP99,
+    WaitFirstMax,
+    WaitedFirstShare,
+    SlFirstShare,
+    WaitResumedMean,
+    WaitResumedP50,
+    WaitResumedP90,
+    WaitResumedP95,
+    WaitResumedP99,
+    WaitResumedMax,
+    WaitedResumedShare,
+    SlResumedShare,
+    AbandonFirstShare,
+    AbandonResumedShare,
+    QueueTimeFirstAllMean,
+    AffinityRetentionShare,
+    HandoffsPerConversation,
+    SingleAgentConversationShare,
+    OccupancyShare,
+    UtilizationShare,
+    AgentOccupancyMin,
+    AgentOccupancyMax,
+    AgentOccupancyCv,
+    ConversationsResolved,
+    ConversationsAbandoned,
+    ConversationDurationMean,
+    ContactsFirst,
+    ContactsResumed,
+    UnfinishedContacts,
+    FallbacksFired,
+    QueueLengthMean,
+    QueueLengthMax,
+    PersonalQueueLengthMean,
+    PersonalQueueLengthMax,
+}
+
+/// A metric's name (as in JSON and CSV) and meaning.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricInfo {
+    /// Column name: snake case, unit suffix `_s` for seconds, `_share` for shares in [0, 1].
+    pub name: &'static str,
+    /// What it measures.
+    pub meaning: &'static str,
+}
+
+const fn info(name: &'static str, meaning: &'static str) -> MetricInfo {
+    MetricInfo { name, meaning }
+}
+
+/// Every metric, in [`Metric`] order.
+pub const METRICS: &[MetricInfo] = &[
+    info("wait_first_mean_s", "mean wait of picked-up first contacts"),
+    info("wait_first_p50_s", "median wait of picked-up first contacts"),
+    info("wait_first_p90_s", "90th percentile wait of picked-up first contacts"),
+    info("wait_first_p95_s", "95th percentile wait of picked-up first contacts"),
+    info("wait_first_p99_s", "99th percentile wait of picked-up first contacts"),
+    info("wait_first_max_s", "longest wait of a picked-up first contact"),
+    info("waited_first_share", "first contacts not picked up at once (abandoned count as waited)"),
+    info("sl_first_share", "first contacts picked up within the threshold (abandoned are misses)"),
+    info("wait_resumed_mean_s", "mean wait of picked-up resumed contacts"),
+    info("wait_resumed_p50_s", "median wait of picked-up resumed contacts"),
+    info("wait_resumed_p90_s", "90th percentile wait of picked-up resumed contacts"),
+    info("wait_resumed_p95_s", "95th percentile wait of picked-up resumed contacts"),
+    info("wait_resumed_p99_s", "99th percentile wait of picked-up resumed contacts"),
+    info("wait_resumed_max_s", "longest wait of a picked-up resumed contact"),
+    info("waited_resumed_share", "resumed contacts not picked up at once (abandoned count as waited)"),
+    info("sl_resumed_share", "resumed contacts picked up within the threshold"),
+    info("abandon_first_share", "first contacts abandoned / picked up or abandoned"),
+    info("abandon_resumed_share", "resumed contacts abandoned / picked up or abandoned"),
+    info("queue_time_first_all_mean_s", "mean time in queue of first contacts, abandoned included (Erlang A's Lq/λ)"),
+    info("affinity_retention_share", "resumed contacts picked up by their owner"),
+    info("handoffs_per_conversation", "resumed contacts picked up by another agent, per resolved conversation"),
+    info("single_agent_conversation_share", "resolved conversations handled end to end by one agent"),
+    info("occupancy_share", "busy slot-time / on-shift slot-time"),
+    info("utilization_share", "on-shift time with at least one contact / on-shift time"),
+    info("agent_occupancy_min", "lowest occupancy of one agent"),
+    info("agent_occupancy_max", "highest occupancy of one agent"),
+    info("agent_occupancy_cv", "coefficient of variation of occupancy across agents"),
+    info("conversations_resolved", "conversations whose last exchange ended in the window"),
+    info("conversations_abandoned", "conversations ended by an abandonment in the window"),
+    info("conversation_duration_mean_s", "arrival to resolution, conversations arrived and resolved in the window"),
+    info("contacts_first", "first contacts that became ready in the window"),
+    info("contacts_resumed", "resumed contacts that became ready in the window"),
+    info("unfinished_contacts", "contacts ready in the window still waiting at the horizon"),
+    info("fallbacks_fired", "contacts that fell back from their owner to the global queue"),
+    info("queue_length_mean", "time-average number of waiting contacts, all queues"),
+    info("queue_length_max", "most contacts waiting at once, all queues"),
+    info("personal_queue_length_mean", "time-average number of contacts waiting in personal queues"),
+    info("personal_queue_length_max", "longest personal queue of one agent"),
+];
+
+/// The index in [`METRICS`] of the metric named `name`.
+pub fn index_of(name: &str) -> Option<usize> {
+    METRICS.iter().position(|m| m.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_matches_the_enum() {
+        assert_eq!(METRICS.len(), Metric::PersonalQueueLengthMax as usize + 1);
+        assert_eq!(METRICS[Metric::WaitResumedMean as usize].name, "wait_resumed_mean_s");
+        assert_eq!(METRICS[Metric::QueueLengthMax as usize].name, "queue_length_max");
+        assert_eq!(METRICS[Metric::FallbacksFired as usize].name, "fallbacks_fired");
+        let mut names: Vec<_> = METRICS.iter().map(|m| m.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), METRICS.len());
+    }
+}

@@ -1,0 +1,295 @@
+//! The streaming recorder: the engine reports what happens, the recorder keeps only counters,
+//! sums, time integrals and histograms. Nothing per contact is stored.
+
+use hdrhistogram::Histogram;
+
+use super::catalog::{Metric, METRICS};
+use super::{new_wait_histogram, ReplicationMetrics, HISTOGRAM_UNIT_S};
+use crate::scenario::ServiceLevel;
+
+/// Counters for one class of contact (first or resumed).
+#[derive(Debug, Clone, Default)]
+struct ContactStats {
+    ready: u64,
+    picked: u64,
+    picked_after_waiting: u64,
+    picked_within_sl: u64,
+    abandoned: u64,
+    wait_sum: f64,
+    wait_max: f64,
+    /// Time in queue including abandoned contacts' time until they left.
+    queue_time_sum: f64,
+    unfinished: u64,
+}
+
+impl ContactStats {
+    fn finished(&self) -> u64 {
+        self.picked + self.abandoned
+    }
+}
+
+/// One agent's time integrals over the window.
+#[derive(Debug, Clone, Copy, Default)]
+struct AgentTime {
+    since: f64,
+    busy_slot_s: f64,
+    on_shift_s: f64,
+    non_idle_s: f64,
+}
+
+/// Collects one replication's statistics as the engine runs.
+#[derive(Debug)]
+pub struct Recorder {
+    warmup: f64,
+    horizon: f64,
+    service_level: ServiceLevel,
+    first: ContactStats,
+    resumed: ContactStats,
+    wait_first: Histogram<u64>,
+    wait_resumed: Histogram<u64>,
+    resumed_by_owner: u64,
+    resolved: u64,
+    abandoned_conversations: u64,
+    resolved_arrived_in_window: u64,
+    duration_sum: f64,
+    handoffs: u64,
+    single_agent: u64,
+    fallbacks: u64,
+    agents: Vec<AgentTime>,
+    concurrency: Vec<u32>,
+    /// On-shift seconds at each load, summed over agents.
+    load_time: Vec<f64>,
+    queue_since: f64,
+    queue_area: f64,
+    personal_area: f64,
+    queue_max: u64,
+    personal_max: u64,
+}
+
+impl Recorder {
+    /// A recorder for agents with the given concurrencies, counting contacts ready in
+    /// `[warmup, horizon)`.
+    pub fn new(warmup: f64, horizon: f64, service_level: ServiceLevel, concurrency: Vec<u32>) -> Self {
+        let max_concurrency = concurrency.iter().copied().max().unwrap_or(1) as usize;
+        Self {
+            warmup,
+            horizon,
+            service_level,
+            first: ContactStats::default(),
+            resumed: ContactStats::default(),
+            wait_first: new_wait_histogram(),
+            wait_resumed: new_wait_histogram(),
+            resumed_by_owner: 0,
+            resolved: 0,
+            abandoned_conversations: 0,
+            resolved_arrived_in_window: 0,
+            duration_sum: 0.0,
+            handoffs: 0,
+            single_agent: 0,
+            fallbacks: 0,
+            agents: vec![AgentTime { since: warmup, ..Default::default() }; concurrency.len()],
+            concurrency,
+            load_time: vec![0.0; max_concurrency + 1],
+            queue_since: warmup,
+            queue_area: 0.0,
+            personal_area: 0.0,
+            queue_max: 0,
+            personal_max: 0,
+        }
+    }
+
+    #[inline]
+    fn in_window(&self, t: f64) -> bool {
+        t >= self.warmup
+    }
+
+    /// Seconds of `[since, now)` that fall in the window.
+    #[inline]
+    fn window_span(&self, since: f64, now: f64) -> f64 {
+        (now.min(self.horizon) - since.max(self.warmup)).max(0.0)
+    }
+
+    #[inline]
+    fn class(&mut self, first: bool) -> &mut ContactStats {
+        if first {
+            &mut self.first
+        } else {
+            &mut self.resumed
+        }
+    }
+
+    /// A contact became ready.
+    #[inline]
+    pub fn contact_ready(&mut self, first: bool, ready_at: f64) {
+        if self.in_window(ready_at) {
+            self.class(first).ready += 1;
+        }
+    }
+
+    /// A contact was picked up after `wait` seconds; `by_owner` for resumed contacts.
+    #[inline]
+    pub fn contact_picked(&mut self, first: bool, ready_at: f64, wait: f64, by_owner: bool) {
+        if !self.in_window(ready_at) {
+            return;
+        }
+        let threshold = if first { self.service_level.first } else { self.service_level.resumed };
+        let stats = self.class(first);
+        stats.picked += 1;
+        stats.picked_after_waiting += u64::from(wait > 0.0);
+        stats.picked_within_sl += u64::from(wait <= threshold);
+        stats.wait_sum += wait;
+        stats.queue_time_sum += wait;
+        stats.wait_max = stats.wait_max.max(wait);
+        let histogram = if first { &mut self.wait_first } else { &mut self.wait_resumed };
+        histogram.saturating_record((wait / HISTOGRAM_UNIT_S).round() as u64);
+        if !first {
+            self.resumed_by_owner += u64::from(by_owner);
+        }
+    }
+
+    /// A contact abandoned after waiting `waited` seconds; its conversation ends.
+    pub fn contact_abandoned(&mut self, first: bool, ready_at: f64, waited: f64) {
+        if self.in_window(ready_at) {
+            let stats = self.class(first);
+            stats.abandoned += 1;
+            stats.queue_time_sum += waited;
+            self.abandoned_conversations += 1;
+        }
+    }
+
+    /// A contact was still waiting at the horizon.
+    pub fn contact_unfinished(&mut self, first: bool, ready_at: f64) {
+        if self.in_window(ready_at) {
+            self.class(first).unfinished += 1;
+        }
+    }
+
+    /// A waiting contact moved from its owner's queue to the global queue.
+    pub fn fallback(&mut self, ready_at: f64) {
+        if self.in_window(ready_at) {
+            self.fallbacks += 1;
+        }
+    }
+
+    /// A conversation's last exchange ended at `now`.
+    pub fn conversation_resolved(&mut self, now: f64, arrived_at: f64, handoffs: u32, single_agent: bool) {
+        if !self.in_window(now) {
+            return;
+        }
+        self.resolved += 1;
+        if self.in_window(arrived_at) {
+            self.resolved_arrived_in_window += 1;
+            self.duration_sum += now - arrived_at;
+            self.handoffs += u64::from(handoffs);
+            self.single_agent += u64::from(single_agent);
+        }
+    }
+
+    /// Call before an agent's load or shift state changes: integrates the old state.
+    #[inline]
+    pub fn agent_changing(&mut self, agent: u32, now: f64, load: u32, on_shift: bool) {
+        let since = self.agents[agent as usize].since;
+        let span = self.window_span(since, now);
+        let time = &mut self.agents[agent as usize];
+        time.since = now;
+        if span > 0.0 && on_shift {
+            time.on_shift_s += span;
+            time.busy_slot_s += span * f64::from(load);
+            if load > 0 {
+                time.non_idle_s += span;
+            }
+            self.load_time[load as usize] += span;
+        }
+    }
+
+    /// Call before the number of waiting contacts changes: integrates the old numbers.
+    #[inline]
+    pub fn queue_changing(&mut self, now: f64, waiting: u64, in_personal: u64) {
+        let span = self.window_span(self.queue_since, now);
+        self.queue_since = now;
+        self.queue_area += span * waiting as f64;
+        self.personal_area += span * in_personal as f64;
+    }
+
+    /// Call after the number of waiting contacts changed; `personal_len` is the length of the
+    /// personal queue that changed, if one did.
+    #[inline]
+    pub fn queue_changed(&mut self, now: f64, waiting: u64, personal_len: Option<u64>) {
+        if self.in_window(now) {
+            self.queue_max = self.queue_max.max(waiting);
+            if let Some(len) = personal_len {
+                self.personal_max = self.personal_max.max(len);
+            }
+        }
+    }
+
+    /// The replication's metrics. The engine must first flush every agent and the queue to the
+    /// horizon with [`Self::agent_changing`] and [`Self::queue_changing`].
+    pub fn finish(self) -> ReplicationMetrics {
+        let mut values = vec![None; METRICS.len()];
+        let mut set = |m: Metric, v: Option<f64>| values[m as usize] = v.filter(|x| x.is_finite());
+        let ratio = |num: f64, den: u64| (den > 0).then(|| num / den as f64);
+        let seconds = |h: &Histogram<u64>, q: f64| (h.len() > 0).then(|| h.value_at_quantile(q) as f64 * HISTOGRAM_UNIT_S);
+
+        for (first, stats, hist) in [(true, &self.first, &self.wait_first), (false, &self.resumed, &self.wait_resumed)] {
+            let m = |f: Metric, r: Metric| if first { f } else { r };
+            set(m(Metric::WaitFirstMean, Metric::WaitResumedMean), ratio(stats.wait_sum, stats.picked));
+            set(m(Metric::WaitFirstP50, Metric::WaitResumedP50), seconds(hist, 0.50));
+            set(m(Metric::WaitFirstP90, Metric::WaitResumedP90), seconds(hist, 0.90));
+            set(m(Metric::WaitFirstP95, Metric::WaitResumedP95), seconds(hist, 0.95));
+            set(m(Metric::WaitFirstP99, Metric::WaitResumedP99), seconds(hist, 0.99));
+            set(m(Metric::WaitFirstMax, Metric::WaitResumedMax), (stats.picked > 0).then_some(stats.wait_max));
+            let waited = (stats.picked_after_waiting + stats.abandoned) as f64;
+            set(m(Metric::WaitedFirstShare, Metric::WaitedResumedShare), ratio(waited, stats.finished()));
+            set(m(Metric::SlFirstShare, Metric::SlResumedShare), ratio(stats.picked_within_sl as f64, stats.finished()));
+            set(m(Metric::AbandonFirstShare, Metric::AbandonResumedShare), ratio(stats.abandoned as f64, stats.finished()));
+        }
+        set(Metric::QueueTimeFirstAllMean, ratio(self.first.queue_time_sum, self.first.finished()));
+        set(Metric::AffinityRetentionShare, ratio(self.resumed_by_owner as f64, self.resumed.picked));
+        set(Metric::HandoffsPerConversation, ratio(self.handoffs as f64, self.resolved_arrived_in_window));
+        set(Metric::SingleAgentConversationShare, ratio(self.single_agent as f64, self.resolved_arrived_in_window));
+
+        let slot_s: f64 = self.agents.iter().zip(&self.concurrency).map(|(a, c)| a.on_shift_s * f64::from(*c)).sum();
+        let busy_s: f64 = self.agents.iter().map(|a| a.busy_slot_s).sum();
+        let on_shift_s: f64 = self.agents.iter().map(|a| a.on_shift_s).sum();
+        let non_idle_s: f64 = self.agents.iter().map(|a| a.non_idle_s).sum();
+        set(Metric::OccupancyShare, (slot_s > 0.0).then(|| busy_s / slot_s));
+        set(Metric::UtilizationShare, (on_shift_s > 0.0).then(|| non_idle_s / on_shift_s));
+        let per_agent: Vec<f64> = self
+            .agents
+            .iter()
+            .zip(&self.concurrency)
+            .filter(|(a, _)| a.on_shift_s > 0.0)
+            .map(|(a, c)| a.busy_slot_s / (a.on_shift_s * f64::from(*c)))
+            .collect();
+        if !per_agent.is_empty() {
+            let n = per_agent.len() as f64;
+            let mean = per_agent.iter().sum::<f64>() / n;
+            let sd = (per_agent.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            set(Metric::AgentOccupancyMin, Some(per_agent.iter().copied().fold(f64::INFINITY, f64::min)));
+            set(Metric::AgentOccupancyMax, Some(per_agent.iter().copied().fold(0.0, f64::max)));
+            set(Metric::AgentOccupancyCv, (mean > 0.0).then(|| sd / mean));
+        }
+
+        set(Metric::ConversationsResolved, Some(self.resolved as f64));
+        set(Metric::ConversationsAbandoned, Some(self.abandoned_conversations as f64));
+        set(Metric::ConversationDurationMean, ratio(self.duration_sum, self.resolved_arrived_in_window));
+        set(Metric::ContactsFirst, Some(self.first.ready as f64));
+        set(Metric::ContactsResumed, Some(self.resumed.ready as f64));
+        set(Metric::UnfinishedContacts, Some((self.first.unfinished + self.resumed.unfinished) as f64));
+        set(Metric::FallbacksFired, Some(self.fallbacks as f64));
+        let window = self.horizon - self.warmup;
+        set(Metric::QueueLengthMean, Some(self.queue_area / window));
+        set(Metric::QueueLengthMax, Some(self.queue_max as f64));
+        set(Metric::PersonalQueueLengthMean, Some(self.personal_area / window));
+        set(Metric::PersonalQueueLengthMax, Some(self.personal_max as f64));
+
+        let total_load_time: f64 = self.load_time.iter().sum();
+        let concurrency_shares = self
+            .load_time
+            .iter()
+            .map(|t| if total_load_time > 0.0 { t / total_load_time } else { 0.0 })
+            .collect();
+        ReplicationMetrics { values, wait_first: self.wait_first, wait_resumed: self.wait_resumed, concurrency_shares }
+    }
+}

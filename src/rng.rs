@@ -1,0 +1,71 @@
+//! Seeds and random streams.
+//!
+//! Every replication's seed is a pure function of (master seed, point, replication), so results
+//! do not depend on thread count or scheduling. Within a run, each source of randomness has its
+//! own stream, so that changing the policy does not shift the arrivals or handle times drawn
+//! (common random numbers make policy comparisons sharper).
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// The generator used everywhere in a run.
+pub type SimRng = Xoshiro256PlusPlus;
+
+/// SplitMix64's finaliser: a bijective, well-mixing map of 64 bits.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The seed of replication `replication` of sweep point `point` under `master` seed.
+pub fn derive_seed(master: u64, point: u64, replication: u64) -> u64 {
+    mix(mix(mix(master) ^ point) ^ replication.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// Independent streams for each source of randomness in a run.
+#[derive(Debug, Clone)]
+pub struct Streams {
+    /// Inter-arrival times and thinning.
+    pub arrivals: SimRng,
+    /// Number of exchanges per conversation.
+    pub exchanges: SimRng,
+    /// Handle times.
+    pub handle: SimRng,
+    /// Gaps between exchanges.
+    pub gap: SimRng,
+    /// Patience.
+    pub patience: SimRng,
+    /// Routing choices (random agent, random select).
+    pub routing: SimRng,
+}
+
+impl Streams {
+    /// Streams for a run with `seed`.
+    pub fn new(seed: u64) -> Self {
+        let stream = |id: u64| SimRng::seed_from_u64(mix(seed ^ mix(id + 1)));
+        Self {
+            arrivals: stream(1),
+            exchanges: stream(2),
+            handle: stream(3),
+            gap: stream(4),
+            patience: stream(5),
+            routing: stream(6),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_seeds_differ_by_point_and_replication() {
+        let seeds: std::collections::HashSet<u64> =
+            (0..50).flat_map(|p| (0..50).map(move |r| derive_seed(7, p, r))).collect();
+        assert_eq!(seeds.len(), 2500);
+        assert_eq!(derive_seed(7, 3, 4), derive_seed(7, 3, 4));
+        assert_ne!(derive_seed(7, 3, 4), derive_seed(8, 3, 4));
+    }
+}

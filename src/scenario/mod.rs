@@ -1,0 +1,13 @@
+//! Scenario files: TOML in, a validated [`Scenario`] out.
+//!
+//! Loading is two-phase: the TOML is read into plain tables, then every key is checked and
+//! converted with its dotted path at hand, so an error names the file and the key. After this
+//! module, nothing downstream sees an invalid value.
+
+mod load;
+mod model;
+
+pub use load::{load_policy, load_scenario, parse_scenario, PRESETS};
+pub use model::{
+    AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel, ShiftSchedule, DAY_S, WEEK_S,
+};
