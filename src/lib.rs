@@ -14,3 +14,7 @@ pub mod rng;
 
 pub use engine::{run, RunOutput};
 pub use scenario::Scenario;
+pub mod runner;
+pub mod report;
+pub mod table;
+pub mod cli;

@@ -93,7 +93,6 @@ impl PersonalQueues {
         self.queues[agent as usize].pop_front()
     }
 }
-}
 
 #[cfg(test)]
 mod tests {
