@@ -1,0 +1,410 @@
+//! Loading a scenario file: TOML text → [`Scenario`], every key checked by its dotted path.
+//!
+//! Phase one parses the text into a plain [`toml::Table`] (a syntax error becomes
+//! [`ScenarioError::Syntax`]); phase two walks the table section by section, rejecting unknown
+//! keys (with a "did you mean" suggestion) and converting values with their key at hand, so
+//! every [`ScenarioError::Field`] names the file, the key and the fix.
+//!
+//! Defaults where the file is silent: `warmup = 0`, `seed = 1`, `replications = 1`, agents'
+//! `concurrency = 1` and `slowdown = 0`, no shifts (always on), no patience (never abandons),
+//! `[service_level]` first = 60s, resumed = 5m.
+
+mod dists;
+mod fields;
+mod policies;
+mod policy_hints;
+mod shifts;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use self::dists::{distribution, Domain};
+use self::fields::{as_number, expected, index, Section, Sign};
+use super::model::{AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel};
+use crate::error::{FieldError, ScenarioError};
+use crate::policy::PolicySpec;
+
+pub use self::policies::{load_policy, preset_summaries};
+
+/// Built-in policy presets, `(name, TOML text)`, from the crate's `policies/` directory.
+pub static PRESETS: &[(&str, &str)] = &[
+    (
+        "next-available",
+        include_str!("../../policies/next-available.toml"),
+    ),
+    ("sticky", include_str!("../../policies/sticky.toml")),
+    ("hybrid-1m", include_str!("../../policies/hybrid-1m.toml")),
+    ("hybrid-5m", include_str!("../../policies/hybrid-5m.toml")),
+    ("hybrid-10m", include_str!("../../policies/hybrid-10m.toml")),
+    ("hybrid-15m", include_str!("../../policies/hybrid-15m.toml")),
+    ("hybrid-1h", include_str!("../../policies/hybrid-1h.toml")),
+    ("hybrid-4h", include_str!("../../policies/hybrid-4h.toml")),
+    (
+        "sticky-random-agent",
+        include_str!("../../policies/sticky-random-agent.toml"),
+    ),
+    (
+        "sticky-window-1d",
+        include_str!("../../policies/sticky-window-1d.toml"),
+    ),
+];
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "horizon",
+    "warmup",
+    "seed",
+    "replications",
+    "arrivals",
+    "conversation",
+    "agents",
+    "policy",
+    "service_level",
+];
+const ARRIVAL_KEYS: &[&str] = &["rate_per_hour", "profile", "weekday"];
+const CONVERSATION_KEYS: &[&str] = &[
+    "exchanges",
+    "handle_time",
+    "gap",
+    "patience_first",
+    "patience_resumed",
+];
+const AGENT_KEYS: &[&str] = &["name", "count", "concurrency", "slowdown", "shifts"];
+const SERVICE_LEVEL_KEYS: &[&str] = &["first", "resumed"];
+/// Bounds that keep a typo from asking the engine for billions of agents.
+const MAX_AGENTS: i64 = 1_000_000;
+const MAX_CONCURRENCY: i64 = 10_000;
+
+/// Reads and validates the scenario file at `path`.
+pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    parse_scenario(&text, path)
+}
+
+/// Validates scenario text; `file` names it in messages and anchors relative preset paths.
+pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+    scenario_from_table(&parse_toml(text, file)?, file)
+}
+
+/// Validates an already parsed scenario table (e.g. a sweep's base scenario with one point's
+/// values written into it); `file` names it in messages and anchors relative preset paths.
+pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, ScenarioError> {
+    let field = |error| ScenarioError::Field {
+        file: file.to_path_buf(),
+        error: misplaced_hint(error),
+    };
+    let top = Section::new(table, "", TOP_KEYS).map_err(field)?;
+    let head = header(&top).map_err(field)?;
+    let arrivals = arrivals(&top).map_err(field)?;
+    let conversation = conversation(&top).map_err(field)?;
+    let pools = agents(&top).map_err(field)?;
+    let policy = policy(&top, file)?;
+    let service_level = service_level(&top).map_err(field)?;
+    Ok(Scenario {
+        name: head.name,
+        horizon: head.horizon,
+        warmup: head.warmup,
+        seed: head.seed,
+        replications: head.replications,
+        arrivals,
+        conversation,
+        pools,
+        policy,
+        service_level,
+    })
+}
+
+/// Adds a hint to an unknown key of a section (`arrivals.seed`, `agents[0].policy`) that is a
+/// top-level key: in TOML, a key below a `[table]` header belongs to that table.
+fn misplaced_hint(mut error: FieldError) -> FieldError {
+    let misplaced = error.message.starts_with("unknown key")
+        && error
+            .key
+            .split_once('.')
+            .is_some_and(|(section, key)| !section.is_empty() && TOP_KEYS.contains(&key));
+    if misplaced {
+        let key = error.key.split_once('.').map_or("", |(_, key)| key);
+        error.message.push_str(&format!(
+            " (a top-level `{key}` must come before the first [table] or [[table]] header)"
+        ));
+    }
+    error
+}
+
+/// Phase one: TOML text to a table; a syntax error is reported on one line.
+pub(crate) fn parse_toml(text: &str, file: &Path) -> Result<Table, ScenarioError> {
+    toml::from_str::<Table>(text).map_err(|e| ScenarioError::Syntax {
+        file: file.to_path_buf(),
+        message: one_line(&e, text),
+    })
+}
+
+/// `line 3, column 7: invalid string; expected ...`.
+fn one_line(error: &toml::de::Error, text: &str) -> String {
+    let message: Vec<&str> = error
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = message.join("; ");
+    let Some(span) = error.span() else {
+        return message;
+    };
+    let bytes = text.as_bytes();
+    let before = &bytes[..span.start.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
+/// The top-level scalars.
+struct Header {
+    name: String,
+    horizon: f64,
+    warmup: f64,
+    seed: u64,
+    replications: u32,
+}
+
+fn header(top: &Section<'_>) -> Result<Header, FieldError> {
+    let name = top.req_string("name")?.to_string();
+    let horizon = top.req_duration("horizon", Sign::Positive, "8d")?;
+    let warmup = top
+        .duration("warmup", Sign::NonNegative, "1d")?
+        .unwrap_or(0.0);
+    if warmup >= horizon {
+        let horizon_text = top.get("horizon").map_or_else(String::new, fields::render);
+        let what = format!("a duration shorter than the horizon ({horizon_text})");
+        if let Some(value) = top.get("warmup") {
+            return Err(expected("warmup", &what, value));
+        }
+    }
+    // A scenario without a seed uses seed 1, so that runs are reproducible all the same.
+    let seed = top.integer("seed", 0, i64::MAX)?.unwrap_or(1);
+    let replications = top
+        .integer("replications", 1, i64::from(u32::MAX))?
+        .unwrap_or(1);
+    Ok(Header {
+        name,
+        horizon,
+        warmup,
+        seed: u64::try_from(seed).unwrap_or(1),
+        replications: u32::try_from(replications).unwrap_or(1),
+    })
+}
+
+/// A required sub-table of the top level, checked against its known keys.
+fn section<'a>(
+    top: &Section<'a>,
+    key: &str,
+    known: &[&str],
+    what: &str,
+) -> Result<Section<'a>, FieldError> {
+    let table = top
+        .table(key, what)?
+        .ok_or_else(|| top.missing(key, what))?;
+    Section::new(table, key, known)
+}
+
+fn arrivals(top: &Section<'_>) -> Result<Arrivals, FieldError> {
+    let sec = section(
+        top,
+        "arrivals",
+        ARRIVAL_KEYS,
+        "a table [arrivals] with rate_per_hour = 120",
+    )?;
+    Ok(Arrivals {
+        rate_per_hour: sec.req_number(
+            "rate_per_hour",
+            Sign::Positive,
+            "a positive number of conversations per hour",
+        )?,
+        hour_profile: multipliers::<24>(
+            &sec,
+            "profile",
+            "hour-of-day multipliers, 00:00-01:00 first",
+        )?,
+        weekday: multipliers::<7>(&sec, "weekday", "day-of-week multipliers, Monday first")?,
+    })
+}
+
+/// An optional array of exactly `N` non-negative multipliers, at least one positive.
+fn multipliers<const N: usize>(
+    sec: &Section<'_>,
+    key: &str,
+    noun: &str,
+) -> Result<Option<[f64; N]>, FieldError> {
+    let what = format!("an array of {N} {noun}");
+    let Some(items) = sec.array(key, &what)? else {
+        return Ok(None);
+    };
+    let path = sec.path(key);
+    if items.len() != N {
+        return Err(FieldError::new(
+            path,
+            format!("expected {N} {noun}, got {} values", items.len()),
+        ));
+    }
+    let mut out = [0.0; N];
+    for (slot, (i, item)) in out.iter_mut().zip(items.iter().enumerate()) {
+        *slot = as_number(
+            item,
+            &index(&path, i),
+            Sign::NonNegative,
+            "a non-negative multiplier",
+        )?;
+    }
+    if out.iter().all(|x| *x == 0.0) {
+        return Err(FieldError::new(
+            path,
+            "expected at least one positive multiplier, got all zeros",
+        ));
+    }
+    Ok(Some(out))
+}
+
+fn conversation(top: &Section<'_>) -> Result<ConversationModel, FieldError> {
+    let sec = section(
+        top,
+        "conversation",
+        CONVERSATION_KEYS,
+        "a table [conversation] with exchanges, handle_time and gap",
+    )?;
+    let time_what = "a distribution like { dist = \"exponential\", mean = \"4m\" }";
+    let time = |key: &str| {
+        sec.get(key)
+            .map(|v| distribution(v, &sec.path(key), Domain::Time).map(|p| p.dist))
+            .transpose()
+    };
+    let exchanges_value = sec.get("exchanges").ok_or_else(|| {
+        sec.missing(
+            "exchanges",
+            "a distribution like { dist = \"geometric\", mean = 4 }",
+        )
+    })?;
+    let exchanges = distribution(exchanges_value, &sec.path("exchanges"), Domain::Count)?;
+    let handle_time = time("handle_time")?.ok_or_else(|| sec.missing("handle_time", time_what))?;
+    let gap = time("gap")?;
+    if gap.is_none() && !exchanges.always_one {
+        return Err(sec.missing(
+            "gap",
+            &format!(
+                "{time_what} (the customer's silence between a reply and the next message; \
+                 needed unless exchanges = {{ dist = \"fixed\", value = 1 }})"
+            ),
+        ));
+    }
+    Ok(ConversationModel {
+        exchanges: exchanges.dist,
+        handle_time,
+        gap,
+        patience_first: time("patience_first")?,
+        patience_resumed: time("patience_resumed")?,
+    })
+}
+
+fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
+    let what = "one or more [[agents]] tables with name and count";
+    let items = top
+        .array("agents", what)?
+        .ok_or_else(|| top.missing("agents", what))?;
+    if items.is_empty() {
+        return Err(expected("agents", what, &Value::Array(Vec::new())));
+    }
+    let mut pools: Vec<AgentPool> = Vec::with_capacity(items.len());
+    let mut total = 0;
+    for (i, item) in items.iter().enumerate() {
+        let path = index("agents", i);
+        let table = item
+            .as_table()
+            .ok_or_else(|| expected(&path, "a pool like { name = \"team\", count = 16 }", item))?;
+        let sec = Section::new(table, &path, AGENT_KEYS)?;
+        let pool = agent_pool(&sec)?;
+        if let Some(j) = pools.iter().position(|p| p.name == pool.name) {
+            return Err(FieldError::new(
+                sec.path("name"),
+                format!(
+                    "duplicate pool name \"{}\" (also agents[{j}].name)",
+                    pool.name.escape_default()
+                ),
+            ));
+        }
+        total += i64::from(pool.count);
+        if total > MAX_AGENTS {
+            return Err(FieldError::new(
+                sec.path("count"),
+                format!("expected at most {MAX_AGENTS} agents over all pools, got {total}"),
+            ));
+        }
+        pools.push(pool);
+    }
+    Ok(pools)
+}
+
+fn agent_pool(sec: &Section<'_>) -> Result<AgentPool, FieldError> {
+    let name = sec.req_string("name")?.to_string();
+    let count = sec.req_integer("count", 1, MAX_AGENTS)?;
+    let concurrency = sec.integer("concurrency", 1, MAX_CONCURRENCY)?.unwrap_or(1);
+    let slowdown = sec
+        .number("slowdown", Sign::NonNegative, "a non-negative number")?
+        .unwrap_or(0.0);
+    let shift_what =
+        "an array of shifts like [{ days = \"mon-fri\", start = \"08:00\", end = \"17:00\" }]";
+    let shifts = match sec.array("shifts", shift_what)? {
+        Some(items) => Some(shifts::schedule(items, &sec.path("shifts"))?),
+        None => None,
+    };
+    Ok(AgentPool {
+        name,
+        count: u32::try_from(count).unwrap_or(1),
+        concurrency: u32::try_from(concurrency).unwrap_or(1),
+        slowdown,
+        shifts,
+    })
+}
+
+fn policy(top: &Section<'_>, file: &Path) -> Result<PolicySpec, ScenarioError> {
+    let field = |error| ScenarioError::Field {
+        file: file.to_path_buf(),
+        error: misplaced_hint(error),
+    };
+    let what = "a [policy] table with kind = \"next_available\", \"sticky\" or \"hybrid\", \
+                or a preset name like \"hybrid-10m\"";
+    match top.get("policy") {
+        Some(Value::Table(table)) => policies::policy_table(table, "policy", false).map_err(field),
+        Some(Value::String(name)) => policies::preset_for_scenario(name, file),
+        Some(value) => Err(field(expected("policy", what, value))),
+        None => Err(field(top.missing("policy", what))),
+    }
+}
+
+fn service_level(top: &Section<'_>) -> Result<ServiceLevel, FieldError> {
+    let defaults = ServiceLevel::default();
+    let what = "a table [service_level] with first and resumed durations";
+    let Some(table) = top.table("service_level", what)? else {
+        return Ok(defaults);
+    };
+    let sec = Section::new(table, "service_level", SERVICE_LEVEL_KEYS)?;
+    Ok(ServiceLevel {
+        first: sec
+            .duration("first", Sign::Positive, "60s")?
+            .unwrap_or(defaults.first),
+        resumed: sec
+            .duration("resumed", Sign::Positive, "5m")?
+            .unwrap_or(defaults.resumed),
+    })
+}

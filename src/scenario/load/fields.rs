@@ -1,0 +1,399 @@
+//! Reading one TOML table with its dotted path at hand: typed getters whose errors name the key,
+//! unknown-key checks with "did you mean" suggestions, and the rendering of offending values.
+
+use toml::{Table, Value};
+
+use crate::duration::parse_duration;
+use crate::error::FieldError;
+
+/// Whether zero is allowed for a number or a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sign {
+    /// Strictly greater than zero.
+    Positive,
+    /// Zero or more.
+    NonNegative,
+}
+
+impl Sign {
+    fn word(self) -> &'static str {
+        match self {
+            Sign::Positive => "positive",
+            Sign::NonNegative => "non-negative",
+        }
+    }
+
+    fn admits(self, x: f64) -> bool {
+        x.is_finite()
+            && match self {
+                Sign::Positive => x > 0.0,
+                Sign::NonNegative => x >= 0.0,
+            }
+    }
+}
+
+/// One table of the document and the dotted path it lives at (`""` for the top level).
+pub(crate) struct Section<'a> {
+    table: &'a Table,
+    prefix: String,
+}
+
+impl<'a> Section<'a> {
+    /// Wraps `table` after checking that each of its keys is one of `known`.
+    pub fn new(table: &'a Table, prefix: &str, known: &[&str]) -> Result<Self, FieldError> {
+        let section = Self {
+            table,
+            prefix: prefix.to_string(),
+        };
+        if let Some(key) = table.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(FieldError::new(
+                section.path(key),
+                unknown_message("key", key, known),
+            ));
+        }
+        Ok(section)
+    }
+
+    /// The full dotted path of `key`.
+    pub fn path(&self, key: &str) -> String {
+        join(&self.prefix, key)
+    }
+
+    /// The raw value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.table.get(key)
+    }
+
+    /// The error for a required key that is absent.
+    pub fn missing(&self, key: &str, what: &str) -> FieldError {
+        FieldError::new(self.path(key), format!("missing: expected {what}"))
+    }
+
+    /// A string, if present.
+    pub fn string(&self, key: &str) -> Result<Option<&'a str>, FieldError> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        value
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| expected(&self.path(key), "a string", value))
+    }
+
+    /// A required, non-empty string.
+    pub fn req_string(&self, key: &str) -> Result<&'a str, FieldError> {
+        let text = self
+            .string(key)?
+            .ok_or_else(|| self.missing(key, "a string"))?;
+        if text.trim().is_empty() {
+            return Err(expected(
+                &self.path(key),
+                "a non-empty string",
+                &Value::from(text),
+            ));
+        }
+        Ok(text)
+    }
+
+    /// A duration (`"4m"` or a number of seconds), if present.
+    pub fn duration(
+        &self,
+        key: &str,
+        sign: Sign,
+        example: &str,
+    ) -> Result<Option<f64>, FieldError> {
+        self.get(key)
+            .map(|v| as_duration(v, &self.path(key), sign, example))
+            .transpose()
+    }
+
+    /// A required duration.
+    pub fn req_duration(&self, key: &str, sign: Sign, example: &str) -> Result<f64, FieldError> {
+        self.duration(key, sign, example)?
+            .ok_or_else(|| self.missing(key, &duration_what(sign, example)))
+    }
+
+    /// A number (integer or float) described by `what` (e.g. "a positive number"), if present.
+    pub fn number(&self, key: &str, sign: Sign, what: &str) -> Result<Option<f64>, FieldError> {
+        self.get(key)
+            .map(|v| as_number(v, &self.path(key), sign, what))
+            .transpose()
+    }
+
+    /// A required number.
+    pub fn req_number(&self, key: &str, sign: Sign, what: &str) -> Result<f64, FieldError> {
+        self.number(key, sign, what)?
+            .ok_or_else(|| self.missing(key, what))
+    }
+
+    /// An integer in `[min, max]`, if present.
+    pub fn integer(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, FieldError> {
+        self.get(key)
+            .map(|v| as_integer(v, &self.path(key), min, max))
+            .transpose()
+    }
+
+    /// A required integer in `[min, max]`.
+    pub fn req_integer(&self, key: &str, min: i64, max: i64) -> Result<i64, FieldError> {
+        self.integer(key, min, max)?
+            .ok_or_else(|| self.missing(key, &integer_what(min, max)))
+    }
+
+    /// An array, if present.
+    pub fn array(&self, key: &str, what: &str) -> Result<Option<&'a Vec<Value>>, FieldError> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        value
+            .as_array()
+            .map(Some)
+            .ok_or_else(|| expected(&self.path(key), what, value))
+    }
+
+    /// A sub-table, if present.
+    pub fn table(&self, key: &str, what: &str) -> Result<Option<&'a Table>, FieldError> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        value
+            .as_table()
+            .map(Some)
+            .ok_or_else(|| expected(&self.path(key), what, value))
+    }
+}
+
+/// `prefix.key`, or `key` at the top level.
+pub(crate) fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// `path[index]`.
+pub(crate) fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
+/// `expected {what}, got {value}` at `path`.
+pub(crate) fn expected(path: &str, what: &str, value: &Value) -> FieldError {
+    FieldError::new(path, format!("expected {what}, got {}", render(value)))
+}
+
+/// "a positive duration like \"4m\"".
+pub(crate) fn duration_what(sign: Sign, example: &str) -> String {
+    format!("a {} duration like \"{example}\"", sign.word())
+}
+
+fn integer_what(min: i64, max: i64) -> String {
+    if max == i64::MAX {
+        format!("an integer >= {min}")
+    } else {
+        format!("an integer from {min} to {max}")
+    }
+}
+
+/// Seconds from `"4m"`-style strings or plain numbers of seconds.
+pub(crate) fn as_duration(
+    value: &Value,
+    path: &str,
+    sign: Sign,
+    example: &str,
+) -> Result<f64, FieldError> {
+    let seconds = match value {
+        Value::String(text) => parse_duration(text),
+        Value::Integer(n) => Some(*n as f64),
+        Value::Float(x) => Some(*x),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if sign.admits(s) => Ok(s),
+        _ => Err(expected(path, &duration_what(sign, example), value)),
+    }
+}
+
+/// A finite number (TOML integer or float) obeying `sign`; `what` describes it in errors.
+pub(crate) fn as_number(
+    value: &Value,
+    path: &str,
+    sign: Sign,
+    what: &str,
+) -> Result<f64, FieldError> {
+    let x = match value {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Float(x) => Some(*x),
+        _ => None,
+    };
+    match x {
+        Some(x) if sign.admits(x) => Ok(x),
+        _ => Err(expected(path, what, value)),
+    }
+}
+
+/// An integer in `[min, max]`; a float with no fraction (`3.0`) is accepted.
+pub(crate) fn as_integer(value: &Value, path: &str, min: i64, max: i64) -> Result<i64, FieldError> {
+    let n = match value {
+        Value::Integer(n) => Some(*n),
+        Value::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Some(*x as i64),
+        _ => None,
+    };
+    match n {
+        Some(n) if n >= min && n <= max => Ok(n),
+        _ => Err(expected(path, &integer_what(min, max), value)),
+    }
+}
+
+/// A value as TOML writes it (strings quoted), shortened if long.
+pub(crate) fn render(value: &Value) -> String {
+    const MAX: usize = 80;
+    let text = render_full(value);
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        let short: String = text.chars().take(MAX - 3).collect();
+        format!("{short}...")
+    }
+}
+
+fn render_full(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("\"{}\"", s.escape_default()),
+        Value::Integer(n) => n.to_string(),
+        Value::Float(x) if x.is_nan() => "nan".to_string(),
+        Value::Float(x) if x.is_infinite() => if *x > 0.0 { "inf" } else { "-inf" }.to_string(),
+        Value::Float(x) if x.fract() == 0.0 && x.abs() < 1e16 => format!("{x:.1}"),
+        Value::Float(x) => x.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Datetime(d) => d.to_string(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(render_full).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Table(table) => {
+            if table.is_empty() {
+                return "{}".to_string();
+            }
+            let items: Vec<String> = table
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", render_full(v)))
+                .collect();
+            format!("{{ {} }}", items.join(", "))
+        }
+    }
+}
+
+/// `"a", "b" or "c"`.
+pub(crate) fn one_of(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// `unknown {what}; did you mean "x"? expected one of ...` (the question only if one is close).
+pub(crate) fn unknown_message(what: &str, got: &str, known: &[&str]) -> String {
+    let mut message = if what == "key" {
+        "unknown key".to_string()
+    } else {
+        format!("unknown {what} \"{}\"", got.escape_default())
+    };
+    if let Some(close) = suggest(got, known) {
+        message.push_str(&format!("; did you mean \"{close}\"?"));
+    } else {
+        message.push(';');
+    }
+    message.push_str(&format!(" expected one of {}", one_of(known)));
+    message
+}
+
+/// The known name closest to `got`, if one is close enough to be a likely typo, or if `got`
+/// is the start of exactly one name.
+pub(crate) fn suggest<'k>(got: &str, known: &[&'k str]) -> Option<&'k str> {
+    if got.chars().count() > 64 {
+        return None;
+    }
+    let got = got.to_lowercase();
+    let limit = (got.chars().count() / 3).clamp(1, 3);
+    // Ties go to a name that extends what was typed ("hybrid-10" → "hybrid-10m", not "hybrid-1m").
+    let best = known
+        .iter()
+        .map(|k| {
+            (
+                edit_distance(&got, &k.to_lowercase()),
+                !k.to_lowercase().starts_with(&got),
+                *k,
+            )
+        })
+        .min_by_key(|(d, not_prefix, _)| (*d, *not_prefix))
+        .filter(|(d, _, _)| *d <= limit)
+        .map(|(_, _, k)| k);
+    best.or_else(|| {
+        let mut prefixed = known
+            .iter()
+            .filter(|k| got.len() >= 2 && k.to_lowercase().starts_with(&got));
+        match (prefixed.next(), prefixed.next()) {
+            (Some(k), None) => Some(*k),
+            _ => None,
+        }
+    })
+}
+
+/// Edit distance counting insertions, deletions, substitutions and adjacent transpositions.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * width + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best = (d[(i - 1) * width + j] + 1)
+                    .min(d[i * width + j - 1] + 1)
+                    .min(d[(i - 1) * width + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[(i - 2) * width + j - 2] + 1);
+                }
+                best
+            };
+        }
+    }
+    d[a.len() * width + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_catch_typos_and_prefixes() {
+        assert_eq!(edit_distance("stiky", "sticky"), 1);
+        assert_eq!(edit_distance("hybird", "hybrid"), 1);
+        assert_eq!(
+            suggest("stiky", &["next_available", "sticky", "hybrid"]),
+            Some("sticky")
+        );
+        assert_eq!(
+            suggest("expo", &["exponential", "fixed"]),
+            Some("exponential")
+        );
+        assert_eq!(suggest("zzz", &["exponential", "fixed"]), None);
+    }
+
+    #[test]
+    fn values_render_as_toml() {
+        assert_eq!(render(&Value::from("-3m")), "\"-3m\"");
+        assert_eq!(render(&Value::from(-5)), "-5");
+        assert_eq!(render(&Value::from(-5.0)), "-5.0");
+        assert_eq!(render(&Value::from(0.25)), "0.25");
+        assert_eq!(
+            render(&Value::Array(vec![Value::from(1), Value::from("a")])),
+            "[1, \"a\"]"
+        );
+    }
+}
