@@ -18,3 +18,4 @@ pub mod runner;
 pub mod report;
 pub mod table;
 pub mod cli;
+pub mod sweep;
