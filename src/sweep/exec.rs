@@ -1,0 +1,102 @@
+//! Running a sweep's tasks in parallel and handing results back in task order.
+
+use std::str::FromStr;
+
+use rayon::prelude::*;
+
+use super::{Point, SweepError};
+use crate::engine::{self, RunOutput};
+use crate::rng::derive_seed;
+
+/// A slice of the tasks: shard `index` of `count` (1-based), as in `--shard 3/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1..=count.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+}
+
+impl FromStr for Shard {
+    type Err = SweepError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || SweepError::ShardSpec { given: text.to_string() };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: u32 = k.trim().parse().map_err(|_| bad())?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// The task indices of `shard`: task `t = point·replications + replication` belongs to shard
+/// `t mod count + 1`, which spreads every point's replications over the shards.
+pub fn shard_tasks(points: u64, replications: u32, shard: Shard) -> Vec<u64> {
+    let total = points * u64::from(replications);
+    (u64::from(shard.index - 1)..total).step_by(shard.count as usize).collect()
+}
+
+/// One finished task.
+#[derive(Debug)]
+pub struct TaskResult {
+    /// The point's index.
+    pub point: u64,
+    /// The replication's index.
+    pub replication: u32,
+    /// The seed it ran with.
+    pub seed: u64,
+    /// What it produced.
+    pub output: RunOutput,
+}
+
+/// Runs `tasks` on the current rayon pool and calls `on_result` for each, in task order.
+/// Tasks run in windows of a few per thread, so memory stays flat however many there are.
+pub fn execute(
+    points: &[Point],
+    seed: u64,
+    replications: u32,
+    tasks: &[u64],
+    mut on_result: impl FnMut(TaskResult) -> Result<(), SweepError>,
+) -> Result<(), SweepError> {
+    let window = rayon::current_num_threads() * 8;
+    for chunk in tasks.chunks(window.max(1)) {
+        let results: Vec<TaskResult> = chunk
+            .par_iter()
+            .map(|&task| {
+                let point = task / u64::from(replications);
+                let replication = (task % u64::from(replications)) as u32;
+                let seed = derive_seed(seed, point, u64::from(replication));
+                let output = engine::run(&points[point as usize].scenario, seed);
+                TaskResult { point, replication, seed, output }
+            })
+            .collect();
+        for result in results {
+            on_result(result)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_tasks() {
+        let mut all: Vec<u64> = (1..=3).flat_map(|k| shard_tasks(5, 4, Shard { index: k, count: 3 })).collect();
+        all.sort();
+        assert_eq!(all, (0..20).collect::<Vec<_>>());
+        assert!("0/3".parse::<Shard>().is_err());
+        assert!("4/3".parse::<Shard>().is_err());
+        assert!("x".parse::<Shard>().is_err());
+        assert_eq!("2/3".parse::<Shard>().unwrap(), Shard { index: 2, count: 3 });
+    }
+}

@@ -1,0 +1,97 @@
+//! Parameter sweeps: a base scenario, axes over any of its keys, replications; run in
+//! parallel, split into shards for a cluster, merged exactly.
+//!
+//! Every replication's seed is `derive_seed(seed, point, replication)`, so a task's result does
+//! not depend on which thread, shard or machine ran it. Results stream to disk in task order;
+//! the summary is computed from the per-replication rows by the same code whether they came
+//! from one run or from merged shards, so both give the same bytes.
+
+mod exec;
+mod files;
+mod spec;
+
+pub use exec::{execute, shard_tasks, Shard, TaskResult};
+pub use files::{finalize, read_summary, ResultsWriter, RunInfo, SummaryRow, SummaryTable};
+pub use spec::{describe_point, load_sweep, Axis, Point, SweepSpec};
+
+use std::path::PathBuf;
+
+use crate::error::ScenarioError;
+
+/// Why a sweep could not be loaded, run or merged.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A file could not be read.
+    #[error("{}: cannot read the file: {source}", file.display())]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file is not valid TOML.
+    #[error("{}: not valid TOML: {message}", file.display())]
+    Syntax {
+        /// The file.
+        file: PathBuf,
+        /// The parser's message on one line.
+        message: String,
+    },
+    /// A key of the sweep file is wrong.
+    #[error("{}: {key}: {message}", file.display())]
+    Invalid {
+        /// The sweep file.
+        file: PathBuf,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An axis cannot be applied at a point.
+    #[error("{}: axis \"{axis}\" at point ({point}): {message}", file.display())]
+    Axis {
+        /// The sweep file.
+        file: PathBuf,
+        /// The axis path.
+        axis: String,
+        /// The point's axis values.
+        point: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A point's scenario is invalid.
+    #[error("{}: at point ({point}): {error}", file.display())]
+    Point {
+        /// The sweep file.
+        file: PathBuf,
+        /// The point's axis values.
+        point: String,
+        /// The scenario error.
+        error: Box<ScenarioError>,
+    },
+    /// The base scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// A `--shard` value is malformed.
+    #[error("--shard {given}: expected K/N with 1 <= K <= N, e.g. 2/8")]
+    ShardSpec {
+        /// What was given.
+        given: String,
+    },
+    /// Shard directories do not fit together, or a results file is malformed.
+    #[error("{}: {message}", path.display())]
+    Results {
+        /// The directory or file at fault.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Writing results failed.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
