@@ -19,3 +19,5 @@ pub mod report;
 pub mod table;
 pub mod cli;
 pub mod sweep;
+pub mod gate;
+pub mod compare;

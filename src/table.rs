@@ -142,3 +142,36 @@ mod tests {
         assert_eq!(format_seconds(86_400.0), "24.0 h");
     }
 }
+
+/// A sweep's summary: one line per point with the metrics of the central trade-off.
+pub fn render_sweep(table: &crate::sweep::SummaryTable) -> String {
+    let mut out = String::new();
+    let columns: [(&str, &str, Unit); 6] = [
+        ("p90 first", "wait_first_p90_s", Unit::Seconds),
+        ("mean resumed", "wait_resumed_mean_s", Unit::Seconds),
+        ("p90 resumed", "wait_resumed_p90_s", Unit::Seconds),
+        ("affinity", "affinity_retention_share", Unit::Share),
+        ("abandoned", "abandon_resumed_share", Unit::Share),
+        ("occupancy", "occupancy_share", Unit::Share),
+    ];
+    let label_width = table.rows.iter().map(|r| r.describe().chars().count()).max().unwrap_or(5).clamp(5, 36);
+    let _ = write!(out, "{:<label_width$}", "point");
+    for (title, _, _) in &columns {
+        let _ = write!(out, " {title:>12}");
+    }
+    let _ = writeln!(out);
+    for row in &table.rows {
+        let mut label = row.describe();
+        if label.chars().count() > label_width {
+            label = label.chars().take(label_width - 1).collect::<String>() + "…";
+        }
+        let _ = write!(out, "{label:<label_width$}");
+        for (_, name, unit) in &columns {
+            let value = row.metric(name).and_then(|s| s.mean).map_or("—".to_string(), |v| format_value(v, *unit));
+            let _ = write!(out, " {value:>12}");
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "(means over replications; every metric with its 95% CI is in summary.csv)");
+    out
+}

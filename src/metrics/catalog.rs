@@ -44,6 +44,17 @@ pub enum Metric {
     PersonalQueueLengthMax,
 }
 
+/// Which direction of change is an improvement (for `compare`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    /// Smaller is better (waits, abandonment, queues).
+    Lower,
+    /// Larger is better (service level, affinity).
+    Higher,
+    /// Neither: a volume or a load, reported but never a regression.
+    Neither,
+}
+
 /// A metric's name (as in JSON and CSV) and meaning.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricInfo {
@@ -51,10 +62,41 @@ pub struct MetricInfo {
     pub name: &'static str,
     /// What it measures.
     pub meaning: &'static str,
+    /// Which direction is an improvement.
+    pub better: Better,
 }
 
 const fn info(name: &'static str, meaning: &'static str) -> MetricInfo {
-    MetricInfo { name, meaning }
+    let better = if starts_with(name, "sl_") || starts_with(name, "affinity") || starts_with(name, "single_agent") {
+        Better::Higher
+    } else if starts_with(name, "wait")
+        || starts_with(name, "abandon")
+        || starts_with(name, "queue")
+        || starts_with(name, "personal_queue")
+        || starts_with(name, "handoffs")
+        || starts_with(name, "unfinished")
+        || starts_with(name, "conversations_abandoned")
+    {
+        Better::Lower
+    } else {
+        Better::Neither
+    };
+    MetricInfo { name, meaning, better }
+}
+
+const fn starts_with(text: &str, prefix: &str) -> bool {
+    let (text, prefix) = (text.as_bytes(), prefix.as_bytes());
+    if prefix.len() > text.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < prefix.len() {
+        if text[i] != prefix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Every metric, in [`Metric`] order.
@@ -118,5 +160,16 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), METRICS.len());
+    }
+
+    #[test]
+    fn directions_follow_the_names() {
+        let better = |name| METRICS[index_of(name).unwrap()].better;
+        assert_eq!(better("wait_first_p90_s"), Better::Lower);
+        assert_eq!(better("waited_resumed_share"), Better::Lower);
+        assert_eq!(better("sl_first_share"), Better::Higher);
+        assert_eq!(better("affinity_retention_share"), Better::Higher);
+        assert_eq!(better("occupancy_share"), Better::Neither);
+        assert_eq!(better("contacts_first"), Better::Neither);
     }
 }

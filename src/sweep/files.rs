@@ -23,7 +23,7 @@ const MANIFEST: &str = "manifest.json";
 const SUMMARY_CSV: &str = "summary.csv";
 const SUMMARY_JSON: &str = "summary.json";
 /// Columns of `replications.csv` after the axes.
-const FIXED_COLUMNS: [&str; 5] = ["policy", "replication", "seed", "events", "contacts"];
+const FIXED_COLUMNS: [&str; 5] = ["policy_label", "replication", "seed", "events", "contacts"];
 
 /// An axis as recorded in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -518,7 +518,7 @@ impl<'a> SummaryWriter<'a> {
         let mut csv = csv::Writer::from_writer(create(&csv_path)?);
         let header = std::iter::once("point".to_string())
             .chain(axis_names.iter().cloned())
-            .chain(["policy".to_string(), "replications".to_string()])
+            .chain(["policy_label".to_string(), "replications".to_string()])
             .chain(METRICS.iter().flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)]));
         csv.write_record(header).map_err(|e| results_error(&csv_path, e.to_string()))?;
         let json_path = out.join(SUMMARY_JSON);
@@ -608,8 +608,8 @@ pub fn read_summary(dir: &Path) -> Result<SummaryTable, SweepError> {
     let file = File::open(&path).map_err(|e| results_error(&path, format!("cannot read ({e}): run `convosim sweep` or `run --out` first")))?;
     let mut reader = csv::Reader::from_reader(BufReader::new(file));
     let header = reader.headers().map_err(|e| results_error(&path, e.to_string()))?.clone();
-    let Some(policy_col) = header.iter().position(|h| h == "policy") else {
-        return Err(results_error(&path, "no `policy` column: not a convosim summary"));
+    let Some(policy_col) = header.iter().position(|h| h == "policy_label") else {
+        return Err(results_error(&path, "no `policy_label` column: not a convosim summary"));
     };
     let axis_names: Vec<String> = header.iter().skip(1).take(policy_col - 1).map(String::from).collect();
     let metric_cols: Vec<Option<(usize, usize)>> = METRICS

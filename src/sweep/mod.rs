@@ -12,7 +12,7 @@ mod spec;
 
 pub use exec::{execute, shard_tasks, Shard, TaskResult};
 pub use files::{finalize, read_summary, ResultsWriter, RunInfo, SummaryRow, SummaryTable};
-pub use spec::{describe_point, load_sweep, Axis, Point, SweepSpec};
+pub use spec::{content_hash, describe_point, load_sweep, Axis, Point, SweepSpec};
 
 use std::path::PathBuf;
 

@@ -110,7 +110,8 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     })
 }
 
-fn content_hash(parts: &[&[u8]]) -> String {
+/// SHA-256 of length-prefixed parts, hex: identifies the inputs of a run or sweep.
+pub fn content_hash(parts: &[&[u8]]) -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     for part in parts {

@@ -1,0 +1,123 @@
+//! The pipelines of `sweep`, `merge` and `compare`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{check_assertions, parse_assertions, thread_pool, CompareArgs, MergeArgs, SweepArgs};
+use crate::compare::{compare as compare_tables, render};
+use crate::sweep::{
+    execute, finalize, load_sweep, read_summary, shard_tasks, ResultsWriter, RunInfo, Shard, SummaryTable, SweepSpec,
+};
+
+pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
+    let assertions = parse_assertions(&args.asserts)?;
+    let shard: Shard = match &args.shard {
+        Some(text) => text.parse()?,
+        None => Shard::WHOLE,
+    };
+    let spec = load_sweep(&args.sweep)?;
+    // Every point is built and validated before anything runs.
+    let points = spec.points()?;
+    let tasks = shard_tasks(spec.point_count(), spec.replications, shard);
+    let out = args.out.clone().unwrap_or_else(|| default_out(&spec, shard));
+    let pool = thread_pool(args.threads)?;
+
+    let progress = progress_bar(tasks.len() as u64, args.quiet);
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mut writer = ResultsWriter::create(&out, &spec.axes, &points)?;
+    pool.install(|| {
+        execute(&points, spec.seed, spec.replications, &tasks, |result| {
+            writer.push(&result)?;
+            progress.inc(1);
+            Ok(())
+        })
+    })?;
+    progress.finish_and_clear();
+    let info = RunInfo {
+        convosim_version: env!("CARGO_PKG_VERSION").to_string(),
+        sweep: spec.name.clone(),
+        sweep_file: spec.file.display().to_string(),
+        content_hash: spec.content_hash.clone(),
+        seed: spec.seed,
+        replications: spec.replications,
+        points: spec.point_count(),
+        axes: RunInfo::axes_of(&spec.axes),
+        shard: [shard.index, shard.count],
+        tasks: 0,
+        threads: pool.current_num_threads(),
+        started: humantime::format_rfc3339_seconds(started).to_string(),
+        ended: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        wall_s: clock.elapsed().as_secs_f64(),
+        events: 0,
+        events_per_s: 0.0,
+        contacts: 0,
+        contacts_per_s: 0.0,
+        merged_from: Vec::new(),
+    };
+    let info = writer.finish(info)?;
+    eprintln!(
+        "{} task(s) in {:.2} s on {} thread(s): {:.2} M events/s, {:.0} contacts/s",
+        info.tasks,
+        info.wall_s,
+        info.threads,
+        info.events_per_s / 1e6,
+        info.contacts_per_s
+    );
+    if shard != Shard::WHOLE {
+        eprintln!(
+            "wrote shard {}/{} to {}; when all shards are done: convosim merge <shard dirs> --out DIR",
+            shard.index,
+            shard.count,
+            out.display()
+        );
+        return Ok(0);
+    }
+    let table = finalize(&[out.clone()], &out)?;
+    print!("{}", crate::table::render_sweep(&table));
+    eprintln!("wrote {}", out.display());
+    Ok(gates(&assertions, &table))
+}
+
+fn default_out(spec: &SweepSpec, shard: Shard) -> PathBuf {
+    let base = Path::new("results").join(&spec.name);
+    if shard == Shard::WHOLE {
+        base
+    } else {
+        base.join(format!("shard-{}-of-{}", shard.index, shard.count))
+    }
+}
+
+fn progress_bar(tasks: u64, quiet: bool) -> ProgressBar {
+    // indicatif draws nothing when stderr is not a terminal.
+    let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+    let bar = ProgressBar::with_draw_target(Some(tasks), target);
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} replications · {per_sec} · ETA {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+fn gates(assertions: &[crate::gate::Assertion], table: &SummaryTable) -> i32 {
+    let points: Vec<_> = table.rows.iter().map(|r| (r.describe(), r.metrics.clone())).collect();
+    i32::from(check_assertions(assertions, &points) > 0)
+}
+
+pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
+    let assertions = parse_assertions(&args.asserts)?;
+    let table = finalize(&args.shards, &args.out)?;
+    print!("{}", crate::table::render_sweep(&table));
+    eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
+    Ok(gates(&assertions, &table))
+}
+
+pub(super) fn compare(args: &CompareArgs) -> Result<i32> {
+    let baseline = read_summary(&args.baseline)?;
+    let candidate = read_summary(&args.candidate)?;
+    let comparison = compare_tables(&baseline, &candidate, args.tolerance);
+    print!("{}", render(&comparison, args.tolerance));
+    Ok(i32::from(comparison.has_regression()))
+}
