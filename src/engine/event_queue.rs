@@ -1,11 +1,8 @@
-//! The future event list: a binary heap ordered by (time, insertion sequence).
+//! The future event list: a monotone priority queue ordered by (time, insertion sequence).
 //!
 //! Equal times pop in insertion order, so a run is a pure function of the scenario and the
 //! seed. Cancelled timers are not removed: the engine recognises them as stale when they pop
 //! (generation counters), so cancelling never scans the heap.
-
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// Something scheduled to happen, with the ids it concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,74 +40,107 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Scheduled {
-    time: f64,
-    seq: u64,
-    event: Event,
+/// Key of an event: time bits in the high half, insertion sequence in the low half. For
+/// non-negative times the bit pattern orders like the number, so keys order by (time, seq) and
+/// are all distinct.
+#[inline]
+fn key(time: f64, seq: u64) -> u128 {
+    (u128::from(time.to_bits()) << 64) | u128::from(seq)
 }
 
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
+#[inline]
+fn time_of(key: u128) -> f64 {
+    f64::from_bits((key >> 64) as u64)
 }
 
-impl Eq for Scheduled {}
-
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Scheduled {
-    /// Reversed, so that the max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.time.total_cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
-    }
-}
-
-/// A min-queue of events by (time, insertion order).
-#[derive(Debug, Default)]
+/// A monotone priority queue of events: a radix heap over (time, seq) keys.
+///
+/// Discrete-event simulation never schedules before the last event popped, which is what a
+/// radix heap needs. Bucket `i > 0` holds keys whose highest bit differing from the last popped
+/// key is bit `i - 1`; popping refills from the lowest non-empty bucket, moving each key to a
+/// lower bucket. Each key moves at most 128 times and in practice a handful, all sequential
+/// memory traffic: several times faster than a binary heap at the sizes a center produces.
+#[derive(Debug)]
 pub struct EventQueue {
-    heap: BinaryHeap<Scheduled>,
+    buckets: Vec<Vec<(u128, Event)>>,
+    /// Bit `i` set when `buckets[i + 1]` is non-empty.
+    non_empty: u128,
+    last: u128,
+    len: usize,
     next_seq: u64,
 }
 
+impl Default for EventQueue {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
 impl EventQueue {
-    /// An empty queue with room for `capacity` events.
+    /// An empty queue with room for `capacity` events in its first bucket.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { heap: BinaryHeap::with_capacity(capacity), next_seq: 0 }
+        let mut buckets: Vec<Vec<(u128, Event)>> = (0..129).map(|_| Vec::new()).collect();
+        buckets[128].reserve(capacity);
+        Self { buckets, non_empty: 0, last: 0, len: 0, next_seq: 0 }
     }
 
-    /// Schedules `event` at `time`.
+    #[inline]
+    fn bucket_of(&self, key: u128) -> usize {
+        128 - (key ^ self.last).leading_zeros() as usize
+    }
+
+    #[inline]
+    fn insert(&mut self, key: u128, event: Event) {
+        let bucket = self.bucket_of(key);
+        self.buckets[bucket].push((key, event));
+        if bucket > 0 {
+            self.non_empty |= 1 << (bucket - 1);
+        }
+    }
+
+    /// Schedules `event` at `time` (never before the last event popped).
     #[inline]
     pub fn push(&mut self, time: f64, event: Event) {
-        let seq = self.next_seq;
+        debug_assert!(time >= time_of(self.last), "event scheduled in the past");
+        // Times come from `now + non-negative`, so they never go back; the max only guards
+        // the queue's invariant against a stray rounding.
+        let time = time.max(time_of(self.last));
+        let key = key(time, self.next_seq);
         self.next_seq += 1;
-        self.heap.push(Scheduled { time, seq, event });
+        self.len += 1;
+        self.insert(key, event);
     }
 
     /// The earliest event, ties in insertion order.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, Event)> {
-        self.heap.pop().map(|s| (s.time, s.event))
-    }
-
-    /// The time of the earliest event.
-    pub fn peek_time(&self) -> Option<f64> {
-        self.heap.peek().map(|s| s.time)
+        if self.buckets[0].is_empty() {
+            if self.non_empty == 0 {
+                return None;
+            }
+            let bucket = self.non_empty.trailing_zeros() as usize + 1;
+            let mut items = std::mem::take(&mut self.buckets[bucket]);
+            self.non_empty &= !(1 << (bucket - 1));
+            self.last = items.iter().map(|(k, _)| *k).min().expect("bucket is non-empty");
+            for (key, event) in items.drain(..) {
+                self.insert(key, event);
+            }
+            // Keep the emptied bucket's allocation for later.
+            self.buckets[bucket] = items;
+        }
+        let (key, event) = self.buckets[0].pop()?;
+        self.len -= 1;
+        Some((time_of(key), event))
     }
 
     /// Number of scheduled events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// Whether nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 }
 
@@ -138,5 +168,36 @@ mod tests {
             ]
         );
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn matches_a_sorted_order_under_interleaved_pushes_and_pops() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut q = EventQueue::default();
+        let mut reference = std::collections::BTreeSet::new();
+        let mut now = 0.0f64;
+        let mut seq = 0u64;
+        for step in 0..20_000u32 {
+            if rng.random::<f64>() < 0.55 || reference.is_empty() {
+                // Some exact ties, some near, some far in the future.
+                let delta = match step % 4 {
+                    0 => 0.0,
+                    1 => rng.random::<f64>(),
+                    2 => rng.random::<f64>() * 1e4,
+                    _ => (rng.random::<f64>() * 3.0).floor(),
+                };
+                let t = now + delta;
+                q.push(t, Event::ContactReady { conversation: step });
+                reference.insert((t.to_bits(), seq, step));
+                seq += 1;
+            } else {
+                let (t_bits, _, id) = reference.pop_first().unwrap();
+                let (t, event) = q.pop().unwrap();
+                assert_eq!((t.to_bits(), event), (t_bits, Event::ContactReady { conversation: id }));
+                now = t;
+            }
+            assert_eq!(q.len(), reference.len());
+        }
     }
 }
