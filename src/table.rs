@@ -23,24 +23,36 @@ fn format_value(value: f64, unit: Unit) -> String {
     }
 }
 
+/// The scale, name and decimals for a number of seconds of this size.
+fn seconds_unit(s: f64) -> (f64, &'static str, usize) {
+    if s < 10.0 {
+        (1.0, "s", 2)
+    } else if s < 600.0 {
+        (1.0, "s", 1)
+    } else if s < 36_000.0 {
+        (60.0, "min", 1)
+    } else {
+        (3600.0, "h", 1)
+    }
+}
+
 fn format_seconds(s: f64) -> String {
     if s == 0.0 {
-        "0 s".to_string()
-    } else if s < 10.0 {
-        format!("{s:.2} s")
-    } else if s < 600.0 {
-        format!("{s:.1} s")
-    } else if s < 36_000.0 {
-        format!("{:.1} min", s / 60.0)
-    } else {
-        format!("{:.1} h", s / 3600.0)
+        return "0 s".to_string();
     }
+    let (scale, name, decimals) = seconds_unit(s);
+    format!("{:.decimals$} {name}", s / scale)
 }
 
 fn cell(summary: Option<MetricSummary>, unit: Unit) -> String {
     match summary.and_then(|s| s.mean.map(|m| (m, s.ci95))) {
         None => "—".to_string(),
         Some((mean, None)) => format_value(mean, unit),
+        Some((mean, Some(ci))) if matches!(unit, Unit::Seconds) && mean != 0.0 => {
+            // The half-width in the mean's unit, so the two read together.
+            let (scale, name, decimals) = seconds_unit(mean);
+            format!("{:.decimals$} ± {:.decimals$} {name}", mean / scale, ci / scale)
+        }
         Some((mean, Some(ci))) => format!("{} ± {}", format_value(mean, unit), format_value(ci, unit)),
     }
 }
