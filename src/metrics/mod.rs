@@ -49,13 +49,18 @@ impl ReplicationMetrics {
 }
 
 /// A histogram as text: HdrHistogram's compressed V2 encoding in base64, the form other
-/// HdrHistogram tools read.
+/// HdrHistogram tools read. The encoding is canonical: equal counts give equal text, however
+/// the histogram grew (so merged shards write the same bytes as one run).
 pub fn encode_histogram(histogram: &Histogram<u64>) -> String {
     use base64::Engine as _;
     use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+    let high = histogram.max().max(2).next_power_of_two();
+    let mut canonical = Histogram::<u64>::new_with_bounds(1, high, 3).expect("bounds are valid");
+    // The range covers the largest value recorded, so adding cannot fail.
+    let _ = canonical.add(histogram);
     let mut bytes = Vec::new();
     // Writing to a Vec cannot fail, and the histogram's counts always encode.
-    let _ = V2DeflateSerializer::new().serialize(histogram, &mut bytes);
+    let _ = V2DeflateSerializer::new().serialize(&canonical, &mut bytes);
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -85,7 +90,16 @@ mod tests {
         }
         b.record(9_999_999).unwrap();
         let mut decoded = decode_histogram(&encode_histogram(&a)).unwrap();
-        assert_eq!(decoded, a);
+        let recorded = |h: &Histogram<u64>| h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect::<Vec<_>>();
+        assert_eq!(recorded(&decoded), recorded(&a));
+        // Same counts, different growth history: same text.
+        let mut grown = new_wait_histogram();
+        grown.record(1 << 40).unwrap();
+        grown.reset();
+        for v in [0u64, 5, 1_000, 123_456] {
+            grown.record(v).unwrap();
+        }
+        assert_eq!(encode_histogram(&grown), encode_histogram(&a));
         decoded.add(&b).unwrap();
         assert_eq!(decoded.len(), 5);
         assert_eq!(decoded.value_at_quantile(1.0), b.value_at_quantile(1.0));
