@@ -244,6 +244,8 @@ impl<'a> Engine<'a> {
             return self.pick_up(id, agent);
         }
         if fall_back_after == Some(0.0) {
+            // A zero timeout fires at once: the same fallback, without a timer.
+            self.recorder.fallback(self.now);
             return self.offer_to_pool(id);
         }
         self.enqueue_personal(id, agent);

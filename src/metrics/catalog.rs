@@ -134,7 +134,7 @@ pub const METRICS: &[MetricInfo] = &[
     info("contacts_first", "first contacts that became ready in the window"),
     info("contacts_resumed", "resumed contacts that became ready in the window"),
     info("unfinished_contacts", "contacts ready in the window still waiting at the horizon"),
-    info("fallbacks_fired", "contacts that fell back from their owner to the global queue"),
+    info("fallbacks_fired", "contacts whose hybrid timeout fired while waiting for the owner"),
     info("queue_length_mean", "time-average number of waiting contacts, all queues"),
     info("queue_length_max", "most contacts waiting at once, all queues"),
     info("personal_queue_length_mean", "time-average number of contacts waiting in personal queues"),

@@ -1,0 +1,269 @@
+//! Invariants every run keeps, on random small scenarios (proptest): conservation of contacts,
+//! no agent over its concurrency or picking up off shift, time never goes back, shares in
+//! [0, 1] and occupancy at most 1.
+
+use convosim::metrics::METRICS;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+
+use crate::common::{assert_invariants, scenario};
+
+/// Shift lists a pool may have (None: 24/7).
+const SHIFTS: [&str; 5] = [
+    r#"[{ days = "mon-fri", start = "09:00", end = "17:00" }]"#,
+    r#"[{ days = "daily", start = "16:00", end = "01:00" }]"#,
+    r#"[{ days = "sat,sun", start = "08:00", end = "16:00" }]"#,
+    r#"[{ days = "fri-mon", start = "22:00", end = "06:00" }, { days = "wed", start = "00:00", end = "24:00" }]"#,
+    r#"[{ days = "daily", start = "00:00", end = "24:00" }]"#,
+];
+const SELECT: [&str; 4] = ["least_loaded", "longest_idle", "round_robin", "random"];
+
+#[derive(Debug, Clone)]
+struct Pool {
+    count: u32,
+    concurrency: u32,
+    slowdown: f64,
+    shifts: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Routing {
+    /// 0 next_available, 1 sticky, 2 hybrid.
+    kind: usize,
+    timeout_s: u32,
+    select: usize,
+    random_agent: bool,
+    owner_offline_wait: bool,
+    personal_first: bool,
+    affinity_window_s: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct Conversation {
+    /// `Ok(n)`: fixed n exchanges; `Err(m)`: geometric with mean m.
+    exchanges: Result<u32, f64>,
+    handle_s: u32,
+    gap_mixture: bool,
+    gap_s: u32,
+    patience_s: Option<(u32, u32)>,
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    pools: Vec<Pool>,
+    routing: Routing,
+    conversation: Conversation,
+    horizon_days: u32,
+    warmup_h: u32,
+    /// Offered load / slots; above 1 the center is overloaded.
+    load: f64,
+    seed: u64,
+}
+
+fn pool() -> impl Strategy<Value = Pool> {
+    (
+        1u32..=6,
+        1u32..=4,
+        prop_oneof![Just(0.0), 0.0..=0.5],
+        proptest::option::of(0..SHIFTS.len()),
+    )
+        .prop_map(|(count, concurrency, slowdown, shifts)| Pool {
+            count,
+            concurrency,
+            slowdown,
+            shifts,
+        })
+}
+
+fn routing() -> impl Strategy<Value = Routing> {
+    (
+        0usize..3,
+        prop_oneof![Just(0u32), 1u32..600, 600u32..20_000],
+        0..SELECT.len(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of(60u32..200_000),
+    )
+        .prop_map(
+            |(
+                kind,
+                timeout_s,
+                select,
+                random_agent,
+                owner_offline_wait,
+                personal_first,
+                affinity_window_s,
+            )| {
+                Routing {
+                    kind,
+                    timeout_s,
+                    select,
+                    random_agent,
+                    owner_offline_wait,
+                    personal_first,
+                    affinity_window_s,
+                }
+            },
+        )
+}
+
+fn conversation() -> impl Strategy<Value = Conversation> {
+    (
+        prop_oneof![(1u32..=3).prop_map(Ok), (1.0f64..4.0).prop_map(Err)],
+        30u32..900,
+        any::<bool>(),
+        5u32..20_000,
+        proptest::option::of((30u32..3_600, 60u32..30_000)),
+    )
+        .prop_map(
+            |(exchanges, handle_s, gap_mixture, gap_s, patience_s)| Conversation {
+                exchanges,
+                handle_s,
+                gap_mixture,
+                gap_s,
+                patience_s,
+            },
+        )
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        proptest::collection::vec(pool(), 1..=3),
+        routing(),
+        conversation(),
+        1u32..=4,
+        0u32..12,
+        prop_oneof![0.2f64..0.95, 0.95f64..1.6],
+        any::<u64>(),
+    )
+        .prop_map(
+            |(pools, routing, conversation, horizon_days, warmup_h, load, seed)| Case {
+                pools,
+                routing,
+                conversation,
+                horizon_days,
+                warmup_h,
+                load,
+                seed,
+            },
+        )
+}
+
+impl Case {
+    fn mean_exchanges(&self) -> f64 {
+        match self.conversation.exchanges {
+            Ok(n) => f64::from(n),
+            Err(mean) => mean,
+        }
+    }
+
+    /// The scenario as TOML text in MODEL.md's format.
+    fn to_toml(&self) -> String {
+        let slots: u32 = self.pools.iter().map(|p| p.count * p.concurrency).sum();
+        let rate = self.load * f64::from(slots) * 3600.0
+            / f64::from(self.conversation.handle_s)
+            / self.mean_exchanges();
+        let conv = &self.conversation;
+        let mut text = format!(
+            "name = \"random\"\nhorizon = \"{}d\"\nwarmup = \"{}h\"\n\n[arrivals]\nrate_per_hour = {rate}\n\n[conversation]\n",
+            self.horizon_days, self.warmup_h
+        );
+        text += &match conv.exchanges {
+            Ok(n) => format!("exchanges = {{ dist = \"fixed\", value = {n} }}\n"),
+            Err(mean) => format!("exchanges = {{ dist = \"geometric\", mean = {mean} }}\n"),
+        };
+        text += &format!(
+            "handle_time = {{ dist = \"exponential\", mean = {} }}\n",
+            conv.handle_s
+        );
+        text += &if conv.gap_mixture {
+            format!(
+                "gap = {{ dist = \"mixture\", parts = [ {{ weight = 0.7, dist = \"exponential\", mean = {} }}, \
+                 {{ weight = 0.3, dist = \"exponential\", mean = {} }} ] }}\n",
+                (conv.gap_s / 20).max(1),
+                conv.gap_s * 4
+            )
+        } else {
+            format!(
+                "gap = {{ dist = \"exponential\", mean = {} }}\n",
+                conv.gap_s
+            )
+        };
+        if let Some((first, resumed)) = conv.patience_s {
+            text += &format!("patience_first = {{ dist = \"exponential\", mean = {first} }}\n");
+            text += &format!("patience_resumed = {{ dist = \"exponential\", mean = {resumed} }}\n");
+        }
+        for (i, p) in self.pools.iter().enumerate() {
+            text += &format!(
+                "\n[[agents]]\nname = \"pool{i}\"\ncount = {}\nconcurrency = {}\nslowdown = {}\n",
+                p.count, p.concurrency, p.slowdown
+            );
+            if let Some(s) = p.shifts {
+                text += &format!("shifts = {}\n", SHIFTS[s]);
+            }
+        }
+        let r = &self.routing;
+        text += &format!(
+            "\n[policy]\nkind = \"{}\"\n",
+            ["next_available", "sticky", "hybrid"][r.kind]
+        );
+        text += &format!("select = \"{}\"\n", SELECT[r.select]);
+        text += &format!(
+            "first_contact = \"{}\"\n",
+            if r.random_agent {
+                "random_agent"
+            } else {
+                "pool"
+            }
+        );
+        text += &format!("personal_first = {}\n", r.personal_first);
+        if r.kind > 0 {
+            text += &format!(
+                "owner_offline = \"{}\"\n",
+                if r.owner_offline_wait {
+                    "wait"
+                } else {
+                    "fallback"
+                }
+            );
+            if let Some(w) = r.affinity_window_s {
+                text += &format!("affinity_window = {w}\n");
+            }
+        }
+        if r.kind == 2 {
+            text += &format!("timeout = {}\n", r.timeout_s);
+        }
+        text
+    }
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: 256,
+        rng_seed: RngSeed::Fixed(0x00c0_ffee),
+        failure_persistence: None,
+        ..Config::default()
+    })]
+
+    #[test]
+    fn random_scenarios_keep_the_invariants(case in case()) {
+        let text = case.to_toml();
+        let s = scenario(&text);
+        let out = convosim::run(&s, case.seed);
+        assert_invariants(&out.audit, &text);
+        prop_assert!(out.audit.ready > 0, "no contact at all:\n{}", text);
+        for (info, value) in METRICS.iter().zip(&out.metrics.values) {
+            let Some(v) = *value else { continue };
+            prop_assert!(v.is_finite(), "{} = {} in\n{}", info.name, v, text);
+            if info.name.ends_with("_share") || info.name.starts_with("agent_occupancy_m") {
+                prop_assert!((0.0..=1.0 + 1e-9).contains(&v), "{} = {} in\n{}", info.name, v, text);
+            }
+            if info.name.ends_with("_s") {
+                prop_assert!(v >= 0.0, "{} = {} in\n{}", info.name, v, text);
+            }
+        }
+        let shares_sum: f64 = out.metrics.concurrency_shares.iter().sum();
+        prop_assert!(shares_sum == 0.0 || (shares_sum - 1.0).abs() < 1e-9, "concurrency shares sum to {}", shares_sum);
+    }
+}

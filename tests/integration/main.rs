@@ -1,0 +1,13 @@
+//! The integration tests of convosim, one binary (`cargo test --release --test integration`).
+//!
+//! Modules are named for the behaviour they check. Statistical checks print their simulated
+//! and theoretical values; collect them with
+//! `cargo test --release --test integration -- --nocapture --test-threads 1 2>&1 | grep 'vs theory'`.
+
+mod common;
+mod determinism;
+mod erlang_validation;
+mod invariants;
+mod routing_policies;
+mod cli_errors;
+mod sweeps;
