@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use convosim::scenario::{load_policy, parse_scenario};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn reference_scenario() -> convosim::Scenario {
     let text = include_str!("../scenarios/reference.toml");

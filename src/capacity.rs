@@ -147,7 +147,12 @@ struct RoundRobinSet {
 impl RoundRobinSet {
     fn new(agents: usize) -> Self {
         let words = agents.div_ceil(64);
-        Self { bits: vec![0; words], summary: vec![0; words.div_ceil(64)], cursor: NONE, agents: agents as u32 }
+        Self {
+            bits: vec![0; words],
+            summary: vec![0; words.div_ceil(64)],
+            cursor: NONE,
+            agents: agents as u32,
+        }
     }
 
     fn set(&mut self, agent: u32, on: bool) {
@@ -205,7 +210,10 @@ impl RoundRobinSet {
 #[derive(Debug, Clone)]
 enum FreeIndex {
     /// Buckets by share of slots in use, FIFO by time of entering the bucket.
-    LeastLoaded { lists: BucketLists, level: Vec<Vec<u32>> },
+    LeastLoaded {
+        lists: BucketLists,
+        level: Vec<Vec<u32>>,
+    },
     /// One FIFO list by time of the last load change.
     LongestIdle(BucketLists),
     RoundRobin(RoundRobinSet),
@@ -223,10 +231,8 @@ pub struct Capacity {
 /// Sorted distinct load shares `load/concurrency` (load < concurrency) over the pools, and for
 /// each pool the bucket of each load.
 fn load_levels(pools: &[AgentPool]) -> (usize, Vec<Vec<u32>>) {
-    let mut shares: Vec<(u32, u32)> = pools
-        .iter()
-        .flat_map(|p| (0..p.concurrency).map(move |load| (load, p.concurrency)))
-        .collect();
+    let mut shares: Vec<(u32, u32)> =
+        pools.iter().flat_map(|p| (0..p.concurrency).map(move |load| (load, p.concurrency))).collect();
     // Compare a/b < c/d as a·d < c·b: exact, so 1/2 and 2/4 share a bucket.
     shares.sort_by(|x, y| (x.0 as u64 * y.1 as u64).cmp(&(y.0 as u64 * x.1 as u64)));
     shares.dedup_by(|x, y| x.0 as u64 * y.1 as u64 == y.0 as u64 * x.1 as u64);
@@ -253,7 +259,12 @@ impl Capacity {
             .iter()
             .enumerate()
             .flat_map(|(i, p)| {
-                (0..p.count).map(move |_| Agent { load: 0, concurrency: p.concurrency, pool: i as u32, on_shift: false })
+                (0..p.count).map(move |_| Agent {
+                    load: 0,
+                    concurrency: p.concurrency,
+                    pool: i as u32,
+                    on_shift: false,
+                })
             })
             .collect();
         let n = agents.len();

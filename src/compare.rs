@@ -50,7 +50,11 @@ fn key(row: &SummaryRow) -> &[(String, String)] {
     &row.axes
 }
 
-fn significant(base: MetricSummary, cand: MetricSummary, tolerance: f64) -> Option<(f64, f64, f64, f64, f64)> {
+fn significant(
+    base: MetricSummary,
+    cand: MetricSummary,
+    tolerance: f64,
+) -> Option<(f64, f64, f64, f64, f64)> {
     let (b, c) = (base.mean?, cand.mean?);
     let (bc, cc) = (base.ci95.unwrap_or(0.0), cand.ci95.unwrap_or(0.0));
     let disjoint = c - cc > b + bc || c + cc < b - bc;
@@ -107,7 +111,11 @@ pub fn render(comparison: &Comparison, tolerance: f64) -> String {
         tolerance * 100.0
     );
     if !comparison.changes.is_empty() {
-        let _ = writeln!(out, "\n{:<11} {:<30} {:>22} {:>22} {:>9}  point", "verdict", "metric", "baseline", "candidate", "change");
+        let _ = writeln!(
+            out,
+            "\n{:<11} {:<30} {:>22} {:>22} {:>9}  point",
+            "verdict", "metric", "baseline", "candidate", "change"
+        );
         for c in &comparison.changes {
             let verdict = if c.regression { "REGRESSION" } else { "better" };
             let _ = writeln!(
@@ -137,7 +145,13 @@ mod tests {
         let at = |name| crate::metrics::catalog::index_of(name).unwrap();
         metrics[at("wait_first_p90_s")] = MetricSummary { mean: Some(wait.0), ci95: Some(wait.1), n: 10 };
         metrics[at("sl_first_share")] = MetricSummary { mean: Some(sl.0), ci95: Some(sl.1), n: 10 };
-        let row = SummaryRow { point: 0, axes: vec![("policy".into(), "sticky".into())], policy: "sticky".into(), replications: 10, metrics };
+        let row = SummaryRow {
+            point: 0,
+            axes: vec![("policy".into(), "sticky".into())],
+            policy: "sticky".into(),
+            replications: 10,
+            metrics,
+        };
         SummaryTable { rows: vec![row] }
     }
 

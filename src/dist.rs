@@ -120,7 +120,10 @@ impl Distribution {
     pub fn new_uniform(min: f64, max: f64) -> Result<Self, DistError> {
         check(min.is_finite() && min >= 0.0, "min", "expected a non-negative number")?;
         check(max.is_finite() && max > min, "max", "expected a number greater than min")?;
-        Ok(Self { shape: Shape::Uniform(Uniform::new(min, max).expect("min < max")), mean: (min + max) / 2.0 })
+        Ok(Self {
+            shape: Shape::Uniform(Uniform::new(min, max).expect("min < max")),
+            mean: (min + max) / 2.0,
+        })
     }
 
     /// Log-normal with a positive mean and coefficient of variation.
@@ -129,7 +132,10 @@ impl Distribution {
         check(cv.is_finite() && cv > 0.0, "cv", "expected a positive coefficient of variation")?;
         let sigma2 = (1.0 + cv * cv).ln();
         let mu = mean.ln() - sigma2 / 2.0;
-        Ok(Self { shape: Shape::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("sigma is positive")), mean })
+        Ok(Self {
+            shape: Shape::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("sigma is positive")),
+            mean,
+        })
     }
 
     /// Gamma with a positive mean and coefficient of variation (shape `1/cv²`).
@@ -138,7 +144,10 @@ impl Distribution {
         check(cv.is_finite() && cv > 0.0, "cv", "expected a positive coefficient of variation")?;
         let shape = 1.0 / (cv * cv);
         let scale = mean * cv * cv;
-        Ok(Self { shape: Shape::Gamma(Gamma::new(shape, scale).expect("shape and scale are positive")), mean })
+        Ok(Self {
+            shape: Shape::Gamma(Gamma::new(shape, scale).expect("shape and scale are positive")),
+            mean,
+        })
     }
 
     /// Weibull with positive shape and scale.
@@ -162,16 +171,8 @@ impl Distribution {
     /// A finite set of non-negative values with non-negative weights summing above zero.
     pub fn new_empirical(values: Vec<f64>, weights: Vec<f64>) -> Result<Self, DistError> {
         check(!values.is_empty(), "values", "expected at least one value")?;
-        check(
-            values.iter().all(|v| v.is_finite() && *v >= 0.0),
-            "values",
-            "expected non-negative numbers",
-        )?;
-        check(
-            weights.len() == values.len(),
-            "weights",
-            "expected as many weights as values",
-        )?;
+        check(values.iter().all(|v| v.is_finite() && *v >= 0.0), "values", "expected non-negative numbers")?;
+        check(weights.len() == values.len(), "weights", "expected as many weights as values")?;
         let cumulative = cumulative(&weights)?;
         let mean = weighted_mean(values.iter().copied(), &cumulative);
         Ok(Self { shape: Shape::Empirical(Empirical { values, cumulative }), mean })
@@ -272,10 +273,9 @@ mod tests {
 
     #[test]
     fn lognormal_and_gamma_match_mean() {
-        for d in [
-            Distribution::new_lognormal(240.0, 1.5).unwrap(),
-            Distribution::new_gamma(240.0, 0.5).unwrap(),
-        ] {
+        for d in
+            [Distribution::new_lognormal(240.0, 1.5).unwrap(), Distribution::new_gamma(240.0, 0.5).unwrap()]
+        {
             let m = sample_mean(&d, 400_000);
             assert!((m - 240.0).abs() / 240.0 < 0.02, "mean {m}");
         }

@@ -60,11 +60,14 @@ impl FromStr for Assertion {
             .iter()
             .filter_map(|(s, op)| text.find(s).map(|at| (at, *s, *op)))
             .min_by_key(|(at, s, _)| (*at, std::cmp::Reverse(s.len())))
-            .ok_or_else(|| fail("expected METRIC<=VALUE (or <, >, >=), e.g. 'wait_first_p90_s<=60'".into()))?;
+            .ok_or_else(|| {
+                fail("expected METRIC<=VALUE (or <, >, >=), e.g. 'wait_first_p90_s<=60'".into())
+            })?;
         let name = text[..at].trim();
         let bound_text = text[at + symbol.len()..].trim();
         let metric = index_of(name).map(|i| METRICS[i].name).ok_or_else(|| {
-            let nearest = METRICS.iter().map(|m| m.name).min_by_key(|m| edit_distance(m, name)).unwrap_or_default();
+            let nearest =
+                METRICS.iter().map(|m| m.name).min_by_key(|m| edit_distance(m, name)).unwrap_or_default();
             fail(format!("unknown metric \"{name}\"; did you mean \"{nearest}\"?"))
         })?;
         let bound: f64 = bound_text

@@ -95,7 +95,12 @@ impl RunReport {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let _ = writer.write_record(["metric", "mean", "ci95", "meaning"]);
         for ((name, s), info) in self.metrics.iter().zip(METRICS) {
-            let _ = writer.write_record([name.to_string(), number(s.mean), number(s.ci95), info.meaning.to_string()]);
+            let _ = writer.write_record([
+                name.to_string(),
+                number(s.mean),
+                number(s.ci95),
+                info.meaning.to_string(),
+            ]);
         }
         String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }

@@ -23,7 +23,12 @@ pub struct Replication {
 
 /// Runs `replications` replications of `scenario` for sweep point `point` (0 for a single
 /// run), in parallel on the current rayon pool; returned in replication order.
-pub fn run_replications(scenario: &Scenario, master_seed: u64, point: u64, replications: u32) -> Vec<Replication> {
+pub fn run_replications(
+    scenario: &Scenario,
+    master_seed: u64,
+    point: u64,
+    replications: u32,
+) -> Vec<Replication> {
     (0..replications)
         .into_par_iter()
         .map(|index| {

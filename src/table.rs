@@ -57,6 +57,9 @@ fn cell(summary: Option<MetricSummary>, unit: Unit) -> String {
     }
 }
 
+/// A labelled metric and how to show it.
+type Row = (&'static str, &'static str, Unit);
+
 /// Renders the report as text.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
@@ -90,7 +93,7 @@ pub fn render(report: &RunReport) -> String {
         let _ = writeln!(out, "  {:<24}{:>30}{:>30}", label, cell(m(first), unit), cell(m(resumed), unit));
     }
 
-    let sections: [(&str, &[(&str, &str, Unit)]); 3] = [
+    let sections: [(&str, &[Row]); 3] = [
         (
             "AFFINITY",
             &[
@@ -141,20 +144,6 @@ pub fn render(report: &RunReport) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seconds_pick_a_readable_unit() {
-        assert_eq!(format_seconds(0.0), "0 s");
-        assert_eq!(format_seconds(1.234), "1.23 s");
-        assert_eq!(format_seconds(67.41), "67.4 s");
-        assert_eq!(format_seconds(900.0), "15.0 min");
-        assert_eq!(format_seconds(86_400.0), "24.0 h");
-    }
-}
-
 /// A sweep's summary: one line per point with the metrics of the central trade-off.
 pub fn render_sweep(table: &crate::sweep::SummaryTable) -> String {
     let mut out = String::new();
@@ -179,11 +168,26 @@ pub fn render_sweep(table: &crate::sweep::SummaryTable) -> String {
         }
         let _ = write!(out, "{label:<label_width$}");
         for (_, name, unit) in &columns {
-            let value = row.metric(name).and_then(|s| s.mean).map_or("—".to_string(), |v| format_value(v, *unit));
+            let value =
+                row.metric(name).and_then(|s| s.mean).map_or("—".to_string(), |v| format_value(v, *unit));
             let _ = write!(out, " {value:>12}");
         }
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "(means over replications; every metric with its 95% CI is in summary.csv)");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_pick_a_readable_unit() {
+        assert_eq!(format_seconds(0.0), "0 s");
+        assert_eq!(format_seconds(1.234), "1.23 s");
+        assert_eq!(format_seconds(67.41), "67.4 s");
+        assert_eq!(format_seconds(900.0), "15.0 min");
+        assert_eq!(format_seconds(86_400.0), "24.0 h");
+    }
 }

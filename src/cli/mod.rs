@@ -219,7 +219,13 @@ fn write_results(dir: &Path, scenario: &Scenario, report: &RunReport, run: &RunM
         writer.push(&task)?;
     }
     let text = std::fs::read(&run.args.scenario).unwrap_or_default();
-    let identity = format!("{:?}|{}|{}|{}", run.args.policy, scenario.seed, scenario.replications, scenario.policy.label());
+    let identity = format!(
+        "{:?}|{}|{}|{}",
+        run.args.policy,
+        scenario.seed,
+        scenario.replications,
+        scenario.policy.label()
+    );
     let info = RunInfo {
         convosim_version: env!("CARGO_PKG_VERSION").to_string(),
         sweep: scenario.name.clone(),

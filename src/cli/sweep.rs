@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::{check_assertions, parse_assertions, thread_pool, CompareArgs, MergeArgs, SweepArgs};
 use crate::compare::{compare as compare_tables, render};
 use crate::sweep::{
-    execute, finalize, load_sweep, read_summary, shard_tasks, ResultsWriter, RunInfo, Shard, SummaryTable, SweepSpec,
+    execute, finalize, load_sweep, read_summary, shard_tasks, ResultsWriter, RunInfo, Shard, SummaryTable,
+    SweepSpec,
 };
 
 pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
@@ -76,7 +77,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
         );
         return Ok(0);
     }
-    let table = finalize(&[out.clone()], &out)?;
+    let table = finalize(std::slice::from_ref(&out), &out)?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("wrote {}", out.display());
     Ok(gates(&assertions, &table))

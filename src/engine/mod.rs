@@ -148,7 +148,9 @@ impl<'a> Engine<'a> {
             Event::Arrival => self.on_arrival(),
             Event::ContactReady { conversation } => self.on_contact_ready(conversation),
             Event::HandlingDone { conversation } => self.on_handling_done(conversation),
-            Event::PatienceExpired { conversation, generation } => self.on_patience_expired(conversation, generation),
+            Event::PatienceExpired { conversation, generation } => {
+                self.on_patience_expired(conversation, generation)
+            }
             Event::FallBack { conversation, generation } => self.on_fall_back(conversation, generation),
             Event::ShiftChange { pool } => self.on_shift_change(pool as usize),
         }
@@ -177,7 +179,9 @@ impl<'a> Engine<'a> {
                 return;
             }
             let rate = self.scenario.arrivals.rate_per_s_at(t);
-            if rate >= self.max_arrival_rate || rand::Rng::random::<f64>(&mut self.streams.arrivals) * self.max_arrival_rate < rate {
+            if rate >= self.max_arrival_rate
+                || rand::Rng::random::<f64>(&mut self.streams.arrivals) * self.max_arrival_rate < rate
+            {
                 break;
             }
         }
@@ -186,7 +190,8 @@ impl<'a> Engine<'a> {
 
     fn on_arrival(&mut self) {
         self.stats.events += 1;
-        let exchanges = self.scenario.conversation.exchanges.sample(&mut self.streams.exchanges).max(1.0) as u32;
+        let exchanges =
+            self.scenario.conversation.exchanges.sample(&mut self.streams.exchanges).max(1.0) as u32;
         let id = self.conversations.open(self.now, exchanges);
         self.schedule_next_arrival();
         self.on_contact_ready(id);
@@ -274,7 +279,11 @@ impl<'a> Engine<'a> {
     // ----- queues ---------------------------------------------------------------------------
 
     fn queue_changing(&mut self) {
-        self.recorder.queue_changing(self.now, self.waiting_global + self.waiting_personal_total, self.waiting_personal_total);
+        self.recorder.queue_changing(
+            self.now,
+            self.waiting_global + self.waiting_personal_total,
+            self.waiting_personal_total,
+        );
     }
 
     fn queue_changed(&mut self, personal_agent: Option<AgentId>) {
@@ -320,7 +329,11 @@ impl<'a> Engine<'a> {
 
     fn pop_personal(&mut self, agent: AgentId) -> Option<u32> {
         while let Some(entry) = self.personal.pop(agent) {
-            if self.conversations.is_current(entry.conversation, entry.generation, ContactState::WaitingPersonal) {
+            if self.conversations.is_current(
+                entry.conversation,
+                entry.generation,
+                ContactState::WaitingPersonal,
+            ) {
                 return Some(entry.conversation);
             }
         }
@@ -329,7 +342,11 @@ impl<'a> Engine<'a> {
 
     fn pop_global(&mut self) -> Option<u32> {
         while let Some(entry) = self.global.pop() {
-            if self.conversations.is_current(entry.conversation, entry.generation, ContactState::WaitingGlobal) {
+            if self.conversations.is_current(
+                entry.conversation,
+                entry.generation,
+                ContactState::WaitingGlobal,
+            ) {
                 return Some(entry.conversation);
             }
         }

@@ -67,20 +67,21 @@ pub struct MetricInfo {
 }
 
 const fn info(name: &'static str, meaning: &'static str) -> MetricInfo {
-    let better = if starts_with(name, "sl_") || starts_with(name, "affinity") || starts_with(name, "single_agent") {
-        Better::Higher
-    } else if starts_with(name, "wait")
-        || starts_with(name, "abandon")
-        || starts_with(name, "queue")
-        || starts_with(name, "personal_queue")
-        || starts_with(name, "handoffs")
-        || starts_with(name, "unfinished")
-        || starts_with(name, "conversations_abandoned")
-    {
-        Better::Lower
-    } else {
-        Better::Neither
-    };
+    let better =
+        if starts_with(name, "sl_") || starts_with(name, "affinity") || starts_with(name, "single_agent") {
+            Better::Higher
+        } else if starts_with(name, "wait")
+            || starts_with(name, "abandon")
+            || starts_with(name, "queue")
+            || starts_with(name, "personal_queue")
+            || starts_with(name, "handoffs")
+            || starts_with(name, "unfinished")
+            || starts_with(name, "conversations_abandoned")
+        {
+            Better::Lower
+        } else {
+            Better::Neither
+        };
     MetricInfo { name, meaning, better }
 }
 
@@ -119,9 +120,15 @@ pub const METRICS: &[MetricInfo] = &[
     info("sl_resumed_share", "resumed contacts picked up within the threshold"),
     info("abandon_first_share", "first contacts abandoned / picked up or abandoned"),
     info("abandon_resumed_share", "resumed contacts abandoned / picked up or abandoned"),
-    info("queue_time_first_all_mean_s", "mean time in queue of first contacts, abandoned included (Erlang A's Lq/λ)"),
+    info(
+        "queue_time_first_all_mean_s",
+        "mean time in queue of first contacts, abandoned included (Erlang A's Lq/λ)",
+    ),
     info("affinity_retention_share", "resumed contacts picked up by their owner"),
-    info("handoffs_per_conversation", "resumed contacts picked up by another agent, per resolved conversation"),
+    info(
+        "handoffs_per_conversation",
+        "resumed contacts picked up by another agent, per resolved conversation",
+    ),
     info("single_agent_conversation_share", "resolved conversations handled end to end by one agent"),
     info("occupancy_share", "busy slot-time / on-shift slot-time"),
     info("utilization_share", "on-shift time with at least one contact / on-shift time"),
@@ -130,7 +137,10 @@ pub const METRICS: &[MetricInfo] = &[
     info("agent_occupancy_cv", "coefficient of variation of occupancy across agents"),
     info("conversations_resolved", "conversations whose last exchange ended in the window"),
     info("conversations_abandoned", "conversations ended by an abandonment in the window"),
-    info("conversation_duration_mean_s", "arrival to resolution, conversations arrived and resolved in the window"),
+    info(
+        "conversation_duration_mean_s",
+        "arrival to resolution, conversations arrived and resolved in the window",
+    ),
     info("contacts_first", "first contacts that became ready in the window"),
     info("contacts_resumed", "resumed contacts that became ready in the window"),
     info("unfinished_contacts", "contacts ready in the window still waiting at the horizon"),

@@ -90,7 +90,9 @@ mod tests {
         }
         b.record(9_999_999).unwrap();
         let mut decoded = decode_histogram(&encode_histogram(&a)).unwrap();
-        let recorded = |h: &Histogram<u64>| h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect::<Vec<_>>();
+        let recorded = |h: &Histogram<u64>| {
+            h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect::<Vec<_>>()
+        };
         assert_eq!(recorded(&decoded), recorded(&a));
         // Same counts, different growth history: same text.
         let mut grown = new_wait_histogram();

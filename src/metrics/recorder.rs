@@ -230,27 +230,44 @@ impl Recorder {
         let mut values = vec![None; METRICS.len()];
         let mut set = |m: Metric, v: Option<f64>| values[m as usize] = v.filter(|x| x.is_finite());
         let ratio = |num: f64, den: u64| (den > 0).then(|| num / den as f64);
-        let seconds = |h: &Histogram<u64>, q: f64| (h.len() > 0).then(|| h.value_at_quantile(q) as f64 * HISTOGRAM_UNIT_S);
+        let seconds = |h: &Histogram<u64>, q: f64| {
+            (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 * HISTOGRAM_UNIT_S)
+        };
 
-        for (first, stats, hist) in [(true, &self.first, &self.wait_first), (false, &self.resumed, &self.wait_resumed)] {
+        for (first, stats, hist) in
+            [(true, &self.first, &self.wait_first), (false, &self.resumed, &self.wait_resumed)]
+        {
             let m = |f: Metric, r: Metric| if first { f } else { r };
             set(m(Metric::WaitFirstMean, Metric::WaitResumedMean), ratio(stats.wait_sum, stats.picked));
             set(m(Metric::WaitFirstP50, Metric::WaitResumedP50), seconds(hist, 0.50));
             set(m(Metric::WaitFirstP90, Metric::WaitResumedP90), seconds(hist, 0.90));
             set(m(Metric::WaitFirstP95, Metric::WaitResumedP95), seconds(hist, 0.95));
             set(m(Metric::WaitFirstP99, Metric::WaitResumedP99), seconds(hist, 0.99));
-            set(m(Metric::WaitFirstMax, Metric::WaitResumedMax), (stats.picked > 0).then_some(stats.wait_max));
+            set(
+                m(Metric::WaitFirstMax, Metric::WaitResumedMax),
+                (stats.picked > 0).then_some(stats.wait_max),
+            );
             let waited = (stats.picked_after_waiting + stats.abandoned) as f64;
             set(m(Metric::WaitedFirstShare, Metric::WaitedResumedShare), ratio(waited, stats.finished()));
-            set(m(Metric::SlFirstShare, Metric::SlResumedShare), ratio(stats.picked_within_sl as f64, stats.finished()));
-            set(m(Metric::AbandonFirstShare, Metric::AbandonResumedShare), ratio(stats.abandoned as f64, stats.finished()));
+            set(
+                m(Metric::SlFirstShare, Metric::SlResumedShare),
+                ratio(stats.picked_within_sl as f64, stats.finished()),
+            );
+            set(
+                m(Metric::AbandonFirstShare, Metric::AbandonResumedShare),
+                ratio(stats.abandoned as f64, stats.finished()),
+            );
         }
         set(Metric::QueueTimeFirstAllMean, ratio(self.first.queue_time_sum, self.first.finished()));
         set(Metric::AffinityRetentionShare, ratio(self.resumed_by_owner as f64, self.resumed.picked));
         set(Metric::HandoffsPerConversation, ratio(self.handoffs as f64, self.resolved_arrived_in_window));
-        set(Metric::SingleAgentConversationShare, ratio(self.single_agent as f64, self.resolved_arrived_in_window));
+        set(
+            Metric::SingleAgentConversationShare,
+            ratio(self.single_agent as f64, self.resolved_arrived_in_window),
+        );
 
-        let slot_s: f64 = self.agents.iter().zip(&self.concurrency).map(|(a, c)| a.on_shift_s * f64::from(*c)).sum();
+        let slot_s: f64 =
+            self.agents.iter().zip(&self.concurrency).map(|(a, c)| a.on_shift_s * f64::from(*c)).sum();
         let busy_s: f64 = self.agents.iter().map(|a| a.busy_slot_s).sum();
         let on_shift_s: f64 = self.agents.iter().map(|a| a.on_shift_s).sum();
         let non_idle_s: f64 = self.agents.iter().map(|a| a.non_idle_s).sum();
@@ -291,6 +308,11 @@ impl Recorder {
             .iter()
             .map(|t| if total_load_time > 0.0 { t / total_load_time } else { 0.0 })
             .collect();
-        ReplicationMetrics { values, wait_first: self.wait_first, wait_resumed: self.wait_resumed, concurrency_shares }
+        ReplicationMetrics {
+            values,
+            wait_first: self.wait_first,
+            wait_resumed: self.wait_resumed,
+            concurrency_shares,
+        }
     }
 }

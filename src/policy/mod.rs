@@ -88,8 +88,7 @@ impl SelectRule {
     /// Names as written in TOML, in the order of [`Self::ALL`].
     pub const NAMES: [&'static str; 4] = ["least_loaded", "longest_idle", "round_robin", "random"];
     /// Every rule.
-    pub const ALL: [SelectRule; 4] =
-        [Self::LeastLoaded, Self::LongestIdle, Self::RoundRobin, Self::Random];
+    pub const ALL: [SelectRule; 4] = [Self::LeastLoaded, Self::LongestIdle, Self::RoundRobin, Self::Random];
 }
 
 /// How a first contact (or one routed like it) is placed.

@@ -17,11 +17,7 @@ impl<'a> PolicyParams<'a> {
     /// Wraps `table`, whose keys are reported as `{prefix}.{key}`; `ignored` keys count as read
     /// (the loader handles them).
     pub fn new(table: &'a toml::Table, prefix: &str, ignored: &[&str]) -> Self {
-        Self {
-            table,
-            prefix: prefix.to_string(),
-            used: ignored.iter().map(|k| k.to_string()).collect(),
-        }
+        Self { table, prefix: prefix.to_string(), used: ignored.iter().map(|k| k.to_string()).collect() }
     }
 
     /// The full dotted path of `key`.
@@ -74,10 +70,9 @@ impl<'a> PolicyParams<'a> {
     pub fn finish(self, kind: &str) -> Result<(), FieldError> {
         match self.table.keys().find(|k| !self.used.contains(*k)) {
             None => Ok(()),
-            Some(key) => Err(FieldError::new(
-                self.path(key),
-                format!("unknown key for policy kind \"{kind}\""),
-            )),
+            Some(key) => {
+                Err(FieldError::new(self.path(key), format!("unknown key for policy kind \"{kind}\"")))
+            }
         }
     }
 }

@@ -31,10 +31,7 @@ pub use self::policies::{load_policy, preset_summaries};
 
 /// Built-in policy presets, `(name, TOML text)`, from the crate's `policies/` directory.
 pub static PRESETS: &[(&str, &str)] = &[
-    (
-        "next-available",
-        include_str!("../../policies/next-available.toml"),
-    ),
+    ("next-available", include_str!("../../policies/next-available.toml")),
     ("sticky", include_str!("../../policies/sticky.toml")),
     ("hybrid-1m", include_str!("../../policies/hybrid-1m.toml")),
     ("hybrid-5m", include_str!("../../policies/hybrid-5m.toml")),
@@ -42,14 +39,8 @@ pub static PRESETS: &[(&str, &str)] = &[
     ("hybrid-15m", include_str!("../../policies/hybrid-15m.toml")),
     ("hybrid-1h", include_str!("../../policies/hybrid-1h.toml")),
     ("hybrid-4h", include_str!("../../policies/hybrid-4h.toml")),
-    (
-        "sticky-random-agent",
-        include_str!("../../policies/sticky-random-agent.toml"),
-    ),
-    (
-        "sticky-window-1d",
-        include_str!("../../policies/sticky-window-1d.toml"),
-    ),
+    ("sticky-random-agent", include_str!("../../policies/sticky-random-agent.toml")),
+    ("sticky-window-1d", include_str!("../../policies/sticky-window-1d.toml")),
 ];
 
 const TOP_KEYS: &[&str] = &[
@@ -65,13 +56,7 @@ const TOP_KEYS: &[&str] = &[
     "service_level",
 ];
 const ARRIVAL_KEYS: &[&str] = &["rate_per_hour", "profile", "weekday"];
-const CONVERSATION_KEYS: &[&str] = &[
-    "exchanges",
-    "handle_time",
-    "gap",
-    "patience_first",
-    "patience_resumed",
-];
+const CONVERSATION_KEYS: &[&str] = &["exchanges", "handle_time", "gap", "patience_first", "patience_resumed"];
 const AGENT_KEYS: &[&str] = &["name", "count", "concurrency", "slowdown", "shifts"];
 const SERVICE_LEVEL_KEYS: &[&str] = &["first", "resumed"];
 /// Bounds that keep a typo from asking the engine for billions of agents.
@@ -80,10 +65,8 @@ const MAX_CONCURRENCY: i64 = 10_000;
 
 /// Reads and validates the scenario file at `path`.
 pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ScenarioError::Read { file: path.to_path_buf(), source })?;
     parse_scenario(&text, path)
 }
 
@@ -95,10 +78,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, ScenarioError
 /// Validates an already parsed scenario table (e.g. a sweep's base scenario with one point's
 /// values written into it); `file` names it in messages and anchors relative preset paths.
 pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, ScenarioError> {
-    let field = |error| ScenarioError::Field {
-        file: file.to_path_buf(),
-        error: misplaced_hint(error),
-    };
+    let field = |error| ScenarioError::Field { file: file.to_path_buf(), error: misplaced_hint(error) };
     let top = Section::new(table, "", TOP_KEYS).map_err(field)?;
     let head = header(&top).map_err(field)?;
     let arrivals = arrivals(&top).map_err(field)?;
@@ -139,20 +119,13 @@ fn misplaced_hint(mut error: FieldError) -> FieldError {
 
 /// Phase one: TOML text to a table; a syntax error is reported on one line.
 pub(crate) fn parse_toml(text: &str, file: &Path) -> Result<Table, ScenarioError> {
-    toml::from_str::<Table>(text).map_err(|e| ScenarioError::Syntax {
-        file: file.to_path_buf(),
-        message: one_line(&e, text),
-    })
+    toml::from_str::<Table>(text)
+        .map_err(|e| ScenarioError::Syntax { file: file.to_path_buf(), message: one_line(&e, text) })
 }
 
 /// `line 3, column 7: invalid string; expected ...`.
 fn one_line(error: &toml::de::Error, text: &str) -> String {
-    let message: Vec<&str> = error
-        .message()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let message: Vec<&str> = error.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let message = message.join("; ");
     let Some(span) = error.span() else {
         return message;
@@ -160,14 +133,8 @@ fn one_line(error: &toml::de::Error, text: &str) -> String {
     let bytes = text.as_bytes();
     let before = &bytes[..span.start.min(bytes.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
     format!("line {line}, column {column}: {message}")
 }
 
@@ -183,9 +150,7 @@ struct Header {
 fn header(top: &Section<'_>) -> Result<Header, FieldError> {
     let name = top.req_string("name")?.to_string();
     let horizon = top.req_duration("horizon", Sign::Positive, "8d")?;
-    let warmup = top
-        .duration("warmup", Sign::NonNegative, "1d")?
-        .unwrap_or(0.0);
+    let warmup = top.duration("warmup", Sign::NonNegative, "1d")?.unwrap_or(0.0);
     if warmup >= horizon {
         let horizon_text = top.get("horizon").map_or_else(String::new, fields::render);
         let what = format!("a duration shorter than the horizon ({horizon_text})");
@@ -195,9 +160,7 @@ fn header(top: &Section<'_>) -> Result<Header, FieldError> {
     }
     // A scenario without a seed uses seed 1, so that runs are reproducible all the same.
     let seed = top.integer("seed", 0, i64::MAX)?.unwrap_or(1);
-    let replications = top
-        .integer("replications", 1, i64::from(u32::MAX))?
-        .unwrap_or(1);
+    let replications = top.integer("replications", 1, i64::from(u32::MAX))?.unwrap_or(1);
     Ok(Header {
         name,
         horizon,
@@ -208,36 +171,20 @@ fn header(top: &Section<'_>) -> Result<Header, FieldError> {
 }
 
 /// A required sub-table of the top level, checked against its known keys.
-fn section<'a>(
-    top: &Section<'a>,
-    key: &str,
-    known: &[&str],
-    what: &str,
-) -> Result<Section<'a>, FieldError> {
-    let table = top
-        .table(key, what)?
-        .ok_or_else(|| top.missing(key, what))?;
+fn section<'a>(top: &Section<'a>, key: &str, known: &[&str], what: &str) -> Result<Section<'a>, FieldError> {
+    let table = top.table(key, what)?.ok_or_else(|| top.missing(key, what))?;
     Section::new(table, key, known)
 }
 
 fn arrivals(top: &Section<'_>) -> Result<Arrivals, FieldError> {
-    let sec = section(
-        top,
-        "arrivals",
-        ARRIVAL_KEYS,
-        "a table [arrivals] with rate_per_hour = 120",
-    )?;
+    let sec = section(top, "arrivals", ARRIVAL_KEYS, "a table [arrivals] with rate_per_hour = 120")?;
     Ok(Arrivals {
         rate_per_hour: sec.req_number(
             "rate_per_hour",
             Sign::Positive,
             "a positive number of conversations per hour",
         )?,
-        hour_profile: multipliers::<24>(
-            &sec,
-            "profile",
-            "hour-of-day multipliers, 00:00-01:00 first",
-        )?,
+        hour_profile: multipliers::<24>(&sec, "profile", "hour-of-day multipliers, 00:00-01:00 first")?,
         weekday: multipliers::<7>(&sec, "weekday", "day-of-week multipliers, Monday first")?,
     })
 }
@@ -254,25 +201,14 @@ fn multipliers<const N: usize>(
     };
     let path = sec.path(key);
     if items.len() != N {
-        return Err(FieldError::new(
-            path,
-            format!("expected {N} {noun}, got {} values", items.len()),
-        ));
+        return Err(FieldError::new(path, format!("expected {N} {noun}, got {} values", items.len())));
     }
     let mut out = [0.0; N];
     for (slot, (i, item)) in out.iter_mut().zip(items.iter().enumerate()) {
-        *slot = as_number(
-            item,
-            &index(&path, i),
-            Sign::NonNegative,
-            "a non-negative multiplier",
-        )?;
+        *slot = as_number(item, &index(&path, i), Sign::NonNegative, "a non-negative multiplier")?;
     }
     if out.iter().all(|x| *x == 0.0) {
-        return Err(FieldError::new(
-            path,
-            "expected at least one positive multiplier, got all zeros",
-        ));
+        return Err(FieldError::new(path, "expected at least one positive multiplier, got all zeros"));
     }
     Ok(Some(out))
 }
@@ -286,16 +222,11 @@ fn conversation(top: &Section<'_>) -> Result<ConversationModel, FieldError> {
     )?;
     let time_what = "a distribution like { dist = \"exponential\", mean = \"4m\" }";
     let time = |key: &str| {
-        sec.get(key)
-            .map(|v| distribution(v, &sec.path(key), Domain::Time).map(|p| p.dist))
-            .transpose()
+        sec.get(key).map(|v| distribution(v, &sec.path(key), Domain::Time).map(|p| p.dist)).transpose()
     };
-    let exchanges_value = sec.get("exchanges").ok_or_else(|| {
-        sec.missing(
-            "exchanges",
-            "a distribution like { dist = \"geometric\", mean = 4 }",
-        )
-    })?;
+    let exchanges_value = sec
+        .get("exchanges")
+        .ok_or_else(|| sec.missing("exchanges", "a distribution like { dist = \"geometric\", mean = 4 }"))?;
     let exchanges = distribution(exchanges_value, &sec.path("exchanges"), Domain::Count)?;
     let handle_time = time("handle_time")?.ok_or_else(|| sec.missing("handle_time", time_what))?;
     let gap = time("gap")?;
@@ -319,9 +250,7 @@ fn conversation(top: &Section<'_>) -> Result<ConversationModel, FieldError> {
 
 fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
     let what = "one or more [[agents]] tables with name and count";
-    let items = top
-        .array("agents", what)?
-        .ok_or_else(|| top.missing("agents", what))?;
+    let items = top.array("agents", what)?.ok_or_else(|| top.missing("agents", what))?;
     if items.is_empty() {
         return Err(expected("agents", what, &Value::Array(Vec::new())));
     }
@@ -337,10 +266,7 @@ fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
         if let Some(j) = pools.iter().position(|p| p.name == pool.name) {
             return Err(FieldError::new(
                 sec.path("name"),
-                format!(
-                    "duplicate pool name \"{}\" (also agents[{j}].name)",
-                    pool.name.escape_default()
-                ),
+                format!("duplicate pool name \"{}\" (also agents[{j}].name)", pool.name.escape_default()),
             ));
         }
         total += i64::from(pool.count);
@@ -359,11 +285,8 @@ fn agent_pool(sec: &Section<'_>) -> Result<AgentPool, FieldError> {
     let name = sec.req_string("name")?.to_string();
     let count = sec.req_integer("count", 1, MAX_AGENTS)?;
     let concurrency = sec.integer("concurrency", 1, MAX_CONCURRENCY)?.unwrap_or(1);
-    let slowdown = sec
-        .number("slowdown", Sign::NonNegative, "a non-negative number")?
-        .unwrap_or(0.0);
-    let shift_what =
-        "an array of shifts like [{ days = \"mon-fri\", start = \"08:00\", end = \"17:00\" }]";
+    let slowdown = sec.number("slowdown", Sign::NonNegative, "a non-negative number")?.unwrap_or(0.0);
+    let shift_what = "an array of shifts like [{ days = \"mon-fri\", start = \"08:00\", end = \"17:00\" }]";
     let shifts = match sec.array("shifts", shift_what)? {
         Some(items) => Some(shifts::schedule(items, &sec.path("shifts"))?),
         None => None,
@@ -378,10 +301,7 @@ fn agent_pool(sec: &Section<'_>) -> Result<AgentPool, FieldError> {
 }
 
 fn policy(top: &Section<'_>, file: &Path) -> Result<PolicySpec, ScenarioError> {
-    let field = |error| ScenarioError::Field {
-        file: file.to_path_buf(),
-        error: misplaced_hint(error),
-    };
+    let field = |error| ScenarioError::Field { file: file.to_path_buf(), error: misplaced_hint(error) };
     let what = "a [policy] table with kind = \"next_available\", \"sticky\" or \"hybrid\", \
                 or a preset name like \"hybrid-10m\"";
     match top.get("policy") {
@@ -400,11 +320,7 @@ fn service_level(top: &Section<'_>) -> Result<ServiceLevel, FieldError> {
     };
     let sec = Section::new(table, "service_level", SERVICE_LEVEL_KEYS)?;
     Ok(ServiceLevel {
-        first: sec
-            .duration("first", Sign::Positive, "60s")?
-            .unwrap_or(defaults.first),
-        resumed: sec
-            .duration("resumed", Sign::Positive, "5m")?
-            .unwrap_or(defaults.resumed),
+        first: sec.duration("first", Sign::Positive, "60s")?.unwrap_or(defaults.first),
+        resumed: sec.duration("resumed", Sign::Positive, "5m")?.unwrap_or(defaults.resumed),
     })
 }

@@ -123,9 +123,7 @@ impl ShiftSchedule {
 
     /// The first time strictly after `t` at which the on/off state changes, if it ever does.
     pub fn next_change_after(&self, t: f64) -> Option<f64> {
-        if self.weekly_on.is_empty()
-            || (self.weekly_on.len() == 1 && self.weekly_on[0] == (0.0, WEEK_S))
-        {
+        if self.weekly_on.is_empty() || (self.weekly_on.len() == 1 && self.weekly_on[0] == (0.0, WEEK_S)) {
             return None;
         }
         let week_start = (t / WEEK_S).floor() * WEEK_S;
@@ -137,16 +135,13 @@ impl ShiftSchedule {
             // Boundaries at 0 and WEEK_S are the same instant; a schedule that is on across
             // midnight Sunday has no change there.
             .filter(|b| !self.continues_across_week_end(*b));
-        boundaries
-            .find(|&b| b > w)
-            .map(|b| week_start + b)
-            .or_else(|| {
-                self.weekly_on
-                    .iter()
-                    .flat_map(|&(start, end)| [start, end])
-                    .find(|b| !self.continues_across_week_end(*b))
-                    .map(|b| week_start + WEEK_S + b)
-            })
+        boundaries.find(|&b| b > w).map(|b| week_start + b).or_else(|| {
+            self.weekly_on
+                .iter()
+                .flat_map(|&(start, end)| [start, end])
+                .find(|b| !self.continues_across_week_end(*b))
+                .map(|b| week_start + WEEK_S + b)
+        })
     }
 
     fn continues_across_week_end(&self, boundary: f64) -> bool {

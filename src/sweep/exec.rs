@@ -91,7 +91,8 @@ mod tests {
 
     #[test]
     fn shards_partition_the_tasks() {
-        let mut all: Vec<u64> = (1..=3).flat_map(|k| shard_tasks(5, 4, Shard { index: k, count: 3 })).collect();
+        let mut all: Vec<u64> =
+            (1..=3).flat_map(|k| shard_tasks(5, 4, Shard { index: k, count: 3 })).collect();
         all.sort();
         assert_eq!(all, (0..20).collect::<Vec<_>>());
         assert!("0/3".parse::<Shard>().is_err());

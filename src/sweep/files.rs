@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::{Axis, Point, SweepError, TaskResult};
-use crate::metrics::{decode_histogram, encode_histogram, new_wait_histogram, summarize, MetricSummary, METRICS};
+use crate::metrics::{
+    decode_histogram, encode_histogram, new_wait_histogram, summarize, MetricSummary, METRICS,
+};
 
 const REPLICATIONS: &str = "replications.csv";
 const HISTOGRAMS: &str = "histograms.jsonl";
@@ -24,6 +26,9 @@ const SUMMARY_CSV: &str = "summary.csv";
 const SUMMARY_JSON: &str = "summary.json";
 /// Columns of `replications.csv` after the axes.
 const FIXED_COLUMNS: [&str; 5] = ["policy_label", "replication", "seed", "events", "contacts"];
+
+/// Each point's merged wait histograms (first, resumed).
+type PointHistograms = BTreeMap<u64, (Histogram<u64>, Histogram<u64>)>;
 
 /// An axis as recorded in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,7 +165,8 @@ impl ResultsWriter {
         let point_cells = points
             .iter()
             .map(|p| {
-                let cells = p.values.iter().map(|v| cell(&serde_json::to_value(v).unwrap_or(Json::Null))).collect();
+                let cells =
+                    p.values.iter().map(|v| cell(&serde_json::to_value(v).unwrap_or(Json::Null))).collect();
                 (cells, p.scenario.policy.label())
             })
             .collect();
@@ -245,8 +251,9 @@ fn write_manifest(dir: &Path, info: &RunInfo) -> Result<(), SweepError> {
 
 fn read_manifest(dir: &Path) -> Result<RunInfo, SweepError> {
     let path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| results_error(&path, format!("cannot read ({e}): is this a convosim results directory?")))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        results_error(&path, format!("cannot read ({e}): is this a convosim results directory?"))
+    })?;
     serde_json::from_str(&text).map_err(|e| results_error(&path, format!("not a convosim manifest: {e}")))
 }
 
@@ -332,13 +339,20 @@ impl RowSource {
 
     fn next(&mut self, axes: usize) -> Result<Option<RepRow>, SweepError> {
         let mut record = csv::StringRecord::new();
-        let more = self.reader.read_record(&mut record).map_err(|e| results_error(&self.path, e.to_string()))?;
+        let more =
+            self.reader.read_record(&mut record).map_err(|e| results_error(&self.path, e.to_string()))?;
         if !more {
             return Ok(None);
         }
-        let bad = |what: &str| results_error(&self.path, format!("row {}: bad {what}", record.position().map_or(0, |p| p.line())));
+        let bad = |what: &str| {
+            results_error(
+                &self.path,
+                format!("row {}: bad {what}", record.position().map_or(0, |p| p.line())),
+            )
+        };
         let point = record.get(0).and_then(|s| s.parse().ok()).ok_or_else(|| bad("point"))?;
-        let replication = record.get(2 + axes).and_then(|s| s.parse().ok()).ok_or_else(|| bad("replication"))?;
+        let replication =
+            record.get(2 + axes).and_then(|s| s.parse().ok()).ok_or_else(|| bad("replication"))?;
         Ok(Some(RepRow { point, replication, record }))
     }
 }
@@ -347,32 +361,52 @@ impl RowSource {
 fn check_shards(dirs: &[PathBuf], infos: &[RunInfo]) -> Result<(), SweepError> {
     let first = &infos[0];
     for (dir, info) in dirs.iter().zip(infos) {
-        if info.content_hash != first.content_hash || info.seed != first.seed || info.replications != first.replications {
+        if info.content_hash != first.content_hash
+            || info.seed != first.seed
+            || info.replications != first.replications
+        {
             return Err(results_error(
                 dir,
-                format!("is a shard of a different sweep than {} (content hash, seed or replications differ)", dirs[0].display()),
+                format!(
+                    "is a shard of a different sweep than {} (content hash, seed or replications differ)",
+                    dirs[0].display()
+                ),
             ));
         }
         if info.shard[1] != first.shard[1] {
-            return Err(results_error(dir, format!("is shard {}/{}, but {} is shard {}/{}", info.shard[0], info.shard[1], dirs[0].display(), first.shard[0], first.shard[1])));
+            return Err(results_error(
+                dir,
+                format!(
+                    "is shard {}/{}, but {} is shard {}/{}",
+                    info.shard[0],
+                    info.shard[1],
+                    dirs[0].display(),
+                    first.shard[0],
+                    first.shard[1]
+                ),
+            ));
         }
     }
     let count = first.shard[1];
     let mut seen: BTreeMap<u32, &PathBuf> = BTreeMap::new();
     for (dir, info) in dirs.iter().zip(infos) {
         if let Some(previous) = seen.insert(info.shard[0], dir) {
-            return Err(results_error(dir, format!("shard {}/{count} is given twice (also {})", info.shard[0], previous.display())));
+            return Err(results_error(
+                dir,
+                format!("shard {}/{count} is given twice (also {})", info.shard[0], previous.display()),
+            ));
         }
     }
-    let missing: Vec<String> = (1..=count).filter(|k| !seen.contains_key(k)).map(|k| format!("{k}/{count}")).collect();
+    let missing: Vec<String> =
+        (1..=count).filter(|k| !seen.contains_key(k)).map(|k| format!("{k}/{count}")).collect();
     if !missing.is_empty() {
         return Err(results_error(&dirs[0], format!("missing shard(s) {}", missing.join(", "))));
     }
     Ok(())
 }
 
-fn read_histograms(dirs: &[PathBuf]) -> Result<BTreeMap<u64, (Histogram<u64>, Histogram<u64>)>, SweepError> {
-    let mut merged: BTreeMap<u64, (Histogram<u64>, Histogram<u64>)> = BTreeMap::new();
+fn read_histograms(dirs: &[PathBuf]) -> Result<PointHistograms, SweepError> {
+    let mut merged = PointHistograms::new();
     for dir in dirs {
         let path = dir.join(HISTOGRAMS);
         let file = File::open(&path).map_err(|e| results_error(&path, format!("cannot read: {e}")))?;
@@ -382,9 +416,14 @@ fn read_histograms(dirs: &[PathBuf]) -> Result<BTreeMap<u64, (Histogram<u64>, Hi
                 continue;
             }
             let entry: Json = serde_json::from_str(&line).map_err(|e| results_error(&path, e.to_string()))?;
-            let point = entry["point"].as_u64().ok_or_else(|| results_error(&path, "a line without a point"))?;
+            let point =
+                entry["point"].as_u64().ok_or_else(|| results_error(&path, "a line without a point"))?;
             let decode = |key: &str| {
-                entry[key].as_str().ok_or_else(|| format!("no {key}")).and_then(decode_histogram).map_err(|m| results_error(&path, m))
+                entry[key]
+                    .as_str()
+                    .ok_or_else(|| format!("no {key}"))
+                    .and_then(decode_histogram)
+                    .map_err(|m| results_error(&path, m))
             };
             let (first, resumed) = (decode("wait_first_ms")?, decode("wait_resumed_ms")?);
             let slot = merged.entry(point).or_insert_with(|| (new_wait_histogram(), new_wait_histogram()));
@@ -456,7 +495,10 @@ pub fn finalize(dirs: &[PathBuf], out: &Path) -> Result<SummaryTable, SweepError
     }
     let table = summary.finish()?;
     if table.rows.len() as u64 != info.points {
-        return Err(results_error(out, format!("{} of {} points have results", table.rows.len(), info.points)));
+        return Err(results_error(
+            out,
+            format!("{} of {} points have results", table.rows.len(), info.points),
+        ));
     }
     let merged_info = merge_infos(&infos, in_place);
     write_manifest(out, &merged_info)?;
@@ -470,7 +512,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn write_merged_histograms(out: &Path, histograms: &BTreeMap<u64, (Histogram<u64>, Histogram<u64>)>) -> Result<(), SweepError> {
+fn write_merged_histograms(out: &Path, histograms: &PointHistograms) -> Result<(), SweepError> {
     let path = out.join(HISTOGRAMS);
     let mut file = create(&path)?;
     for (point, (first, resumed)) in histograms {
@@ -513,7 +555,8 @@ struct SummaryWriter<'a> {
 
 impl<'a> SummaryWriter<'a> {
     fn create(out: &Path, info: &'a RunInfo, rep_header: &csv::StringRecord) -> Result<Self, SweepError> {
-        let axis_names: Vec<String> = rep_header.iter().skip(1).take(info.axes.len()).map(String::from).collect();
+        let axis_names: Vec<String> =
+            rep_header.iter().skip(1).take(info.axes.len()).map(String::from).collect();
         let csv_path = out.join(SUMMARY_CSV);
         let mut csv = csv::Writer::from_writer(create(&csv_path)?);
         let header = std::iter::once("point".to_string())
@@ -536,21 +579,29 @@ impl<'a> SummaryWriter<'a> {
         Ok(Self { out: out.to_path_buf(), info, csv, json, axis_names, rows: Vec::new() })
     }
 
-    fn point(&mut self, mut group: Vec<RepRow>, histograms: &BTreeMap<u64, (Histogram<u64>, Histogram<u64>)>) -> Result<(), SweepError> {
+    fn point(&mut self, mut group: Vec<RepRow>, histograms: &PointHistograms) -> Result<(), SweepError> {
         group.sort_by_key(|r| r.replication);
         let point = group[0].point;
         let expected = self.info.replications as usize;
         let reps: Vec<u32> = group.iter().map(|r| r.replication).collect();
         if reps.len() != expected || reps.iter().enumerate().any(|(i, r)| *r as usize != i) {
-            return Err(results_error(&self.out, format!("point {point} has {} of {expected} replications", reps.len())));
+            return Err(results_error(
+                &self.out,
+                format!("point {point} has {} of {expected} replications", reps.len()),
+            ));
         }
         let axes = self.info.axes.len();
         let first_metric = 1 + axes + FIXED_COLUMNS.len();
         let metrics: Vec<MetricSummary> = (0..METRICS.len())
-            .map(|m| summarize(group.iter().map(|r| r.record.get(first_metric + m).and_then(|s| s.parse::<f64>().ok()))))
+            .map(|m| {
+                summarize(
+                    group.iter().map(|r| r.record.get(first_metric + m).and_then(|s| s.parse::<f64>().ok())),
+                )
+            })
             .collect();
         let record0 = &group[0].record;
-        let cells: Vec<String> = (0..axes).map(|a| record0.get(1 + a).unwrap_or_default().to_string()).collect();
+        let cells: Vec<String> =
+            (0..axes).map(|a| record0.get(1 + a).unwrap_or_default().to_string()).collect();
         let policy = record0.get(1 + axes).unwrap_or_default().to_string();
 
         let csv_path = self.out.join(SUMMARY_CSV);
@@ -605,7 +656,9 @@ impl<'a> SummaryWriter<'a> {
 /// Reads `summary.csv` of a results directory (for `compare`).
 pub fn read_summary(dir: &Path) -> Result<SummaryTable, SweepError> {
     let path = dir.join(SUMMARY_CSV);
-    let file = File::open(&path).map_err(|e| results_error(&path, format!("cannot read ({e}): run `convosim sweep` or `run --out` first")))?;
+    let file = File::open(&path).map_err(|e| {
+        results_error(&path, format!("cannot read ({e}): run `convosim sweep` or `run --out` first"))
+    })?;
     let mut reader = csv::Reader::from_reader(BufReader::new(file));
     let header = reader.headers().map_err(|e| results_error(&path, e.to_string()))?.clone();
     let Some(policy_col) = header.iter().position(|h| h == "policy_label") else {
@@ -626,7 +679,11 @@ pub fn read_summary(dir: &Path) -> Result<SummaryTable, SweepError> {
         let get = |i: usize| record.get(i).and_then(|s| s.parse::<f64>().ok());
         rows.push(SummaryRow {
             point: record.get(0).and_then(|s| s.parse().ok()).unwrap_or(rows.len() as u64),
-            axes: axis_names.iter().cloned().zip((1..policy_col).map(|i| record.get(i).unwrap_or_default().to_string())).collect(),
+            axes: axis_names
+                .iter()
+                .cloned()
+                .zip((1..policy_col).map(|i| record.get(i).unwrap_or_default().to_string()))
+                .collect(),
             policy: record.get(policy_col).unwrap_or_default().to_string(),
             replications: record.get(policy_col + 1).and_then(|s| s.parse().ok()).unwrap_or(0),
             metrics: metric_cols

@@ -74,13 +74,23 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     }
     let name = match table.get("name") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        Some(other) => return Err(invalid(file, "name", format!("expected a non-empty string, got {other}"))),
+        Some(other) => {
+            return Err(invalid(file, "name", format!("expected a non-empty string, got {other}")))
+        }
         None => return Err(invalid(file, "name", "missing: give the sweep a name")),
     };
     let base_rel = match table.get("base") {
         Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(invalid(file, "base", format!("expected a path to a scenario file, got {other}"))),
-        None => return Err(invalid(file, "base", "missing: the path of the base scenario, relative to the sweep file")),
+        Some(other) => {
+            return Err(invalid(file, "base", format!("expected a path to a scenario file, got {other}")))
+        }
+        None => {
+            return Err(invalid(
+                file,
+                "base",
+                "missing: the path of the base scenario, relative to the sweep file",
+            ))
+        }
     };
     let base = file.parent().unwrap_or(Path::new("")).join(&base_rel);
     let base_text = read(&base)?;
@@ -88,12 +98,16 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     let replications = match table.get("replications") {
         None => None,
         Some(Value::Integer(n)) if (1..=1_000_000).contains(n) => Some(*n as u32),
-        Some(other) => return Err(invalid(file, "replications", format!("expected an integer >= 1, got {other}"))),
+        Some(other) => {
+            return Err(invalid(file, "replications", format!("expected an integer >= 1, got {other}")))
+        }
     };
     let seed = match table.get("seed") {
         None => None,
         Some(Value::Integer(n)) if *n >= 0 => Some(*n as u64),
-        Some(other) => return Err(invalid(file, "seed", format!("expected a non-negative integer, got {other}"))),
+        Some(other) => {
+            return Err(invalid(file, "seed", format!("expected a non-negative integer, got {other}")))
+        }
     };
     let axes = parse_axes(file, table.get("axes"))?;
     // The base's own replications and seed apply when the sweep is silent.
@@ -133,7 +147,11 @@ fn parse_axes(file: &Path, axes: Option<&Value>) -> Result<Vec<Axis>, SweepError
                 Value::Array(values) if !values.is_empty() => values.clone(),
                 Value::Table(range) => range_values(file, &key, range)?,
                 _ => {
-                    return Err(invalid(file, &key, "expected a non-empty list of values or { from, to, step }"));
+                    return Err(invalid(
+                        file,
+                        &key,
+                        "expected a non-empty list of values or { from, to, step }",
+                    ));
                 }
             };
             if let Some(bad) = values.iter().find(|v| matches!(v, Value::Array(_) | Value::Table(_))) {
@@ -154,8 +172,9 @@ fn range_values(file: &Path, key: &str, range: &Table) -> Result<Vec<Value>, Swe
     if let Some(k) = range.keys().find(|k| !["from", "to", "step"].contains(&k.as_str())) {
         return Err(invalid(file, &format!("{key}.{k}"), "unknown key; expected from, to, step"));
     }
-    let ((from, from_int), (to, to_int), (step, step_int)) = (number("from")?, number("to")?, number("step")?);
-    if !(step > 0.0) || to < from {
+    let ((from, from_int), (to, to_int), (step, step_int)) =
+        (number("from")?, number("to")?, number("step")?);
+    if step.is_nan() || step <= 0.0 || to < from {
         return Err(invalid(file, key, "expected from <= to and step > 0"));
     }
     let count = ((to - from) / step + 1e-9).floor() as u64 + 1;
@@ -214,10 +233,8 @@ impl SweepSpec {
                         message,
                     })?;
                 }
-                let mut scenario = scenario_from_table(&table, &self.base).map_err(|error| SweepError::Point {
-                    file: self.file.clone(),
-                    point: describe(),
-                    error: Box::new(error),
+                let mut scenario = scenario_from_table(&table, &self.base).map_err(|error| {
+                    SweepError::Point { file: self.file.clone(), point: describe(), error: Box::new(error) }
                 })?;
                 scenario.replications = self.replications;
                 scenario.seed = self.seed;
@@ -249,7 +266,9 @@ fn set_path(table: &mut Table, path: &str, value: Value) -> Result<(), String> {
             Value::Array(items) => {
                 let selector = parents.get(i + 1).copied().unwrap_or(last);
                 if i + 1 >= parents.len() {
-                    return Err(format!("`{walked}` is a list: name an element, e.g. `{walked}.<name>.{last}`"));
+                    return Err(format!(
+                        "`{walked}` is a list: name an element, e.g. `{walked}.<name>.{last}`"
+                    ));
                 }
                 i += 1;
                 walked = format!("{walked}.{selector}");
@@ -259,7 +278,11 @@ fn set_path(table: &mut Table, path: &str, value: Value) -> Result<(), String> {
                     .or_else(|| selector.parse::<usize>().ok().filter(|n| *n < items.len()));
                 match position.map(|p| &mut items[p]) {
                     Some(Value::Table(t)) => t,
-                    _ => return Err(format!("the scenario has no `{walked}` (no element named \"{selector}\")")),
+                    _ => {
+                        return Err(format!(
+                            "the scenario has no `{walked}` (no element named \"{selector}\")"
+                        ))
+                    }
                 }
             }
             _ => return Err(format!("`{walked}` is not a table")),
@@ -291,13 +314,18 @@ mod tests {
         assert_eq!(t["policy"].as_str(), Some("sticky"));
         assert!(set_path(&mut t, "agents.c.count", Value::Integer(1)).unwrap_err().contains("agents.c"));
         assert!(set_path(&mut t, "policy.timeout", Value::Integer(1)).unwrap_err().contains("not a table"));
-        assert!(set_path(&mut t, "arrivals.rate_per_hour", Value::Integer(1)).unwrap_err().contains("arrivals"));
+        assert!(set_path(&mut t, "arrivals.rate_per_hour", Value::Integer(1))
+            .unwrap_err()
+            .contains("arrivals"));
     }
 
     #[test]
     fn ranges_include_the_end() {
         let r = table("from = 60\nto = 240\nstep = 60");
         let values = range_values(Path::new("s.toml"), "axes.x", &r).unwrap();
-        assert_eq!(values, vec![Value::Integer(60), Value::Integer(120), Value::Integer(180), Value::Integer(240)]);
+        assert_eq!(
+            values,
+            vec![Value::Integer(60), Value::Integer(120), Value::Integer(180), Value::Integer(240)]
+        );
     }
 }

@@ -93,9 +93,7 @@ fn assert_input_error(cmd: &mut Command, fragments: &[&str]) {
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::starts_with("error: "))
         .stderr(predicate::str::contains("panicked").not())
-        .stderr(predicate::function(|s: &str| {
-            s.ends_with('\n') && s.lines().count() == 1
-        }));
+        .stderr(predicate::function(|s: &str| s.ends_with('\n') && s.lines().count() == 1));
     for fragment in fragments {
         assert = assert.stderr(predicate::str::contains(*fragment));
     }
@@ -113,17 +111,11 @@ fn rejects(file_name: &str, text: &str, fragments: &[&str]) {
 
 /// Like [`rejects`], for a path that already exists (or deliberately does not).
 fn rejects_path(path: &Path, fragments: &[&str]) {
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .expect("a UTF-8 file name");
+    let file_name = path.file_name().and_then(|n| n.to_str()).expect("a UTF-8 file name");
     let mut all = vec![file_name];
     all.extend_from_slice(fragments);
     assert_input_error(convosim().arg("check").arg(path), &all);
-    assert_input_error(
-        convosim().args(["run", "--replications", "1"]).arg(path),
-        &all,
-    );
+    assert_input_error(convosim().args(["run", "--replications", "1"]).arg(path), &all);
 }
 
 // ---- Files that cannot be read or parsed ----
@@ -131,10 +123,7 @@ fn rejects_path(path: &Path, fragments: &[&str]) {
 #[test]
 fn missing_file_is_refused() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    rejects_path(
-        &dir.path().join("no_such_scenario.toml"),
-        &["cannot read the file"],
-    );
+    rejects_path(&dir.path().join("no_such_scenario.toml"), &["cannot read the file"]);
 }
 
 #[test]
@@ -156,16 +145,8 @@ fn non_utf8_file_is_refused() {
 
 #[test]
 fn non_toml_file_is_refused() {
-    rejects(
-        "not_toml.toml",
-        "this is [not toml\n",
-        &["not valid TOML", "line 1, column 6"],
-    );
-    rejects(
-        "json.toml",
-        "{\"name\": \"tiny\"}\n",
-        &["not valid TOML", "line 1, column 1"],
-    );
+    rejects("not_toml.toml", "this is [not toml\n", &["not valid TOML", "line 1, column 6"]);
+    rejects("json.toml", "{\"name\": \"tiny\"}\n", &["not valid TOML", "line 1, column 1"]);
 }
 
 #[test]
@@ -180,11 +161,7 @@ fn negative_rate_is_refused() {
     rejects(
         "negative_rate.toml",
         &edit("rate_per_hour = 60", "rate_per_hour = -5"),
-        &[
-            "arrivals.rate_per_hour",
-            "expected a positive number of conversations per hour",
-            "got -5",
-        ],
+        &["arrivals.rate_per_hour", "expected a positive number of conversations per hour", "got -5"],
     );
 }
 
@@ -193,11 +170,7 @@ fn zero_rate_is_refused() {
     rejects(
         "zero_rate.toml",
         &edit("rate_per_hour = 60", "rate_per_hour = 0"),
-        &[
-            "arrivals.rate_per_hour",
-            "expected a positive number",
-            "got 0",
-        ],
+        &["arrivals.rate_per_hour", "expected a positive number", "got 0"],
     );
 }
 
@@ -206,56 +179,31 @@ fn non_positive_cv_is_refused() {
     let lognormal = r#"handle_time = { dist = "lognormal", mean = "4m", cv = 0 }"#;
     rejects(
         "zero_cv.toml",
-        &edit(
-            r#"handle_time = { dist = "exponential", mean = "4m" }"#,
-            lognormal,
-        ),
-        &[
-            "conversation.handle_time.cv",
-            "expected a positive coefficient of variation",
-            "got 0",
-        ],
+        &edit(r#"handle_time = { dist = "exponential", mean = "4m" }"#, lognormal),
+        &["conversation.handle_time.cv", "expected a positive coefficient of variation", "got 0"],
     );
     let gamma = r#"handle_time = { dist = "gamma", mean = "4m", cv = -1 }"#;
     rejects(
         "negative_cv.toml",
-        &edit(
-            r#"handle_time = { dist = "exponential", mean = "4m" }"#,
-            gamma,
-        ),
-        &[
-            "conversation.handle_time.cv",
-            "expected a positive coefficient of variation",
-            "got -1",
-        ],
+        &edit(r#"handle_time = { dist = "exponential", mean = "4m" }"#, gamma),
+        &["conversation.handle_time.cv", "expected a positive coefficient of variation", "got -1"],
     );
 }
 
 #[test]
 fn weights_summing_to_zero_are_refused() {
-    let empirical =
-        r#"handle_time = { dist = "empirical", values = ["1m", "2m"], weights = [0, 0] }"#;
+    let empirical = r#"handle_time = { dist = "empirical", values = ["1m", "2m"], weights = [0, 0] }"#;
     rejects(
         "zero_weights.toml",
-        &edit(
-            r#"handle_time = { dist = "exponential", mean = "4m" }"#,
-            empirical,
-        ),
-        &[
-            "conversation.handle_time.weights",
-            "expected weights that sum to a positive number",
-            "got [0, 0]",
-        ],
+        &edit(r#"handle_time = { dist = "exponential", mean = "4m" }"#, empirical),
+        &["conversation.handle_time.weights", "expected weights that sum to a positive number", "got [0, 0]"],
     );
     let mixture = r#"handle_time = { dist = "mixture", parts = [
         { weight = 0, dist = "exponential", mean = "2m" },
         { weight = 0, dist = "exponential", mean = "4m" } ] }"#;
     rejects(
         "zero_mixture_weights.toml",
-        &edit(
-            r#"handle_time = { dist = "exponential", mean = "4m" }"#,
-            mixture,
-        ),
+        &edit(r#"handle_time = { dist = "exponential", mean = "4m" }"#, mixture),
         &[
             "conversation.handle_time.parts",
             "expected weights that sum to a positive number",
@@ -269,11 +217,7 @@ fn zero_concurrency_is_refused() {
     rejects(
         "zero_concurrency.toml",
         &edit("concurrency = 1", "concurrency = 0"),
-        &[
-            "agents[0].concurrency",
-            "expected an integer from 1 to 10000",
-            "got 0",
-        ],
+        &["agents[0].concurrency", "expected an integer from 1 to 10000", "got 0"],
     );
 }
 
@@ -282,20 +226,12 @@ fn warmup_not_shorter_than_horizon_is_refused() {
     rejects(
         "warmup_equal.toml",
         &edit(r#"warmup = "10m""#, r#"warmup = "2h""#),
-        &[
-            "warmup",
-            "expected a duration shorter than the horizon (\"2h\")",
-            "got \"2h\"",
-        ],
+        &["warmup", "expected a duration shorter than the horizon (\"2h\")", "got \"2h\""],
     );
     rejects(
         "warmup_longer.toml",
         &edit(r#"warmup = "10m""#, r#"warmup = "3h""#),
-        &[
-            "warmup",
-            "expected a duration shorter than the horizon (\"2h\")",
-            "got \"3h\"",
-        ],
+        &["warmup", "expected a duration shorter than the horizon (\"2h\")", "got \"3h\""],
     );
 }
 
@@ -304,11 +240,7 @@ fn negative_duration_is_refused() {
     rejects(
         "negative_duration.toml",
         &edit(r#"mean = "4m""#, r#"mean = "-3m""#),
-        &[
-            "conversation.handle_time.mean",
-            "expected a positive duration like \"4m\"",
-            "got \"-3m\"",
-        ],
+        &["conversation.handle_time.mean", "expected a positive duration like \"4m\"", "got \"-3m\""],
     );
 }
 
@@ -317,35 +249,25 @@ fn bad_shift_time_is_refused() {
     let shift = |start: &str, end: &str| {
         edit(
             "concurrency = 1",
-            &format!("concurrency = 1\nshifts = [{{ days = \"mon-fri\", start = \"{start}\", end = \"{end}\" }}]"),
+            &format!(
+                "concurrency = 1\nshifts = [{{ days = \"mon-fri\", start = \"{start}\", end = \"{end}\" }}]"
+            ),
         )
     };
     rejects(
         "shift_start_25h.toml",
         &shift("25:00", "17:00"),
-        &[
-            "agents[0].shifts[0].start",
-            "expected a time of day \"HH:MM\"",
-            "got \"25:00\"",
-        ],
+        &["agents[0].shifts[0].start", "expected a time of day \"HH:MM\"", "got \"25:00\""],
     );
     rejects(
         "shift_start_8am.toml",
         &shift("8am", "17:00"),
-        &[
-            "agents[0].shifts[0].start",
-            "expected a time of day \"HH:MM\"",
-            "got \"8am\"",
-        ],
+        &["agents[0].shifts[0].start", "expected a time of day \"HH:MM\"", "got \"8am\""],
     );
     rejects(
         "shift_end_61min.toml",
         &shift("08:00", "17:61"),
-        &[
-            "agents[0].shifts[0].end",
-            "expected a time of day \"HH:MM\"",
-            "got \"17:61\"",
-        ],
+        &["agents[0].shifts[0].end", "expected a time of day \"HH:MM\"", "got \"17:61\""],
     );
 }
 
@@ -356,12 +278,7 @@ fn unknown_policy_kind_suggests_the_nearest() {
     rejects(
         "unknown_kind.toml",
         &edit(r#"kind = "next_available""#, r#"kind = "stiky""#),
-        &[
-            "policy.kind",
-            "unknown policy \"stiky\"",
-            "did you mean \"sticky\"?",
-            "expected one of",
-        ],
+        &["policy.kind", "unknown policy \"stiky\"", "did you mean \"sticky\"?", "expected one of"],
     );
 }
 
@@ -384,31 +301,17 @@ fn unknown_key_suggests_the_nearest() {
     rejects(
         "unknown_top_key.toml",
         &edit("seed = 7", "sed = 7"),
-        &[
-            "sed: unknown key",
-            "did you mean \"seed\"?",
-            "expected one of",
-        ],
+        &["sed: unknown key", "did you mean \"seed\"?", "expected one of"],
     );
     rejects(
         "unknown_pool_key.toml",
         &edit("concurrency = 1", "concurency = 1"),
-        &[
-            "agents[0].concurency: unknown key",
-            "did you mean \"concurrency\"?",
-        ],
+        &["agents[0].concurency: unknown key", "did you mean \"concurrency\"?"],
     );
     rejects(
         "unknown_policy_key.toml",
-        &edit(
-            r#"kind = "next_available""#,
-            "kind = \"hybrid\"\ntimout = \"10m\"",
-        ),
-        &[
-            "policy.timout",
-            "unknown key for policy kind \"hybrid\"",
-            "did you mean \"timeout\"?",
-        ],
+        &edit(r#"kind = "next_available""#, "kind = \"hybrid\"\ntimout = \"10m\""),
+        &["policy.timout", "unknown key for policy kind \"hybrid\"", "did you mean \"timeout\"?"],
     );
 }
 
@@ -419,30 +322,15 @@ fn unknown_preset_in_the_scenario_suggests_the_nearest() {
     rejects(
         "unknown_preset.toml",
         &text,
-        &[
-            "policy: unknown policy preset \"hybrid-10\"",
-            "did you mean \"hybrid-10m\"?",
-        ],
+        &["policy: unknown policy preset \"hybrid-10\"", "did you mean \"hybrid-10m\"?"],
     );
 }
 
 #[test]
 fn unknown_preset_on_the_command_line_suggests_the_nearest() {
     assert_input_error(
-        convosim().args([
-            "run",
-            "scenarios/mmc.toml",
-            "--replications",
-            "1",
-            "--policy",
-            "hybrid-10",
-        ]),
-        &[
-            "hybrid-10",
-            "policy",
-            "unknown policy preset \"hybrid-10\"",
-            "did you mean \"hybrid-10m\"?",
-        ],
+        convosim().args(["run", "scenarios/mmc.toml", "--replications", "1", "--policy", "hybrid-10"]),
+        &["hybrid-10", "policy", "unknown policy preset \"hybrid-10\"", "did you mean \"hybrid-10m\"?"],
     );
 }
 
@@ -508,12 +396,7 @@ fn check_accepts_the_test_base_scenario() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("valid.toml");
     std::fs::write(&path, VALID).expect("the scenario is written");
-    convosim()
-        .arg("check")
-        .arg(&path)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("ok"));
+    convosim().arg("check").arg(&path).assert().success().stdout(predicate::str::contains("ok"));
 }
 
 #[test]
@@ -529,10 +412,7 @@ fn policies_lists_every_preset_with_its_description() {
             .and_then(|v| v.as_str())
             .unwrap_or_else(|| panic!("preset {name} has no description"));
         let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(
-            !description.is_empty(),
-            "preset {name} has an empty description"
-        );
+        assert!(!description.is_empty(), "preset {name} has an empty description");
         let line = stdout
             .lines()
             .find(|line| line.split_whitespace().next() == Some(*name))
@@ -552,18 +432,13 @@ fn run_stdout(scenario: &str, format: &str) -> String {
         .output()
         .expect("convosim runs");
     assert!(output.status.success(), "{output:?}");
-    assert!(
-        output.stderr.is_empty(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
 #[test]
 fn run_json_has_the_documented_shape_and_every_required_metric() {
-    let json: Value =
-        serde_json::from_str(&run_stdout("scenarios/mmc.toml", "json")).expect("valid JSON");
+    let json: Value = serde_json::from_str(&run_stdout("scenarios/mmc.toml", "json")).expect("valid JSON");
     assert_eq!(json["scenario"], "mmc");
     assert!(json["policy"].is_string(), "policy: {}", json["policy"]);
     assert_eq!(json["seed"], 1);
@@ -571,17 +446,10 @@ fn run_json_has_the_documented_shape_and_every_required_metric() {
 
     let metrics = json["metrics"].as_object().expect("metrics is an object");
     for (name, metric) in metrics {
-        let metric = metric
-            .as_object()
-            .unwrap_or_else(|| panic!("{name} is not an object"));
+        let metric = metric.as_object().unwrap_or_else(|| panic!("{name} is not an object"));
         for field in ["mean", "ci95"] {
-            let value = metric
-                .get(field)
-                .unwrap_or_else(|| panic!("{name} has no {field}"));
-            assert!(
-                value.is_number() || value.is_null(),
-                "{name}.{field} = {value}"
-            );
+            let value = metric.get(field).unwrap_or_else(|| panic!("{name} has no {field}"));
+            assert!(value.is_number() || value.is_null(), "{name}.{field} = {value}");
         }
     }
     for name in REQUIRED_METRICS {
@@ -590,21 +458,9 @@ fn run_json_has_the_documented_shape_and_every_required_metric() {
     assert!(metrics["wait_first_mean_s"]["mean"].is_number());
 
     let engine = &json["engine"];
-    assert!(
-        engine["events"].as_u64().is_some_and(|n| n > 0),
-        "engine.events: {}",
-        engine["events"]
-    );
-    assert!(
-        engine["wall_s"].as_f64().is_some_and(|s| s >= 0.0),
-        "engine.wall_s: {}",
-        engine["wall_s"]
-    );
-    assert!(
-        engine["events_per_s"].is_number(),
-        "engine.events_per_s: {}",
-        engine["events_per_s"]
-    );
+    assert!(engine["events"].as_u64().is_some_and(|n| n > 0), "engine.events: {}", engine["events"]);
+    assert!(engine["wall_s"].as_f64().is_some_and(|s| s >= 0.0), "engine.wall_s: {}", engine["wall_s"]);
+    assert!(engine["events_per_s"].is_number(), "engine.events_per_s: {}", engine["events_per_s"]);
 }
 
 #[test]

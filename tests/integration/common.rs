@@ -35,10 +35,7 @@ pub struct Summary {
 impl Summary {
     /// The summary of the metric `name`; panics if the catalog has no such metric.
     pub fn get(&self, name: &str) -> MetricSummary {
-        *self
-            .metrics
-            .get(name)
-            .unwrap_or_else(|| panic!("no metric named {name}"))
+        *self.metrics.get(name).unwrap_or_else(|| panic!("no metric named {name}"))
     }
 
     /// The mean of `name` over replications; panics if it is never defined.
@@ -55,10 +52,7 @@ impl Summary {
 
     /// The per-replication values of `name` (undefined values left out).
     pub fn values(&self, name: &str) -> Vec<f64> {
-        self.reps
-            .iter()
-            .filter_map(|r| r.output.metrics.get(name))
-            .collect()
+        self.reps.iter().filter_map(|r| r.output.metrics.get(name)).collect()
     }
 
     /// The audit counters summed over replications.
@@ -72,17 +66,10 @@ impl Summary {
 pub fn run_summary(scenario: &Scenario, seed: u64, reps: u32) -> Summary {
     let replications = run_replications(scenario, seed, 0, reps);
     for r in &replications {
-        assert_invariants(
-            &r.output.audit,
-            &format!("{} seed {} rep {}", scenario.name, seed, r.index),
-        );
+        assert_invariants(&r.output.audit, &format!("{} seed {} rep {}", scenario.name, seed, r.index));
     }
     let metrics = summarize_metrics(&replications).into_iter().collect();
-    Summary {
-        label: format!("{} / {}", scenario.name, scenario.policy.label()),
-        metrics,
-        reps: replications,
-    }
+    Summary { label: format!("{} / {}", scenario.name, scenario.policy.label()), metrics, reps: replications }
 }
 
 /// Conservation (ready = picked + abandoned + waiting at the horizon), no agent over its
@@ -93,18 +80,9 @@ pub fn assert_invariants(audit: &Audit, context: &str) {
         audit.picked + audit.abandoned + audit.waiting_at_horizon,
         "{context}: conservation broken: {audit:?}"
     );
-    assert_eq!(
-        audit.over_concurrency, 0,
-        "{context}: an agent went over its concurrency: {audit:?}"
-    );
-    assert_eq!(
-        audit.off_shift_pickups, 0,
-        "{context}: an agent picked up off shift: {audit:?}"
-    );
-    assert_eq!(
-        audit.time_reversals, 0,
-        "{context}: events went back in time: {audit:?}"
-    );
+    assert_eq!(audit.over_concurrency, 0, "{context}: an agent went over its concurrency: {audit:?}");
+    assert_eq!(audit.off_shift_pickups, 0, "{context}: an agent picked up off shift: {audit:?}");
+    assert_eq!(audit.time_reversals, 0, "{context}: events went back in time: {audit:?}");
 }
 
 /// Passes iff |sim mean − theory| <= CI half-width + `abs_slack`; prints the comparison.
@@ -134,25 +112,13 @@ pub fn assert_same_within_ci(name: &str, a: &Summary, b: &Summary, abs_slack: f6
         b.label,
         if ok { "" } else { "  <-- FAIL" }
     );
-    assert!(
-        ok,
-        "{name}: [{}] {ma} ± {ca} and [{}] {mb} ± {cb} differ beyond their CIs",
-        a.label, b.label
-    );
+    assert!(ok, "{name}: [{}] {ma} ± {ca} and [{}] {mb} ± {cb} differ beyond their CIs", a.label, b.label);
 }
 
 /// Asserts `lower` is below `higher` for metric `name` by more than both CIs together.
 pub fn assert_clearly_below(name: &str, lower: &Summary, higher: &Summary) {
-    let (ml, cl, mh, ch) = (
-        lower.mean(name),
-        lower.ci(name),
-        higher.mean(name),
-        higher.ci(name),
-    );
-    eprintln!(
-        "{name}: [{}] {ml:.4} ± {cl:.4} < [{}] {mh:.4} ± {ch:.4}",
-        lower.label, higher.label
-    );
+    let (ml, cl, mh, ch) = (lower.mean(name), lower.ci(name), higher.mean(name), higher.ci(name));
+    eprintln!("{name}: [{}] {ml:.4} ± {cl:.4} < [{}] {mh:.4} ± {ch:.4}", lower.label, higher.label);
     assert!(
         mh - ml > cl + ch,
         "{name}: expected [{}] {ml} ± {cl} clearly below [{}] {mh} ± {ch}",
@@ -176,15 +142,8 @@ pub struct ErlangC {
 impl ErlangC {
     /// M/M/c with arrivals per hour and mean service time in seconds.
     pub fn new(servers: u32, lambda_per_hour: f64, mean_service_s: f64) -> Self {
-        let e = Self {
-            servers,
-            lambda: lambda_per_hour / 3600.0,
-            mu: 1.0 / mean_service_s,
-        };
-        assert!(
-            e.lambda < f64::from(servers) * e.mu,
-            "unstable M/M/c: {e:?}"
-        );
+        let e = Self { servers, lambda: lambda_per_hour / 3600.0, mu: 1.0 / mean_service_s };
+        assert!(e.lambda < f64::from(servers) * e.mu, "unstable M/M/c: {e:?}");
         e
     }
 
@@ -258,17 +217,8 @@ pub struct ErlangA {
 impl ErlangA {
     /// M/M/c+M with arrivals per hour, mean service and mean (exponential) patience in seconds.
     /// With `mean_patience_s = f64::INFINITY` this is M/M/c, which tests use as a cross-check.
-    pub fn new(
-        servers: u32,
-        lambda_per_hour: f64,
-        mean_service_s: f64,
-        mean_patience_s: f64,
-    ) -> Self {
-        let (lambda, mu, theta) = (
-            lambda_per_hour / 3600.0,
-            1.0 / mean_service_s,
-            1.0 / mean_patience_s,
-        );
+    pub fn new(servers: u32, lambda_per_hour: f64, mean_service_s: f64, mean_patience_s: f64) -> Self {
+        let (lambda, mu, theta) = (lambda_per_hour / 3600.0, 1.0 / mean_service_s, 1.0 / mean_patience_s);
         let log_pi = birth_death_log_weights(lambda, mu, servers, theta);
         let top = log_pi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let weights: Vec<f64> = log_pi.iter().map(|lp| (lp - top).exp()).collect();
@@ -294,8 +244,7 @@ fn birth_death_log_weights(lambda: f64, mu: f64, c: u32, theta: f64) -> Vec<f64>
     let mut log_pi = vec![0.0];
     let (mut lp, mut top) = (0.0_f64, 0.0_f64);
     for k in 1..50_000_000u64 {
-        let death =
-            f64::from(c.min(k as u32)) * mu + (k.saturating_sub(u64::from(c))) as f64 * theta;
+        let death = f64::from(c.min(k as u32)) * mu + (k.saturating_sub(u64::from(c))) as f64 * theta;
         lp += lambda.ln() - death.ln();
         log_pi.push(lp);
         top = top.max(lp);

@@ -79,9 +79,7 @@ owner_offline = "fallback"
 /// The report's JSON without the wall-clock-dependent "engine" section.
 fn report_json(s: &Scenario, seed: u64, reps: Vec<Replication>) -> Value {
     let mut json = RunReport::new(s, seed, reps, 1.0).to_json();
-    json.as_object_mut()
-        .expect("a JSON object")
-        .remove("engine");
+    json.as_object_mut().expect("a JSON object").remove("engine");
     json
 }
 
@@ -115,21 +113,14 @@ fn different_seeds_give_different_numbers() {
         let a = run_json(&s, 1, 2);
         let b = run_json(&s, 2, 2);
         assert_ne!(a["metrics"], b["metrics"], "{}", s.name);
-        assert_ne!(
-            a["metrics"]["wait_resumed_mean_s"], b["metrics"]["wait_resumed_mean_s"],
-            "{}",
-            s.name
-        );
+        assert_ne!(a["metrics"]["wait_resumed_mean_s"], b["metrics"]["wait_resumed_mean_s"], "{}", s.name);
         // Replications of one master seed differ from one another, too.
         let reps = run_replications(&s, 1, 0, 2);
         assert_ne!(reps[0].seed, reps[1].seed);
         assert_ne!(reps[0].output.metrics.values, reps[1].output.metrics.values);
         // And so do sweep points.
         let other_point = run_replications(&s, 1, 1, 1);
-        assert_ne!(
-            other_point[0].output.metrics.values,
-            reps[0].output.metrics.values
-        );
+        assert_ne!(other_point[0].output.metrics.values, reps[0].output.metrics.values);
     }
 }
 
@@ -138,28 +129,14 @@ fn results_do_not_depend_on_the_thread_count() {
     for text in [REFERENCE, RANDOM_ROUTING] {
         let s = scenario(text);
         let on_threads = |n: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .expect("a rayon pool");
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("a rayon pool");
             pool.install(|| run_replications(&s, 9, 3, 6))
         };
         let one = on_threads(1);
         let four = on_threads(4);
-        assert_eq!(
-            one.iter().map(|r| r.index).collect::<Vec<_>>(),
-            (0..6).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            four.iter().map(|r| r.index).collect::<Vec<_>>(),
-            (0..6).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            report_json(&s, 9, one),
-            report_json(&s, 9, four),
-            "{}",
-            s.name
-        );
+        assert_eq!(one.iter().map(|r| r.index).collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
+        assert_eq!(four.iter().map(|r| r.index).collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
+        assert_eq!(report_json(&s, 9, one), report_json(&s, 9, four), "{}", s.name);
     }
 }
 

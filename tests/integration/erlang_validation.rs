@@ -71,11 +71,7 @@ fn erlang_formulas_match_known_values() {
     let c = mmc_theory();
     assert!((c.p_wait() - 0.44936).abs() < 1e-4, "{}", c.p_wait());
     assert!((c.mean_wait() - 67.41).abs() < 0.01, "{}", c.mean_wait());
-    assert!(
-        (c.wait_quantile(0.9) - 225.4).abs() < 0.1,
-        "{}",
-        c.wait_quantile(0.9)
-    );
+    assert!((c.wait_quantile(0.9) - 225.4).abs() < 0.1, "{}", c.wait_quantile(0.9));
     assert_eq!(c.wait_quantile(0.5), 0.0);
     // The birth-death chain without abandonment reproduces the closed form.
     let chain = ErlangA::new(12, 120.0, 300.0, f64::INFINITY);
@@ -95,12 +91,7 @@ fn mmc_matches_erlang_c() {
     let s = run_summary(&scenario(&mmc_text()), 101, 30);
     check_erlang_c_first(&s, &theory);
     // Service level at 60 s (the scenario's default threshold) and Little's Lq.
-    assert_matches_theory(
-        "sl_first_share",
-        &s,
-        theory.p_wait_at_most(60.0),
-        SHARE_SLACK,
-    );
+    assert_matches_theory("sl_first_share", &s, theory.p_wait_at_most(60.0), SHARE_SLACK);
     assert_matches_theory("queue_length_mean", &s, theory.mean_queue_length(), 0.02);
     assert_eq!(s.mean("abandon_first_share"), 0.0);
 }
@@ -120,19 +111,7 @@ fn loaded_mmc_wait_percentiles_with_positive_median() {
     // M/M/4 at 3.4 Erlangs (ρ = 0.85): C > 0.5, so the median wait is positive.
     let theory = ErlangC::new(4, 40.8, 300.0);
     assert!(theory.p_wait() > 0.55, "{}", theory.p_wait());
-    let s = run_summary(
-        &scenario(&center(
-            "mm4",
-            4,
-            1,
-            40.8,
-            "5m",
-            ONE_EXCHANGE,
-            NEXT_AVAILABLE,
-        )),
-        103,
-        30,
-    );
+    let s = run_summary(&scenario(&center("mm4", 4, 1, 40.8, "5m", ONE_EXCHANGE, NEXT_AVAILABLE)), 103, 30);
     assert_matches_theory("waited_first_share", &s, theory.p_wait(), SHARE_SLACK);
     assert_matches_theory("wait_first_p50_s", &s, theory.wait_quantile(0.5), 3.0);
     assert_matches_theory("wait_first_p90_s", &s, theory.wait_quantile(0.9), 5.0);
@@ -155,38 +134,17 @@ patience_first = { dist = "exponential", mean = "10m" }"#,
     let s = run_summary(&scenario(&text), 104, 30);
     assert_matches_theory("abandon_first_share", &s, theory.p_abandon, SHARE_SLACK);
     assert_matches_theory("waited_first_share", &s, theory.p_wait, SHARE_SLACK);
-    assert_matches_theory(
-        "queue_time_first_all_mean_s",
-        &s,
-        theory.mean_queue_time,
-        MEAN_SLACK_S,
-    );
+    assert_matches_theory("queue_time_first_all_mean_s", &s, theory.mean_queue_time, MEAN_SLACK_S);
     assert_matches_theory("occupancy_share", &s, theory.occupancy, SHARE_SLACK);
-    assert_matches_theory(
-        "queue_length_mean",
-        &s,
-        theory.mean_queue_time * 120.0 / 3600.0,
-        0.02,
-    );
+    assert_matches_theory("queue_length_mean", &s, theory.mean_queue_time * 120.0 / 3600.0, 0.02);
 }
 
 /// Erlang-R: geometric exchanges (mean 4), a gap of any distribution, next_available, 12 agents
 /// × 3: the 36 slots are an M/M/36 fed at λ·E[exchanges] = 480/h, mean handle 4 min.
 fn check_erlang_r(name: &str, gap: &str, seed: u64) {
     let conversation = format!("exchanges = {{ dist = \"geometric\", mean = 4 }}\ngap = {gap}");
-    let s = run_summary(
-        &scenario(&center(
-            name,
-            12,
-            3,
-            120.0,
-            "4m",
-            &conversation,
-            NEXT_AVAILABLE,
-        )),
-        seed,
-        24,
-    );
+    let s =
+        run_summary(&scenario(&center(name, 12, 3, 120.0, "4m", &conversation, NEXT_AVAILABLE)), seed, 24);
     let theory = ErlangC::new(36, 480.0, 240.0);
     check_erlang_c_first(&s, &theory);
     assert_matches_theory("waited_resumed_share", &s, theory.p_wait(), SHARE_SLACK);
@@ -195,11 +153,7 @@ fn check_erlang_r(name: &str, gap: &str, seed: u64) {
 
 #[test]
 fn erlang_r_with_exponential_gaps() {
-    check_erlang_r(
-        "erlang_r_exp",
-        r#"{ dist = "exponential", mean = "30m" }"#,
-        105,
-    );
+    check_erlang_r("erlang_r_exp", r#"{ dist = "exponential", mean = "30m" }"#, 105);
 }
 
 #[test]
@@ -215,29 +169,10 @@ fn erlang_r_with_bimodal_mixture_gaps() {
 fn concurrency_slots_act_as_servers() {
     // 4 agents × 3 slots without slow-down is the same M/M/12 as 12 agents × 1.
     let theory = mmc_theory();
-    let multi = run_summary(
-        &scenario(&center(
-            "mmc_4x3",
-            4,
-            3,
-            120.0,
-            "5m",
-            ONE_EXCHANGE,
-            NEXT_AVAILABLE,
-        )),
-        107,
-        30,
-    );
+    let multi =
+        run_summary(&scenario(&center("mmc_4x3", 4, 3, 120.0, "5m", ONE_EXCHANGE, NEXT_AVAILABLE)), 107, 30);
     let single = run_summary(
-        &scenario(&center(
-            "mmc_12x1",
-            12,
-            1,
-            120.0,
-            "5m",
-            ONE_EXCHANGE,
-            NEXT_AVAILABLE,
-        )),
+        &scenario(&center("mmc_12x1", 12, 1, 120.0, "5m", ONE_EXCHANGE, NEXT_AVAILABLE)),
         107,
         30,
     );
@@ -257,29 +192,12 @@ fn sticky_random_agent_is_independent_mmk_queues() {
 gap = { dist = "exponential", mean = "20m" }"#;
     let policy = r#"kind = "sticky"
 first_contact = "random_agent""#;
-    let s = run_summary(
-        &scenario(&center(
-            "sticky_mmk",
-            8,
-            3,
-            63.0,
-            "4m",
-            conversation,
-            policy,
-        )),
-        108,
-        24,
-    );
+    let s = run_summary(&scenario(&center("sticky_mmk", 8, 3, 63.0, "4m", conversation, policy)), 108, 24);
     let per_agent = ErlangC::new(3, 63.0 / (8.0 * 0.25), 240.0);
     assert_matches_theory("waited_first_share", &s, per_agent.p_wait(), SHARE_SLACK);
     assert_matches_theory("waited_resumed_share", &s, per_agent.p_wait(), SHARE_SLACK);
     assert_matches_theory("wait_first_mean_s", &s, per_agent.mean_wait(), MEAN_SLACK_S);
-    assert_matches_theory(
-        "wait_resumed_mean_s",
-        &s,
-        per_agent.mean_wait(),
-        MEAN_SLACK_S,
-    );
+    assert_matches_theory("wait_resumed_mean_s", &s, per_agent.mean_wait(), MEAN_SLACK_S);
     assert_matches_theory("occupancy_share", &s, per_agent.occupancy(), SHARE_SLACK);
     assert_eq!(s.mean("affinity_retention_share"), 1.0);
 }

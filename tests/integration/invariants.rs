@@ -61,18 +61,8 @@ struct Case {
 }
 
 fn pool() -> impl Strategy<Value = Pool> {
-    (
-        1u32..=6,
-        1u32..=4,
-        prop_oneof![Just(0.0), 0.0..=0.5],
-        proptest::option::of(0..SHIFTS.len()),
-    )
-        .prop_map(|(count, concurrency, slowdown, shifts)| Pool {
-            count,
-            concurrency,
-            slowdown,
-            shifts,
-        })
+    (1u32..=6, 1u32..=4, prop_oneof![Just(0.0), 0.0..=0.5], proptest::option::of(0..SHIFTS.len()))
+        .prop_map(|(count, concurrency, slowdown, shifts)| Pool { count, concurrency, slowdown, shifts })
 }
 
 fn routing() -> impl Strategy<Value = Routing> {
@@ -116,15 +106,13 @@ fn conversation() -> impl Strategy<Value = Conversation> {
         5u32..20_000,
         proptest::option::of((30u32..3_600, 60u32..30_000)),
     )
-        .prop_map(
-            |(exchanges, handle_s, gap_mixture, gap_s, patience_s)| Conversation {
-                exchanges,
-                handle_s,
-                gap_mixture,
-                gap_s,
-                patience_s,
-            },
-        )
+        .prop_map(|(exchanges, handle_s, gap_mixture, gap_s, patience_s)| Conversation {
+            exchanges,
+            handle_s,
+            gap_mixture,
+            gap_s,
+            patience_s,
+        })
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -137,17 +125,15 @@ fn case() -> impl Strategy<Value = Case> {
         prop_oneof![0.2f64..0.95, 0.95f64..1.6],
         any::<u64>(),
     )
-        .prop_map(
-            |(pools, routing, conversation, horizon_days, warmup_h, load, seed)| Case {
-                pools,
-                routing,
-                conversation,
-                horizon_days,
-                warmup_h,
-                load,
-                seed,
-            },
-        )
+        .prop_map(|(pools, routing, conversation, horizon_days, warmup_h, load, seed)| Case {
+            pools,
+            routing,
+            conversation,
+            horizon_days,
+            warmup_h,
+            load,
+            seed,
+        })
 }
 
 impl Case {
@@ -173,10 +159,7 @@ impl Case {
             Ok(n) => format!("exchanges = {{ dist = \"fixed\", value = {n} }}\n"),
             Err(mean) => format!("exchanges = {{ dist = \"geometric\", mean = {mean} }}\n"),
         };
-        text += &format!(
-            "handle_time = {{ dist = \"exponential\", mean = {} }}\n",
-            conv.handle_s
-        );
+        text += &format!("handle_time = {{ dist = \"exponential\", mean = {} }}\n", conv.handle_s);
         text += &if conv.gap_mixture {
             format!(
                 "gap = {{ dist = \"mixture\", parts = [ {{ weight = 0.7, dist = \"exponential\", mean = {} }}, \
@@ -185,10 +168,7 @@ impl Case {
                 conv.gap_s * 4
             )
         } else {
-            format!(
-                "gap = {{ dist = \"exponential\", mean = {} }}\n",
-                conv.gap_s
-            )
+            format!("gap = {{ dist = \"exponential\", mean = {} }}\n", conv.gap_s)
         };
         if let Some((first, resumed)) = conv.patience_s {
             text += &format!("patience_first = {{ dist = \"exponential\", mean = {first} }}\n");
@@ -204,29 +184,13 @@ impl Case {
             }
         }
         let r = &self.routing;
-        text += &format!(
-            "\n[policy]\nkind = \"{}\"\n",
-            ["next_available", "sticky", "hybrid"][r.kind]
-        );
+        text += &format!("\n[policy]\nkind = \"{}\"\n", ["next_available", "sticky", "hybrid"][r.kind]);
         text += &format!("select = \"{}\"\n", SELECT[r.select]);
-        text += &format!(
-            "first_contact = \"{}\"\n",
-            if r.random_agent {
-                "random_agent"
-            } else {
-                "pool"
-            }
-        );
+        text += &format!("first_contact = \"{}\"\n", if r.random_agent { "random_agent" } else { "pool" });
         text += &format!("personal_first = {}\n", r.personal_first);
         if r.kind > 0 {
-            text += &format!(
-                "owner_offline = \"{}\"\n",
-                if r.owner_offline_wait {
-                    "wait"
-                } else {
-                    "fallback"
-                }
-            );
+            text +=
+                &format!("owner_offline = \"{}\"\n", if r.owner_offline_wait { "wait" } else { "fallback" });
             if let Some(w) = r.affinity_window_s {
                 text += &format!("affinity_window = {w}\n");
             }

@@ -4,10 +4,10 @@
 //! and theoretical values; collect them with
 //! `cargo test --release --test integration -- --nocapture --test-threads 1 2>&1 | grep 'vs theory'`.
 
+mod cli_errors;
 mod common;
 mod determinism;
 mod erlang_validation;
 mod invariants;
 mod routing_policies;
-mod cli_errors;
 mod sweeps;

@@ -6,8 +6,8 @@ use convosim::scenario::{load_policy, PRESETS};
 use convosim::Scenario;
 
 use crate::common::{
-    assert_clearly_below, assert_invariants, assert_matches_theory, assert_same_within_ci,
-    run_summary, scenario, ErlangC, Summary, DAY,
+    assert_clearly_below, assert_invariants, assert_matches_theory, assert_same_within_ci, run_summary,
+    scenario, ErlangC, Summary, DAY,
 };
 
 /// A center of `count` agents × `concurrency`, 24/7, with the given `[conversation]` body and
@@ -59,11 +59,7 @@ patience_first = { dist = "exponential", mean = "10m" }"#;
 
 /// The metrics of a summary by name, for exact comparisons.
 fn metric_values(s: &Summary) -> Vec<(&'static str, Option<f64>, Option<f64>)> {
-    let mut all: Vec<_> = s
-        .metrics
-        .iter()
-        .map(|(name, m)| (*name, m.mean, m.ci95))
-        .collect();
+    let mut all: Vec<_> = s.metrics.iter().map(|(name, m)| (*name, m.mean, m.ci95)).collect();
     all.sort_by_key(|(name, _, _)| *name);
     all
 }
@@ -82,30 +78,9 @@ const WAIT_METRICS: [&str; 8] = [
 #[test]
 fn hybrid_with_zero_timeout_waits_like_next_available() {
     // 12 × 3 slots at 0.89 load (Erlang-R), so that contacts do wait.
-    let next = run_summary(
-        &center(
-            "erlang_r",
-            120.0,
-            12,
-            3,
-            RESUMED,
-            r#"kind = "next_available""#,
-        ),
-        201,
-        16,
-    );
-    let hybrid = run_summary(
-        &center(
-            "erlang_r",
-            120.0,
-            12,
-            3,
-            RESUMED,
-            "kind = \"hybrid\"\ntimeout = 0",
-        ),
-        201,
-        16,
-    );
+    let next = run_summary(&center("erlang_r", 120.0, 12, 3, RESUMED, r#"kind = "next_available""#), 201, 16);
+    let hybrid =
+        run_summary(&center("erlang_r", 120.0, 12, 3, RESUMED, "kind = \"hybrid\"\ntimeout = 0"), 201, 16);
     for name in WAIT_METRICS {
         assert_same_within_ci(name, &hybrid, &next, 1e-9);
     }
@@ -115,27 +90,10 @@ fn hybrid_with_zero_timeout_waits_like_next_available() {
 
 #[test]
 fn hybrid_with_huge_timeout_is_sticky() {
-    let sticky = run_summary(
-        &center("ref", 120.0, 16, 3, RESUMED, r#"kind = "sticky""#),
-        202,
-        8,
-    );
-    let hybrid = run_summary(
-        &center(
-            "ref",
-            120.0,
-            16,
-            3,
-            RESUMED,
-            "kind = \"hybrid\"\ntimeout = \"1000d\"",
-        ),
-        202,
-        8,
-    );
-    assert!(
-        sticky.mean("wait_resumed_mean_s") > 1.0,
-        "owners must be busy sometimes for this test to bite"
-    );
+    let sticky = run_summary(&center("ref", 120.0, 16, 3, RESUMED, r#"kind = "sticky""#), 202, 8);
+    let hybrid =
+        run_summary(&center("ref", 120.0, 16, 3, RESUMED, "kind = \"hybrid\"\ntimeout = \"1000d\""), 202, 8);
+    assert!(sticky.mean("wait_resumed_mean_s") > 1.0, "owners must be busy sometimes for this test to bite");
     assert_eq!(metric_values(&hybrid), metric_values(&sticky));
     assert_eq!(hybrid.audit(), sticky.audit());
     eprintln!(
@@ -156,26 +114,12 @@ fn with_one_exchange_every_policy_is_next_available() {
     ];
     let runs: Vec<Summary> = policies
         .iter()
-        .map(|p| {
-            run_summary(
-                &center("one_exchange", 130.0, 12, 1, ONE_EXCHANGE, p),
-                203,
-                6,
-            )
-        })
+        .map(|p| run_summary(&center("one_exchange", 130.0, 12, 1, ONE_EXCHANGE, p), 203, 6))
         .collect();
     let reference = &runs[0];
-    assert!(
-        reference.mean("waited_first_share") > 0.2,
-        "the center must be loaded for this test to bite"
-    );
+    assert!(reference.mean("waited_first_share") > 0.2, "the center must be loaded for this test to bite");
     for other in &runs[1..] {
-        assert_eq!(
-            metric_values(other),
-            metric_values(reference),
-            "{} differs",
-            other.label
-        );
+        assert_eq!(metric_values(other), metric_values(reference), "{} differs", other.label);
         assert_eq!(other.audit(), reference.audit());
         assert_eq!(other.get("contacts_resumed").mean, Some(0.0));
     }
@@ -205,18 +149,8 @@ fn pure_sticky_keeps_every_resumed_contact_with_its_owner() {
 fn shorter_hybrid_timeouts_trade_affinity_for_shorter_resumed_waits() {
     let runs: Vec<Summary> = ["30s", "2m", "10m"]
         .iter()
-        .map(|t| {
-            run_summary(
-                &owner_busy_center(&format!("kind = \"hybrid\"\ntimeout = \"{t}\"")),
-                205,
-                12,
-            )
-        })
-        .chain([run_summary(
-            &owner_busy_center(r#"kind = "sticky""#),
-            205,
-            12,
-        )])
+        .map(|t| run_summary(&owner_busy_center(&format!("kind = \"hybrid\"\ntimeout = \"{t}\"")), 205, 12))
+        .chain([run_summary(&owner_busy_center(r#"kind = "sticky""#), 205, 12)])
         .collect();
     for pair in runs.windows(2) {
         // Longer timeout: more affinity, longer resumed waits.
@@ -240,11 +174,7 @@ handle_time = { dist = "exponential", mean = "5m" }"#;
         assert_matches_theory("waited_first_share", &s, theory.p_wait(), 0.005);
         assert_matches_theory("wait_first_mean_s", &s, theory.mean_wait(), 1.0);
         // Identical agents: every rule keeps them about equally busy.
-        assert!(
-            s.mean("agent_occupancy_cv") < 0.05,
-            "{rule}: {}",
-            s.mean("agent_occupancy_cv")
-        );
+        assert!(s.mean("agent_occupancy_cv") < 0.05, "{rule}: {}", s.mean("agent_occupancy_cv"));
     }
 }
 
@@ -289,34 +219,19 @@ kind = "next_available"
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
     for entry in std::fs::read_dir(&dir).expect("policies/ exists") {
         let path = entry.expect("a directory entry").path();
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
         if path.extension().is_some_and(|e| e == "toml") {
-            assert!(
-                PRESETS.iter().any(|(name, _)| *name == stem),
-                "{} is not in PRESETS",
-                path.display()
-            );
+            assert!(PRESETS.iter().any(|(name, _)| *name == stem), "{} is not in PRESETS", path.display());
         }
     }
     for (name, _) in PRESETS {
         let mut s = base.clone();
         s.policy = load_policy(name).unwrap_or_else(|e| panic!("preset {name}: {e}"));
         let summary = run_summary(&s, 207, 3);
-        assert!(
-            summary.audit().picked > 1000,
-            "{name}: {:?}",
-            summary.audit()
-        );
-        for share in [
-            "waited_first_share",
-            "abandon_resumed_share",
-            "occupancy_share",
-            "affinity_retention_share",
-        ] {
+        assert!(summary.audit().picked > 1000, "{name}: {:?}", summary.audit());
+        for share in
+            ["waited_first_share", "abandon_resumed_share", "occupancy_share", "affinity_retention_share"]
+        {
             let v = summary.mean(share);
             assert!((0.0..=1.0).contains(&v), "{name}: {share} = {v}");
         }
@@ -354,22 +269,10 @@ owner_offline = "wait"
     assert_eq!(summary.audit().off_shift_pickups, 0);
     for r in &summary.reps {
         assert_invariants(&r.output.audit, "office_hours");
-        let max = r
-            .output
-            .metrics
-            .get("wait_resumed_max_s")
-            .expect("resumed contacts were picked up");
-        eprintln!(
-            "office_hours rep {}: wait_resumed_max_s {:.1} h",
-            r.index,
-            max / 3600.0
-        );
+        let max = r.output.metrics.get("wait_resumed_max_s").expect("resumed contacts were picked up");
+        eprintln!("office_hours rep {}: wait_resumed_max_s {:.1} h", r.index, max / 3600.0);
         // Written after Friday 17:00, picked up on Monday 09:00 at the earliest.
-        assert!(
-            max > 2.0 * DAY,
-            "rep {}: longest resumed wait {max} s",
-            r.index
-        );
+        assert!(max > 2.0 * DAY, "rep {}: longest resumed wait {max} s", r.index);
         assert_eq!(r.output.metrics.get("affinity_retention_share"), Some(1.0));
     }
 }

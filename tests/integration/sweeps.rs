@@ -97,12 +97,8 @@ fn three_merged_shards_equal_the_whole_sweep_byte_for_byte() {
         assert!(!shard.join("summary.csv").exists(), "a shard writes no summary of its own");
     }
     let merged = dir.path().join("merged");
-    let out = convosim()
-        .arg("merge")
-        .args(&shards)
-        .args(["--out", merged.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out =
+        convosim().arg("merge").args(&shards).args(["--out", merged.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(read(whole.join("summary.csv")), read(merged.join("summary.csv")));
     assert_eq!(read(whole.join("replications.csv")), read(merged.join("replications.csv")));
@@ -119,7 +115,12 @@ fn missing_duplicated_or_foreign_shards_are_refused() {
     };
     let (s1, s2) = (shard(1), shard(2));
     let merge = |dirs: &[&Path]| {
-        let out = convosim().arg("merge").args(dirs).args(["--out", dir.path().join("m").to_str().unwrap()]).output().unwrap();
+        let out = convosim()
+            .arg("merge")
+            .args(dirs)
+            .args(["--out", dir.path().join("m").to_str().unwrap()])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2));
         String::from_utf8_lossy(&out.stderr).to_string()
     };
@@ -156,10 +157,19 @@ fn a_bad_axis_is_reported_with_the_point_before_anything_runs() {
 #[test]
 fn assertions_gate_on_the_conservative_bound() {
     let (dir, file) = workspace(SWEEP);
-    let out = sweep(&file, &dir.path().join("a"), &["--assert", "occupancy_share<=1", "--assert", "wait_resumed_p90_s<0.001"]);
+    let out = sweep(
+        &file,
+        &dir.path().join("a"),
+        &["--assert", "occupancy_share<=1", "--assert", "wait_resumed_p90_s<0.001"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("assertion failed: wait_resumed_p90_s<0.001 at (policy.timeout=10m, agents.team.count=3)"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "assertion failed: wait_resumed_p90_s<0.001 at (policy.timeout=10m, agents.team.count=3)"
+        ),
+        "{stderr}"
+    );
     assert!(!stderr.contains("occupancy_share"), "{stderr}");
     let ok = sweep(&file, &dir.path().join("b"), &["--assert", "abandon_first_share<=1"]);
     assert_eq!(ok.status.code(), Some(0));
@@ -174,7 +184,16 @@ fn compare_flags_a_significant_regression_only() {
     let run = |name: &str, policy: &str| {
         let out_dir = dir.path().join(name);
         let out = convosim()
-            .args(["run", "scenarios/reference.toml", "--replications", "6", "--policy", policy, "--format", "csv"])
+            .args([
+                "run",
+                "scenarios/reference.toml",
+                "--replications",
+                "6",
+                "--policy",
+                policy,
+                "--format",
+                "csv",
+            ])
             .args(["--out", out_dir.to_str().unwrap()])
             .output()
             .unwrap();
@@ -182,7 +201,9 @@ fn compare_flags_a_significant_regression_only() {
         out_dir
     };
     let (pooled, sticky) = (run("pooled", "next-available"), run("sticky", "sticky"));
-    let compare = |a: &Path, b: &Path| convosim().args(["compare", a.to_str().unwrap(), b.to_str().unwrap()]).output().unwrap();
+    let compare = |a: &Path, b: &Path| {
+        convosim().args(["compare", a.to_str().unwrap(), b.to_str().unwrap()]).output().unwrap()
+    };
     let worse = compare(&pooled, &sticky);
     assert_eq!(worse.status.code(), Some(1));
     let table = String::from_utf8_lossy(&worse.stdout);
@@ -202,7 +223,11 @@ fn summary_csv_loads_without_cleaning() {
     let header = reader.headers().unwrap().clone();
     let names: std::collections::HashSet<&str> = header.iter().collect();
     assert_eq!(names.len(), header.len(), "column names are unique");
-    assert!(names.contains("policy.timeout") && names.contains("wait_first_p90_s_mean") && names.contains("wait_first_p90_s_ci95"));
+    assert!(
+        names.contains("policy.timeout")
+            && names.contains("wait_first_p90_s_mean")
+            && names.contains("wait_first_p90_s_ci95")
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 6);
     for row in &rows {

@@ -30,16 +30,8 @@ pub(crate) struct Parsed {
     pub always_one: bool,
 }
 
-const TIME_DISTS: &[&str] = &[
-    "fixed",
-    "exponential",
-    "uniform",
-    "lognormal",
-    "gamma",
-    "weibull",
-    "empirical",
-    "mixture",
-];
+const TIME_DISTS: &[&str] =
+    &["fixed", "exponential", "uniform", "lognormal", "gamma", "weibull", "empirical", "mixture"];
 const COUNT_DISTS: &[&str] = &["fixed", "geometric", "empirical", "mixture"];
 const ALL_DISTS: &[&str] = &[
     "fixed",
@@ -71,11 +63,7 @@ fn params_of(name: &str) -> &'static [&'static str] {
 }
 
 /// Parses the distribution at `path`.
-pub(crate) fn distribution(
-    value: &Value,
-    path: &str,
-    domain: Domain,
-) -> Result<Parsed, FieldError> {
+pub(crate) fn distribution(value: &Value, path: &str, domain: Domain) -> Result<Parsed, FieldError> {
     parse(value, path, domain, &[], 0)
 }
 
@@ -123,28 +111,21 @@ fn dist_name<'t>(
     allowed: &[&str],
 ) -> Result<&'t str, FieldError> {
     let key = join(path, "dist");
-    let value = table.get("dist").ok_or_else(|| {
-        FieldError::new(
-            &key,
-            format!("missing: expected one of {}", one_of(allowed)),
-        )
-    })?;
-    let name = value
-        .as_str()
-        .ok_or_else(|| expected(&key, &format!("one of {}", one_of(allowed)), value))?;
+    let value = table
+        .get("dist")
+        .ok_or_else(|| FieldError::new(&key, format!("missing: expected one of {}", one_of(allowed))))?;
+    let name = value.as_str().ok_or_else(|| expected(&key, &format!("one of {}", one_of(allowed)), value))?;
     if allowed.contains(&name) {
         return Ok(name);
     }
     let message = match (ALL_DISTS.contains(&name), domain) {
         (false, _) => unknown_message("distribution", name, allowed),
-        (true, Domain::Time) => format!(
-            "\"{name}\" gives counts (for exchanges), not times; expected one of {}",
-            one_of(allowed)
-        ),
-        (true, Domain::Count) => format!(
-            "\"{name}\" gives times, not counts of exchanges; expected one of {}",
-            one_of(allowed)
-        ),
+        (true, Domain::Time) => {
+            format!("\"{name}\" gives counts (for exchanges), not times; expected one of {}", one_of(allowed))
+        }
+        (true, Domain::Count) => {
+            format!("\"{name}\" gives times, not counts of exchanges; expected one of {}", one_of(allowed))
+        }
     };
     Err(FieldError::new(key, message))
 }
@@ -158,10 +139,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     /// A finite number; its range is left to the distribution's own checks.
     fn plain(&self, key: &str, what: &str) -> Result<f64, FieldError> {
-        let value = self
-            .sec
-            .get(key)
-            .ok_or_else(|| self.sec.missing(key, what))?;
+        let value = self.sec.get(key).ok_or_else(|| self.sec.missing(key, what))?;
         let x = match value {
             Value::Integer(n) => *n as f64,
             Value::Float(x) if x.is_finite() => *x,
@@ -173,21 +151,12 @@ impl Reader<'_> {
     /// Maps a parameter error to its key, showing the value written there.
     fn param_error(&self, error: DistError) -> FieldError {
         let DistError::Param { param, expected } = error;
-        let got = self
-            .sec
-            .get(param)
-            .map_or_else(|| "nothing".to_string(), render);
+        let got = self.sec.get(param).map_or_else(|| "nothing".to_string(), render);
         FieldError::new(self.sec.path(param), format!("{expected}, got {got}"))
     }
 
-    fn done(
-        &self,
-        built: Result<Distribution, DistError>,
-        always_one: bool,
-    ) -> Result<Parsed, FieldError> {
-        built
-            .map(|dist| Parsed { dist, always_one })
-            .map_err(|e| self.param_error(e))
+    fn done(&self, built: Result<Distribution, DistError>, always_one: bool) -> Result<Parsed, FieldError> {
+        built.map(|dist| Parsed { dist, always_one }).map_err(|e| self.param_error(e))
     }
 
     fn fixed(&self) -> Result<Parsed, FieldError> {
@@ -258,46 +227,27 @@ impl Reader<'_> {
             })
             .collect::<Result<Vec<f64>, _>>()?;
         // Weights are optional: absent, every value is equally likely.
-        let weights = match self
-            .sec
-            .array("weights", "an array of non-negative numbers")?
-        {
+        let weights = match self.sec.array("weights", "an array of non-negative numbers")? {
             None => vec![1.0; values.len()],
             Some(items) => {
                 let path = self.sec.path("weights");
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, v)| {
-                        as_number(
-                            v,
-                            &index(&path, i),
-                            Sign::NonNegative,
-                            "a non-negative number",
-                        )
-                    })
+                    .map(|(i, v)| as_number(v, &index(&path, i), Sign::NonNegative, "a non-negative number"))
                     .collect::<Result<Vec<f64>, _>>()?
             }
         };
-        let always_one = values
-            .iter()
-            .zip(&weights)
-            .all(|(v, w)| *v == 1.0 || *w == 0.0);
+        let always_one = values.iter().zip(&weights).all(|(v, w)| *v == 1.0 || *w == 0.0);
         self.done(Distribution::new_empirical(values, weights), always_one)
     }
 
     fn mixture(&self, depth: usize) -> Result<Parsed, FieldError> {
         let what = "an array of parts like { weight = 0.7, dist = \"exponential\", mean = \"2m\" }";
         let path = self.sec.path("parts");
-        let items = self
-            .sec
-            .array("parts", what)?
-            .ok_or_else(|| self.sec.missing("parts", what))?;
+        let items = self.sec.array("parts", what)?.ok_or_else(|| self.sec.missing("parts", what))?;
         if depth >= MAX_DEPTH {
-            return Err(FieldError::new(
-                path,
-                format!("mixtures nest at most {MAX_DEPTH} deep"),
-            ));
+            return Err(FieldError::new(path, format!("mixtures nest at most {MAX_DEPTH} deep")));
         }
         let mut parts = Vec::with_capacity(items.len());
         let mut weight_texts = Vec::with_capacity(items.len());
@@ -311,25 +261,20 @@ impl Reader<'_> {
                     weight_texts.push(render(v));
                     as_number(v, &weight_path, Sign::NonNegative, "a non-negative number")?
                 }
-                None => {
-                    return Err(FieldError::new(
-                        weight_path,
-                        "missing: expected a non-negative number",
-                    ))
-                }
+                None => return Err(FieldError::new(weight_path, "missing: expected a non-negative number")),
             };
             always_one &= part.always_one || weight == 0.0;
             parts.push((weight, part.dist));
         }
-        Distribution::new_mixture(parts)
-            .map(|dist| Parsed { dist, always_one })
-            .map_err(|DistError::Param { expected, .. }| {
+        Distribution::new_mixture(parts).map(|dist| Parsed { dist, always_one }).map_err(
+            |DistError::Param { expected, .. }| {
                 let got = if weight_texts.is_empty() {
                     "[]".to_string()
                 } else {
                     format!("weights [{}]", weight_texts.join(", "))
                 };
                 FieldError::new(path, format!("{expected}, got {got}"))
-            })
+            },
+        )
     }
 }

@@ -41,15 +41,9 @@ pub(crate) struct Section<'a> {
 impl<'a> Section<'a> {
     /// Wraps `table` after checking that each of its keys is one of `known`.
     pub fn new(table: &'a Table, prefix: &str, known: &[&str]) -> Result<Self, FieldError> {
-        let section = Self {
-            table,
-            prefix: prefix.to_string(),
-        };
+        let section = Self { table, prefix: prefix.to_string() };
         if let Some(key) = table.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(FieldError::new(
-                section.path(key),
-                unknown_message("key", key, known),
-            ));
+            return Err(FieldError::new(section.path(key), unknown_message("key", key, known)));
         }
         Ok(section)
     }
@@ -74,69 +68,46 @@ impl<'a> Section<'a> {
         let Some(value) = self.get(key) else {
             return Ok(None);
         };
-        value
-            .as_str()
-            .map(Some)
-            .ok_or_else(|| expected(&self.path(key), "a string", value))
+        value.as_str().map(Some).ok_or_else(|| expected(&self.path(key), "a string", value))
     }
 
     /// A required, non-empty string.
     pub fn req_string(&self, key: &str) -> Result<&'a str, FieldError> {
-        let text = self
-            .string(key)?
-            .ok_or_else(|| self.missing(key, "a string"))?;
+        let text = self.string(key)?.ok_or_else(|| self.missing(key, "a string"))?;
         if text.trim().is_empty() {
-            return Err(expected(
-                &self.path(key),
-                "a non-empty string",
-                &Value::from(text),
-            ));
+            return Err(expected(&self.path(key), "a non-empty string", &Value::from(text)));
         }
         Ok(text)
     }
 
     /// A duration (`"4m"` or a number of seconds), if present.
-    pub fn duration(
-        &self,
-        key: &str,
-        sign: Sign,
-        example: &str,
-    ) -> Result<Option<f64>, FieldError> {
-        self.get(key)
-            .map(|v| as_duration(v, &self.path(key), sign, example))
-            .transpose()
+    pub fn duration(&self, key: &str, sign: Sign, example: &str) -> Result<Option<f64>, FieldError> {
+        self.get(key).map(|v| as_duration(v, &self.path(key), sign, example)).transpose()
     }
 
     /// A required duration.
     pub fn req_duration(&self, key: &str, sign: Sign, example: &str) -> Result<f64, FieldError> {
-        self.duration(key, sign, example)?
-            .ok_or_else(|| self.missing(key, &duration_what(sign, example)))
+        self.duration(key, sign, example)?.ok_or_else(|| self.missing(key, &duration_what(sign, example)))
     }
 
     /// A number (integer or float) described by `what` (e.g. "a positive number"), if present.
     pub fn number(&self, key: &str, sign: Sign, what: &str) -> Result<Option<f64>, FieldError> {
-        self.get(key)
-            .map(|v| as_number(v, &self.path(key), sign, what))
-            .transpose()
+        self.get(key).map(|v| as_number(v, &self.path(key), sign, what)).transpose()
     }
 
     /// A required number.
     pub fn req_number(&self, key: &str, sign: Sign, what: &str) -> Result<f64, FieldError> {
-        self.number(key, sign, what)?
-            .ok_or_else(|| self.missing(key, what))
+        self.number(key, sign, what)?.ok_or_else(|| self.missing(key, what))
     }
 
     /// An integer in `[min, max]`, if present.
     pub fn integer(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, FieldError> {
-        self.get(key)
-            .map(|v| as_integer(v, &self.path(key), min, max))
-            .transpose()
+        self.get(key).map(|v| as_integer(v, &self.path(key), min, max)).transpose()
     }
 
     /// A required integer in `[min, max]`.
     pub fn req_integer(&self, key: &str, min: i64, max: i64) -> Result<i64, FieldError> {
-        self.integer(key, min, max)?
-            .ok_or_else(|| self.missing(key, &integer_what(min, max)))
+        self.integer(key, min, max)?.ok_or_else(|| self.missing(key, &integer_what(min, max)))
     }
 
     /// An array, if present.
@@ -144,10 +115,7 @@ impl<'a> Section<'a> {
         let Some(value) = self.get(key) else {
             return Ok(None);
         };
-        value
-            .as_array()
-            .map(Some)
-            .ok_or_else(|| expected(&self.path(key), what, value))
+        value.as_array().map(Some).ok_or_else(|| expected(&self.path(key), what, value))
     }
 
     /// A sub-table, if present.
@@ -155,10 +123,7 @@ impl<'a> Section<'a> {
         let Some(value) = self.get(key) else {
             return Ok(None);
         };
-        value
-            .as_table()
-            .map(Some)
-            .ok_or_else(|| expected(&self.path(key), what, value))
+        value.as_table().map(Some).ok_or_else(|| expected(&self.path(key), what, value))
     }
 }
 
@@ -195,12 +160,7 @@ fn integer_what(min: i64, max: i64) -> String {
 }
 
 /// Seconds from `"4m"`-style strings or plain numbers of seconds.
-pub(crate) fn as_duration(
-    value: &Value,
-    path: &str,
-    sign: Sign,
-    example: &str,
-) -> Result<f64, FieldError> {
+pub(crate) fn as_duration(value: &Value, path: &str, sign: Sign, example: &str) -> Result<f64, FieldError> {
     let seconds = match value {
         Value::String(text) => parse_duration(text),
         Value::Integer(n) => Some(*n as f64),
@@ -214,12 +174,7 @@ pub(crate) fn as_duration(
 }
 
 /// A finite number (TOML integer or float) obeying `sign`; `what` describes it in errors.
-pub(crate) fn as_number(
-    value: &Value,
-    path: &str,
-    sign: Sign,
-    what: &str,
-) -> Result<f64, FieldError> {
+pub(crate) fn as_number(value: &Value, path: &str, sign: Sign, what: &str) -> Result<f64, FieldError> {
     let x = match value {
         Value::Integer(n) => Some(*n as f64),
         Value::Float(x) => Some(*x),
@@ -274,10 +229,7 @@ fn render_full(value: &Value) -> String {
             if table.is_empty() {
                 return "{}".to_string();
             }
-            let items: Vec<String> = table
-                .iter()
-                .map(|(k, v)| format!("{k} = {}", render_full(v)))
-                .collect();
+            let items: Vec<String> = table.iter().map(|(k, v)| format!("{k} = {}", render_full(v))).collect();
             format!("{{ {} }}", items.join(", "))
         }
     }
@@ -320,20 +272,12 @@ pub(crate) fn suggest<'k>(got: &str, known: &[&'k str]) -> Option<&'k str> {
     // Ties go to a name that extends what was typed ("hybrid-10" → "hybrid-10m", not "hybrid-1m").
     let best = known
         .iter()
-        .map(|k| {
-            (
-                edit_distance(&got, &k.to_lowercase()),
-                !k.to_lowercase().starts_with(&got),
-                *k,
-            )
-        })
+        .map(|k| (edit_distance(&got, &k.to_lowercase()), !k.to_lowercase().starts_with(&got), *k))
         .min_by_key(|(d, not_prefix, _)| (*d, *not_prefix))
         .filter(|(d, _, _)| *d <= limit)
         .map(|(_, _, k)| k);
     best.or_else(|| {
-        let mut prefixed = known
-            .iter()
-            .filter(|k| got.len() >= 2 && k.to_lowercase().starts_with(&got));
+        let mut prefixed = known.iter().filter(|k| got.len() >= 2 && k.to_lowercase().starts_with(&got));
         match (prefixed.next(), prefixed.next()) {
             (Some(k), None) => Some(*k),
             _ => None,
@@ -374,14 +318,8 @@ mod tests {
     fn suggestions_catch_typos_and_prefixes() {
         assert_eq!(edit_distance("stiky", "sticky"), 1);
         assert_eq!(edit_distance("hybird", "hybrid"), 1);
-        assert_eq!(
-            suggest("stiky", &["next_available", "sticky", "hybrid"]),
-            Some("sticky")
-        );
-        assert_eq!(
-            suggest("expo", &["exponential", "fixed"]),
-            Some("exponential")
-        );
+        assert_eq!(suggest("stiky", &["next_available", "sticky", "hybrid"]), Some("sticky"));
+        assert_eq!(suggest("expo", &["exponential", "fixed"]), Some("exponential"));
         assert_eq!(suggest("zzz", &["exponential", "fixed"]), None);
     }
 
@@ -391,9 +329,6 @@ mod tests {
         assert_eq!(render(&Value::from(-5)), "-5");
         assert_eq!(render(&Value::from(-5.0)), "-5.0");
         assert_eq!(render(&Value::from(0.25)), "0.25");
-        assert_eq!(
-            render(&Value::Array(vec![Value::from(1), Value::from("a")])),
-            "[1, \"a\"]"
-        );
+        assert_eq!(render(&Value::Array(vec![Value::from(1), Value::from("a")])), "[1, \"a\"]");
     }
 }

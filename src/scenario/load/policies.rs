@@ -10,8 +10,7 @@ use super::fields::{expected, join, one_of, unknown_message};
 use super::{parse_toml, PRESETS};
 use crate::error::{FieldError, ScenarioError};
 use crate::policy::{
-    find_kind, FirstContact, PolicyEntry, PolicyParams, PolicySpec, RoutingOptions, SelectRule,
-    REGISTRY,
+    find_kind, FirstContact, PolicyEntry, PolicyParams, PolicySpec, RoutingOptions, SelectRule, REGISTRY,
 };
 
 /// Where users put their own presets, relative to the current directory.
@@ -19,11 +18,7 @@ const LOCAL_DIR: &str = "policies";
 
 /// Builds a policy from a `[policy]` table (`prefix = "policy"`) or a preset file (`prefix = ""`,
 /// where a `description` key is also allowed).
-pub(crate) fn policy_table(
-    table: &Table,
-    prefix: &str,
-    is_preset: bool,
-) -> Result<PolicySpec, FieldError> {
+pub(crate) fn policy_table(table: &Table, prefix: &str, is_preset: bool) -> Result<PolicySpec, FieldError> {
     build(table, prefix, is_preset).map_err(|mut e| {
         // Keys of a preset file sit at its top level: `.timeout` is `timeout`.
         if let Some(key) = e.key.strip_prefix('.') {
@@ -40,9 +35,7 @@ fn build(table: &Table, prefix: &str, is_preset: bool) -> Result<PolicySpec, Fie
     let kind_value = table
         .get("kind")
         .ok_or_else(|| FieldError::new(path("kind"), format!("missing: expected {kind_what}")))?;
-    let kind = kind_value
-        .as_str()
-        .ok_or_else(|| expected(&path("kind"), &kind_what, kind_value))?;
+    let kind = kind_value.as_str().ok_or_else(|| expected(&path("kind"), &kind_what, kind_value))?;
     let entry = find_kind(kind)
         .ok_or_else(|| FieldError::new(path("kind"), unknown_message("policy", kind, &kinds)))?;
     if is_preset {
@@ -83,17 +76,11 @@ fn construct(
             .choice("first_contact", &FirstContact::NAMES)?
             .and_then(|i| FirstContact::ALL.get(i).copied())
             .unwrap_or(defaults.first_contact),
-        personal_first: params
-            .boolean("personal_first")?
-            .unwrap_or(defaults.personal_first),
+        personal_first: params.boolean("personal_first")?.unwrap_or(defaults.personal_first),
     };
     let policy = (entry.build)(&mut params)?;
     params.finish(entry.kind)?;
-    Ok(PolicySpec {
-        kind: entry.kind,
-        policy,
-        options,
-    })
+    Ok(PolicySpec { kind: entry.kind, policy, options })
 }
 
 /// A preset's text and the file its errors name.
@@ -105,40 +92,21 @@ struct Preset {
 /// Finds and reads a preset: a path (relative ones resolved against `base`) if `name_or_path`
 /// contains a slash or ends with `.toml`; otherwise a name, looked up in `./policies/` first,
 /// then among the built-in [`PRESETS`]. An unknown name is reported at `key` of `file`.
-fn find_preset(
-    name_or_path: &str,
-    base: &Path,
-    file: &Path,
-    key: &str,
-) -> Result<Preset, ScenarioError> {
-    if name_or_path.contains('/') || name_or_path.contains('\\') || name_or_path.ends_with(".toml")
-    {
+fn find_preset(name_or_path: &str, base: &Path, file: &Path, key: &str) -> Result<Preset, ScenarioError> {
+    if name_or_path.contains('/') || name_or_path.contains('\\') || name_or_path.ends_with(".toml") {
         let path = base.join(name_or_path);
-        let text = std::fs::read_to_string(&path).map_err(|source| ScenarioError::Read {
-            file: path.clone(),
-            source,
-        })?;
-        return Ok(Preset {
-            file: path,
-            text: Cow::Owned(text),
-        });
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ScenarioError::Read { file: path.clone(), source })?;
+        return Ok(Preset { file: path, text: Cow::Owned(text) });
     }
     let local = Path::new(LOCAL_DIR).join(format!("{name_or_path}.toml"));
     if !name_or_path.is_empty() && local.is_file() {
-        let text = std::fs::read_to_string(&local).map_err(|source| ScenarioError::Read {
-            file: local.clone(),
-            source,
-        })?;
-        return Ok(Preset {
-            file: local,
-            text: Cow::Owned(text),
-        });
+        let text = std::fs::read_to_string(&local)
+            .map_err(|source| ScenarioError::Read { file: local.clone(), source })?;
+        return Ok(Preset { file: local, text: Cow::Owned(text) });
     }
     if let Some((name, text)) = PRESETS.iter().find(|(name, _)| *name == name_or_path) {
-        return Ok(Preset {
-            file: built_in_path(name),
-            text: Cow::Borrowed(text),
-        });
+        return Ok(Preset { file: built_in_path(name), text: Cow::Borrowed(text) });
     }
     let mut names: Vec<String> = PRESETS.iter().map(|(name, _)| name.to_string()).collect();
     for (name, _) in local_presets() {
@@ -151,10 +119,7 @@ fn find_preset(
         "{} (or a path to a .toml preset file)",
         unknown_message("policy preset", name_or_path, &names)
     );
-    Err(ScenarioError::Field {
-        file: file.to_path_buf(),
-        error: FieldError::new(key, message),
-    })
+    Err(ScenarioError::Field { file: file.to_path_buf(), error: FieldError::new(key, message) })
 }
 
 /// The path a built-in preset's errors name (its source in the crate).
@@ -178,15 +143,10 @@ fn local_presets() -> Vec<(String, PathBuf)> {
 }
 
 /// Parses a preset's text into a policy and its description.
-pub(super) fn parse_preset(
-    text: &str,
-    file: &Path,
-) -> Result<(PolicySpec, Option<String>), ScenarioError> {
+pub(super) fn parse_preset(text: &str, file: &Path) -> Result<(PolicySpec, Option<String>), ScenarioError> {
     let table = parse_toml(text, file)?;
-    let spec = policy_table(&table, "", true).map_err(|error| ScenarioError::Field {
-        file: file.to_path_buf(),
-        error,
-    })?;
+    let spec = policy_table(&table, "", true)
+        .map_err(|error| ScenarioError::Field { file: file.to_path_buf(), error })?;
     let description = table
         .get("description")
         .and_then(|v| v.as_str())
@@ -210,12 +170,7 @@ pub(crate) fn preset_for_scenario(
 /// `./policies/<name>.toml`, then among the built-in [`PRESETS`]. An unknown name is an error
 /// that suggests the nearest preset name.
 pub fn load_policy(name_or_path: &str) -> Result<PolicySpec, ScenarioError> {
-    let preset = find_preset(
-        name_or_path,
-        Path::new(""),
-        Path::new(name_or_path),
-        "policy",
-    )?;
+    let preset = find_preset(name_or_path, Path::new(""), Path::new(name_or_path), "policy")?;
     parse_preset(&preset.text, &preset.file).map(|(spec, _)| spec)
 }
 
@@ -226,29 +181,19 @@ pub fn load_policy(name_or_path: &str) -> Result<PolicySpec, ScenarioError> {
 pub fn preset_summaries() -> Vec<(String, String, String)> {
     let local = local_presets();
     let summarize = |name: &str, text: &str, file: &Path| match parse_preset(text, file) {
-        Ok((spec, description)) => (
-            name.to_string(),
-            spec.label(),
-            description.unwrap_or_default(),
-        ),
+        Ok((spec, description)) => (name.to_string(), spec.label(), description.unwrap_or_default()),
         Err(e) => (name.to_string(), "invalid".to_string(), e.to_string()),
     };
     let read = |name: &str, path: &Path| match std::fs::read_to_string(path) {
         Ok(text) => summarize(name, &text, path),
-        Err(e) => (
-            name.to_string(),
-            "invalid".to_string(),
-            format!("{}: {e}", path.display()),
-        ),
+        Err(e) => (name.to_string(), "invalid".to_string(), format!("{}: {e}", path.display())),
     };
     let mut out: Vec<(String, String, String)> = PRESETS
         .iter()
-        .map(
-            |(name, text)| match local.iter().find(|(local_name, _)| local_name == name) {
-                Some((_, path)) => read(name, path),
-                None => summarize(name, text, &built_in_path(name)),
-            },
-        )
+        .map(|(name, text)| match local.iter().find(|(local_name, _)| local_name == name) {
+            Some((_, path)) => read(name, path),
+            None => summarize(name, text, &built_in_path(name)),
+        })
         .collect();
     for (name, path) in &local {
         if !PRESETS.iter().any(|(built_in, _)| built_in == name) {

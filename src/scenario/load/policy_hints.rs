@@ -30,9 +30,7 @@ pub(super) fn with_suggestion(
             .collect();
         let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
         if let Some(close) = suggest(&bare, &candidates) {
-            error
-                .message
-                .push_str(&format!("; did you mean \"{close}\"?"));
+            error.message.push_str(&format!("; did you mean \"{close}\"?"));
         }
     } else if error.message.starts_with("missing") {
         let written = table.keys().find(|k| {
@@ -43,10 +41,7 @@ pub(super) fn with_suggestion(
         if let Some(written) = written {
             return FieldError::new(
                 join(prefix, written),
-                format!(
-                    "unknown key for policy kind \"{}\"; did you mean \"{bare}\"?",
-                    entry.kind
-                ),
+                format!("unknown key for policy kind \"{}\"; did you mean \"{bare}\"?", entry.kind),
             );
         }
     }
@@ -55,9 +50,7 @@ pub(super) fn with_suggestion(
 
 /// `timeout` from `policy.timeout` (or `.timeout` in a preset file).
 fn bare_key<'k>(key: &'k str, prefix: &str) -> &'k str {
-    key.strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('.'))
-        .unwrap_or(key)
+    key.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('.')).unwrap_or(key)
 }
 
 /// The common options and every key of the built-in presets.

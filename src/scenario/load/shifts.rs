@@ -8,17 +8,8 @@ use crate::error::FieldError;
 use crate::scenario::model::{ShiftSchedule, DAY_S, WEEK_S};
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const FULL_DAYS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
-const DAYS_HINT: &str =
-    "days like \"mon-fri\", \"sat,sun\", \"mon,wed,fri\", \"fri-mon\" or \"daily\"";
+const FULL_DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const DAYS_HINT: &str = "days like \"mon-fri\", \"sat,sun\", \"mon,wed,fri\", \"fri-mon\" or \"daily\"";
 
 /// The schedule of the shift list at `path` (an array of `{ days, start, end }` tables).
 pub(crate) fn schedule(items: &[Value], path: &str) -> Result<ShiftSchedule, FieldError> {
@@ -42,32 +33,24 @@ pub(crate) fn schedule(items: &[Value], path: &str) -> Result<ShiftSchedule, Fie
         let sec = Section::new(table, &shift_path, &["days", "start", "end"])?;
         add_shift(&sec, &mut intervals)?;
     }
-    Ok(ShiftSchedule {
-        weekly_on: merge(intervals),
-    })
+    Ok(ShiftSchedule { weekly_on: merge(intervals) })
 }
 
 /// Adds one shift's intervals (one per day it covers) to `out`.
 fn add_shift(sec: &Section<'_>, out: &mut Vec<(f64, f64)>) -> Result<(), FieldError> {
     let days_text = sec.req_string("days")?;
-    let days =
-        parse_days(days_text).map_err(|message| FieldError::new(sec.path("days"), message))?;
+    let days = parse_days(days_text).map_err(|message| FieldError::new(sec.path("days"), message))?;
     let start = time_of_day(sec, "start", false)?;
     let end = time_of_day(sec, "end", true)?;
     if start == end {
         let what = "an end time different from the start (a shift around the clock is \
                     start = \"00:00\", end = \"24:00\")";
-        return Err(sec.get("end").map_or_else(
-            || sec.missing("end", what),
-            |v| expected(&sec.path("end"), what, v),
-        ));
+        return Err(sec
+            .get("end")
+            .map_or_else(|| sec.missing("end", what), |v| expected(&sec.path("end"), what, v)));
     }
     // An end before the start crosses midnight into the next day.
-    let length = if end > start {
-        end - start
-    } else {
-        DAY_S - start + end
-    };
+    let length = if end > start { end - start } else { DAY_S - start + end };
     for (day, _) in days.iter().enumerate().filter(|(_, on)| **on) {
         let from = day as f64 * DAY_S + start;
         let to = from + length;
@@ -87,13 +70,8 @@ fn time_of_day(sec: &Section<'_>, key: &str, is_end: bool) -> Result<f64, FieldE
     let last = if is_end { "24:00" } else { "23:59" };
     let what = format!("a time of day \"HH:MM\" from \"00:00\" to \"{last}\"");
     let value = sec.get(key).ok_or_else(|| sec.missing(key, &what))?;
-    let minutes = value
-        .as_str()
-        .and_then(parse_hh_mm)
-        .filter(|m| *m < 24 * 60 || is_end);
-    minutes
-        .map(|m| m as f64 * 60.0)
-        .ok_or_else(|| expected(&sec.path(key), &what, value))
+    let minutes = value.as_str().and_then(parse_hh_mm).filter(|m| *m < 24 * 60 || is_end);
+    minutes.map(|m| m as f64 * 60.0).ok_or_else(|| expected(&sec.path(key), &what, value))
 }
 
 /// Minutes after midnight of `"HH:MM"` (`00:00` to `24:00`).
@@ -142,18 +120,14 @@ fn day(name: &str) -> Result<usize, String> {
     if name.is_empty() {
         return Err(format!("expected {DAYS_HINT}, got an empty day name"));
     }
-    DAYS.iter()
-        .position(|d| *d == name)
-        .or_else(|| FULL_DAYS.iter().position(|d| *d == name))
-        .ok_or_else(|| {
+    DAYS.iter().position(|d| *d == name).or_else(|| FULL_DAYS.iter().position(|d| *d == name)).ok_or_else(
+        || {
             let hint = suggest(name, &DAYS)
                 .map(|d| format!("; did you mean \"{d}\"?"))
                 .unwrap_or_else(|| ";".into());
-            format!(
-                "unknown day \"{}\"{hint} expected {DAYS_HINT}",
-                name.escape_default()
-            )
-        })
+            format!("unknown day \"{}\"{hint} expected {DAYS_HINT}", name.escape_default())
+        },
+    )
 }
 
 /// Sorted intervals with overlapping or touching ones merged.
@@ -183,23 +157,16 @@ mod tests {
 
     #[test]
     fn weekdays_nine_to_five() {
-        let s =
-            parse(r#"shifts = [{ days = "mon-fri", start = "09:00", end = "17:00" }]"#).unwrap();
+        let s = parse(r#"shifts = [{ days = "mon-fri", start = "09:00", end = "17:00" }]"#).unwrap();
         assert_eq!(s.weekly_on.len(), 5);
         assert_eq!(s.weekly_on[0], (9.0 * H, 17.0 * H));
-        assert_eq!(
-            s.weekly_on[4],
-            (4.0 * DAY_S + 9.0 * H, 4.0 * DAY_S + 17.0 * H)
-        );
+        assert_eq!(s.weekly_on[4], (4.0 * DAY_S + 9.0 * H, 4.0 * DAY_S + 17.0 * H));
     }
 
     #[test]
     fn night_shift_wraps_from_sunday_into_monday() {
         let s = parse(r#"shifts = [{ days = "sun", start = "22:00", end = "06:00" }]"#).unwrap();
-        assert_eq!(
-            s.weekly_on,
-            vec![(0.0, 6.0 * H), (WEEK_S - 2.0 * H, WEEK_S)]
-        );
+        assert_eq!(s.weekly_on, vec![(0.0, 6.0 * H), (WEEK_S - 2.0 * H, WEEK_S)]);
     }
 
     #[test]
@@ -214,21 +181,10 @@ mod tests {
 
     #[test]
     fn day_lists_and_wrapping_ranges() {
-        assert_eq!(
-            parse_days("mon,wed,fri"),
-            Ok([true, false, true, false, true, false, false])
-        );
-        assert_eq!(
-            parse_days("fri-mon"),
-            Ok([true, false, false, false, true, true, true])
-        );
-        assert_eq!(
-            parse_days("Sat, Sunday"),
-            Ok([false, false, false, false, false, true, true])
-        );
-        assert!(parse_days("mun")
-            .unwrap_err()
-            .contains("did you mean \"mon\"?"));
+        assert_eq!(parse_days("mon,wed,fri"), Ok([true, false, true, false, true, false, false]));
+        assert_eq!(parse_days("fri-mon"), Ok([true, false, false, false, true, true, true]));
+        assert_eq!(parse_days("Sat, Sunday"), Ok([false, false, false, false, false, true, true]));
+        assert!(parse_days("mun").unwrap_err().contains("did you mean \"mon\"?"));
         assert!(parse_days("mon,,fri").is_err());
     }
 
@@ -237,13 +193,10 @@ mod tests {
         assert_eq!(parse_hh_mm("08:30"), Some(510));
         assert_eq!(parse_hh_mm("8:30"), Some(510));
         assert_eq!(parse_hh_mm("24:00"), Some(1440));
-        for bad in [
-            "25:00", "24:01", "12:60", "12", "12:3", "-1:00", "ab:cd", "",
-        ] {
+        for bad in ["25:00", "24:01", "12:60", "12", "12:3", "-1:00", "ab:cd", ""] {
             assert_eq!(parse_hh_mm(bad), None, "{bad}");
         }
-        let err =
-            parse(r#"shifts = [{ days = "mon", start = "24:00", end = "06:00" }]"#).unwrap_err();
+        let err = parse(r#"shifts = [{ days = "mon", start = "24:00", end = "06:00" }]"#).unwrap_err();
         assert_eq!(err.key, "agents[0].shifts[0].start");
     }
 }

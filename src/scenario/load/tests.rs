@@ -33,21 +33,12 @@ timeout = "10m"
 "#;
 
 const BUNDLED: &[(&str, &str)] = &[
-    (
-        "quickstart",
-        include_str!("../../../scenarios/quickstart.toml"),
-    ),
-    (
-        "reference",
-        include_str!("../../../scenarios/reference.toml"),
-    ),
+    ("quickstart", include_str!("../../../scenarios/quickstart.toml")),
+    ("reference", include_str!("../../../scenarios/reference.toml")),
     ("mmc", include_str!("../../../scenarios/mmc.toml")),
     ("mmc_a", include_str!("../../../scenarios/mmc_a.toml")),
     ("erlang_r", include_str!("../../../scenarios/erlang_r.toml")),
-    (
-        "week-with-shifts",
-        include_str!("../../../scenarios/week-with-shifts.toml"),
-    ),
+    ("week-with-shifts", include_str!("../../../scenarios/week-with-shifts.toml")),
 ];
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
@@ -67,11 +58,7 @@ fn check_error(text: &str, key: &str, message: &str) {
         Ok(_) => panic!("expected an error at {key}"),
         Err(ScenarioError::Field { error, .. }) => {
             assert_eq!(error.key, key, "message: {}", error.message);
-            assert!(
-                error.message.contains(message),
-                "{:?} lacks {message:?}",
-                error.message
-            );
+            assert!(error.message.contains(message), "{:?} lacks {message:?}", error.message);
         }
         Err(other) => panic!("expected a field error at {key}, got {other}"),
     }
@@ -90,10 +77,7 @@ fn bundled_scenarios_load() {
 #[test]
 fn quickstart_matches_the_model_example() {
     let s = parse(BUNDLED[0].1).unwrap();
-    assert_eq!(
-        (s.horizon, s.warmup, s.seed, s.replications),
-        (8.0 * DAY_S, DAY_S, 42, 4)
-    );
+    assert_eq!((s.horizon, s.warmup, s.seed, s.replications), (8.0 * DAY_S, DAY_S, 42, 4));
     assert_eq!(s.arrivals.rate_per_hour, 120.0);
     assert!((s.conversation.exchanges.mean() - 4.0).abs() < 1e-12);
     assert!((s.conversation.handle_time.mean() - 240.0).abs() < 1e-9);
@@ -112,10 +96,7 @@ fn week_with_shifts_builds_schedules() {
     let evening = s.pools[1].shifts.as_ref().unwrap();
     // Sunday 16:00 to Monday 01:00 wraps to the start of the week.
     assert_eq!(evening.weekly_on.first(), Some(&(0.0, 3600.0)));
-    assert_eq!(
-        evening.weekly_on.last(),
-        Some(&(WEEK_S - 8.0 * 3600.0, WEEK_S))
-    );
+    assert_eq!(evening.weekly_on.last(), Some(&(WEEK_S - 8.0 * 3600.0, WEEK_S)));
     assert_eq!(s.policy.label(), "hybrid(timeout=10m)");
 }
 
@@ -124,32 +105,15 @@ fn every_preset_loads_with_a_description() {
     for (name, text) in PRESETS {
         let file = format!("policies/{name}.toml");
         let (spec, description) = policies::parse_preset(text, Path::new(&file)).unwrap();
-        assert!(
-            description.is_some_and(|d| !d.is_empty()),
-            "{name} has no description"
-        );
+        assert!(description.is_some_and(|d| !d.is_empty()), "{name} has no description");
         assert!(!spec.label().is_empty());
     }
-    assert_eq!(
-        load_policy("hybrid-4h").unwrap().label(),
-        "hybrid(timeout=4h)"
-    );
-    assert_eq!(
-        load_policy("sticky-window-1d").unwrap().label(),
-        "sticky(affinity_window=1d)"
-    );
-    assert_eq!(
-        load_policy("sticky-random-agent").unwrap().label(),
-        "sticky[first_contact=random_agent]"
-    );
-    assert_eq!(
-        load_policy("policies/next-available.toml").unwrap().label(),
-        "next_available"
-    );
+    assert_eq!(load_policy("hybrid-4h").unwrap().label(), "hybrid(timeout=4h)");
+    assert_eq!(load_policy("sticky-window-1d").unwrap().label(), "sticky(affinity_window=1d)");
+    assert_eq!(load_policy("sticky-random-agent").unwrap().label(), "sticky[first_contact=random_agent]");
+    assert_eq!(load_policy("policies/next-available.toml").unwrap().label(), "next_available");
     let summaries = preset_summaries();
-    assert!(summaries
-        .iter()
-        .any(|(name, label, _)| name == "hybrid-10m" && label == "hybrid(timeout=10m)"));
+    assert!(summaries.iter().any(|(name, label, _)| name == "hybrid-10m" && label == "hybrid(timeout=10m)"));
 }
 
 #[test]
@@ -186,24 +150,14 @@ fn negative_rate() {
 
 #[test]
 fn zero_rate() {
-    check_error(
-        &edited("rate_per_hour = 120", "rate_per_hour = 0"),
-        "arrivals.rate_per_hour",
-        "got 0",
-    );
+    check_error(&edited("rate_per_hour = 120", "rate_per_hour = 0"), "arrivals.rate_per_hour", "got 0");
 }
 
 #[test]
 fn non_positive_cv() {
-    let text = edited(
-        r#"{ dist = "exponential", mean = "4m" }"#,
-        r#"{ dist = "lognormal", mean = "4m", cv = 0 }"#,
-    );
-    check_error(
-        &text,
-        "conversation.handle_time.cv",
-        "expected a positive coefficient of variation, got 0",
-    );
+    let text =
+        edited(r#"{ dist = "exponential", mean = "4m" }"#, r#"{ dist = "lognormal", mean = "4m", cv = 0 }"#);
+    check_error(&text, "conversation.handle_time.cv", "expected a positive coefficient of variation, got 0");
 }
 
 #[test]
@@ -212,11 +166,7 @@ fn weights_summing_to_zero() {
         r#"{ dist = "geometric", mean = 4 }"#,
         r#"{ dist = "empirical", values = [1, 2], weights = [0, 0] }"#,
     );
-    check_error(
-        &text,
-        "conversation.exchanges.weights",
-        "sum to a positive number, got [0, 0]",
-    );
+    check_error(&text, "conversation.exchanges.weights", "sum to a positive number, got [0, 0]");
     let text = edited("weight = 0.7", "weight = 0").replacen("weight = 0.3", "weight = 0", 1);
     check_error(&text, "conversation.gap.parts", "got weights [0, 0]");
 }
@@ -228,16 +178,9 @@ fn unknown_policy_suggests_the_nearest() {
         "policy.kind",
         r#"unknown policy "stiky"; did you mean "sticky"? expected one of "next_available", "sticky" or "hybrid""#,
     );
+    check_error(&edited("timeout = \"10m\"", "timeout = \"-1m\""), "policy.timeout", "got \"-1m\"");
     check_error(
-        &edited("timeout = \"10m\"", "timeout = \"-1m\""),
-        "policy.timeout",
-        "got \"-1m\"",
-    );
-    check_error(
-        &edited(
-            "timeout = \"10m\"",
-            "timeout = \"10m\"\nselect = \"fastest\"",
-        ),
+        &edited("timeout = \"10m\"", "timeout = \"10m\"\nselect = \"fastest\""),
         "policy.select",
         "got \"fastest\"",
     );
@@ -256,40 +199,23 @@ fn unknown_policy_keys_suggest_the_nearest() {
         "policy.owner_ofline",
         r#"unknown key for policy kind "hybrid"; did you mean "owner_offline"?"#,
     );
-    check_error(
-        &with("slect = \"random\""),
-        "policy.slect",
-        r#"did you mean "select"?"#,
-    );
+    check_error(&with("slect = \"random\""), "policy.slect", r#"did you mean "select"?"#);
     let text = edited(r#"kind = "hybrid""#, r#"kind = "next_available""#);
-    check_error(
-        &text,
-        "policy.timeout",
-        "unknown key for policy kind \"next_available\"",
-    );
+    check_error(&text, "policy.timeout", "unknown key for policy kind \"next_available\"");
 }
 
 #[test]
 fn unknown_preset_suggests_the_nearest() {
-    let text = format!(
-        "policy = \"hybrid-10\"\n{}",
-        edited("[policy]\nkind = \"hybrid\"\ntimeout = \"10m\"", "")
-    );
-    check_error(
-        &text,
-        "policy",
-        r#"unknown policy preset "hybrid-10"; did you mean "hybrid-10m"?"#,
-    );
+    let text =
+        format!("policy = \"hybrid-10\"\n{}", edited("[policy]\nkind = \"hybrid\"\ntimeout = \"10m\"", ""));
+    check_error(&text, "policy", r#"unknown policy preset "hybrid-10"; did you mean "hybrid-10m"?"#);
     let err = load_policy("stiky").unwrap_err().to_string();
     assert!(err.contains("did you mean \"sticky\"?"), "{err}");
 }
 
 #[test]
 fn unknown_distribution_suggests_the_nearest() {
-    let text = edited(
-        r#"{ weight = 0.7, dist = "exponential""#,
-        r#"{ weight = 0.7, dist = "expo""#,
-    );
+    let text = edited(r#"{ weight = 0.7, dist = "exponential""#, r#"{ weight = 0.7, dist = "expo""#);
     check_error(
         &text,
         "conversation.gap.parts[0].dist",
@@ -297,10 +223,7 @@ fn unknown_distribution_suggests_the_nearest() {
     );
     let text = edited(r#"gap = { dist = "mixture""#, r#"gap = { dist = "mixtur""#);
     check_error(&text, "conversation.gap.dist", r#"did you mean "mixture"?"#);
-    let text = edited(
-        r#"{ dist = "exponential", mean = "4m" }"#,
-        r#"{ dist = "geometric", mean = 4 }"#,
-    );
+    let text = edited(r#"{ dist = "exponential", mean = "4m" }"#, r#"{ dist = "geometric", mean = 4 }"#);
     check_error(&text, "conversation.handle_time.dist", "gives counts");
 }
 
@@ -329,22 +252,10 @@ fn unknown_key_suggests_the_nearest() {
         "arrivals.rate_per_hr",
         r#"unknown key; did you mean "rate_per_hour"? expected one of"#,
     );
-    check_error(
-        &edited("count = 16", "cuont = 16"),
-        "agents[0].cuont",
-        r#"did you mean "count"?"#,
-    );
-    check_error(
-        &edited("seed = 42", "sead = 42"),
-        "sead",
-        r#"did you mean "seed"?"#,
-    );
+    check_error(&edited("count = 16", "cuont = 16"), "agents[0].cuont", r#"did you mean "count"?"#);
+    check_error(&edited("seed = 42", "sead = 42"), "sead", r#"did you mean "seed"?"#);
     let text = format!("{BASE}\n[[agents]]\nname = \"b\"\ncount = 1\nseed = 3\n");
-    check_error(
-        &text,
-        "agents[1].seed",
-        "a top-level `seed` must come before the first [table]",
-    );
+    check_error(&text, "agents[1].seed", "a top-level `seed` must come before the first [table]");
 }
 
 #[test]
@@ -384,10 +295,7 @@ fn not_toml() {
 #[test]
 fn profile_with_23_values() {
     let profile = vec!["1"; 23].join(", ");
-    let text = edited(
-        "rate_per_hour = 120",
-        &format!("rate_per_hour = 120\nprofile = [{profile}]"),
-    );
+    let text = edited("rate_per_hour = 120", &format!("rate_per_hour = 120\nprofile = [{profile}]"));
     check_error(
         &text,
         "arrivals.profile",
@@ -403,39 +311,18 @@ fn missing_keys_are_named() {
         "arrivals.rate_per_hour",
         "missing",
     );
-    check_error(
-        &edited("gap = {", "# gap = {").replace("  { weight", "# {"),
-        "conversation.gap",
-        "missing",
-    );
+    check_error(&edited("gap = {", "# gap = {").replace("  { weight", "# {"), "conversation.gap", "missing");
     check_error(&edited("count = 16", ""), "agents[0].count", "missing");
-    check_error(
-        &edited("timeout = \"10m\"", ""),
-        "policy.timeout",
-        "missing",
-    );
+    check_error(&edited("timeout = \"10m\"", ""), "policy.timeout", "missing");
 }
 
 #[test]
 fn count_distributions_need_integers() {
-    let text = edited(
-        r#"{ dist = "geometric", mean = 4 }"#,
-        r#"{ dist = "fixed", value = 2.5 }"#,
-    );
-    check_error(
-        &text,
-        "conversation.exchanges.value",
-        "expected an integer >= 1, got 2.5",
-    );
-    let text = edited(
-        r#"{ dist = "geometric", mean = 4 }"#,
-        r#"{ dist = "empirical", values = [1, 0] }"#,
-    );
+    let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "fixed", value = 2.5 }"#);
+    check_error(&text, "conversation.exchanges.value", "expected an integer >= 1, got 2.5");
+    let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "empirical", values = [1, 0] }"#);
     check_error(&text, "conversation.exchanges.values[1]", "got 0");
-    let text = edited(
-        r#"{ dist = "geometric", mean = 4 }"#,
-        r#"{ dist = "exponential", mean = 4 }"#,
-    );
+    let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "exponential", mean = 4 }"#);
     check_error(&text, "conversation.exchanges.dist", "gives times");
 }
 
@@ -464,10 +351,9 @@ fn odd_values_never_panic() {
     for text in odd {
         assert!(parse(text).is_err(), "{text}");
     }
-    let part = (0..20).fold(
-        r#"{ weight = 1, dist = "fixed", value = "1m" }"#.to_string(),
-        |inner, _| format!(r#"{{ weight = 1, dist = "mixture", parts = [{inner}] }}"#),
-    );
+    let part = (0..20).fold(r#"{ weight = 1, dist = "fixed", value = "1m" }"#.to_string(), |inner, _| {
+        format!(r#"{{ weight = 1, dist = "mixture", parts = [{inner}] }}"#)
+    });
     let deep = format!(r#"{{ dist = "mixture", parts = [{part}] }}"#);
     let text = edited(r#"{ dist = "exponential", mean = "4m" }"#, &deep);
     match parse(&text) {
