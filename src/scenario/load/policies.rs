@@ -170,7 +170,7 @@ pub(crate) fn preset_for_scenario(
 /// `./policies/<name>.toml`, then among the built-in [`PRESETS`]. An unknown name is an error
 /// that suggests the nearest preset name.
 pub fn load_policy(name_or_path: &str) -> Result<PolicySpec, ScenarioError> {
-    let preset = find_preset(name_or_path, Path::new(""), Path::new(name_or_path), "policy")?;
+    let preset = find_preset(name_or_path, Path::new(""), Path::new("command line"), "--policy")?;
     parse_preset(&preset.text, &preset.file).map(|(spec, _)| spec)
 }
 
