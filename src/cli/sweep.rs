@@ -33,6 +33,8 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     pool.install(|| {
         execute(&points, spec.seed, spec.replications, &tasks, |result| {
             writer.push(&result)?;
+            // Tasks arrive in point-major order: the current point tells how far the sweep is.
+            progress.set_message(format!("point {}/{}", result.point + 1, points.len()));
             progress.inc(1);
             Ok(())
         })
@@ -96,7 +98,7 @@ fn progress_bar(tasks: u64, quiet: bool) -> ProgressBar {
     // indicatif draws nothing when stderr is not a terminal.
     let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
     let bar = ProgressBar::with_draw_target(Some(tasks), target);
-    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} replications · {per_sec} · ETA {eta}")
+    let style = ProgressStyle::with_template("{bar:40} {msg} · {pos}/{len} replications · {per_sec} · ETA {eta}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
