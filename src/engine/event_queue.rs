@@ -1,8 +1,10 @@
-//! The future event list: a monotone priority queue ordered by (time, insertion sequence).
+//! The future event list: a calendar queue ordered by (time, insertion sequence).
 //!
 //! Equal times pop in insertion order, so a run is a pure function of the scenario and the
 //! seed. Cancelled timers are not removed: the engine recognises them as stale when they pop
 //! (generation counters), so cancelling never scans the heap.
+
+use std::collections::BinaryHeap;
 
 /// Something scheduled to happen, with the ids it concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,33 +42,66 @@ pub enum Event {
     },
 }
 
-/// Key of an event: time bits in the high half, insertion sequence in the low half. For
-/// non-negative times the bit pattern orders like the number, so keys order by (time, seq) and
-/// are all distinct.
-#[inline]
-fn key(time: f64, seq: u64) -> u128 {
-    (u128::from(time.to_bits()) << 64) | u128::from(seq)
+/// An event with its ordering key.
+#[derive(Debug, Clone, Copy)]
+struct Scheduled {
+    time: f64,
+    seq: u64,
+    event: Event,
 }
 
-#[inline]
-fn time_of(key: u128) -> f64 {
-    f64::from_bits((key >> 64) as u64)
+impl Scheduled {
+    /// (time bits, seq): for non-negative times the bit pattern orders like the number.
+    #[inline]
+    fn key(&self) -> (u64, u64) {
+        (self.time.to_bits(), self.seq)
+    }
 }
 
-/// A monotone priority queue of events: a radix heap over (time, seq) keys.
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Scheduled {}
+
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scheduled {
+    /// Reversed, so that std's max-heap pops the earliest (time, seq) first.
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.key().cmp(&self.key())
+    }
+}
+
+/// Width of a calendar slice, seconds: about one contact's handling, so that the near heap
+/// holds a minute or so of events.
+const SLICE_S: f64 = 64.0;
+/// Slices in the calendar ring (a power of two): 4,096 × 64 s ≈ 3 days.
+const SLICES: usize = 4096;
+
+/// The future event list: a two-tier calendar queue.
 ///
-/// Discrete-event simulation never schedules before the last event popped, which is what a
-/// radix heap needs. Bucket `i > 0` holds keys whose highest bit differing from the last popped
-/// key is bit `i - 1`; popping refills from the lowest non-empty bucket, moving each key to a
-/// lower bucket. Each key moves at most 128 times and in practice a handful, all sequential
-/// memory traffic: several times faster than a binary heap at the sizes a center produces.
+/// Events of the current time slice live in a small binary heap ordered by (time, seq); later
+/// events are appended, unsorted, to the ring bucket of their slice and move into the heap when
+/// time reaches that slice. Pushing a far event is O(1) and the heap stays small enough to sit
+/// in cache, whatever the number of open conversations. Events more than a ring's length ahead
+/// share a bucket with nearer ones and simply wait in it for their own turn.
 #[derive(Debug)]
 pub struct EventQueue {
-    buckets: Vec<Vec<(u128, Event)>>,
-    /// Bit `i` set when `buckets[i + 1]` is non-empty.
-    non_empty: u128,
-    last: u128,
-    len: usize,
+    near: BinaryHeap<Scheduled>,
+    ring: Vec<Vec<Scheduled>>,
+    /// Events in the ring.
+    in_ring: usize,
+    /// Absolute index of the slice whose events are all in `near`.
+    current_slice: u64,
+    last_time: f64,
     next_seq: u64,
 }
 
@@ -76,71 +111,82 @@ impl Default for EventQueue {
     }
 }
 
+#[inline]
+fn slice_of(time: f64) -> u64 {
+    (time / SLICE_S) as u64
+}
+
 impl EventQueue {
-    /// An empty queue with room for `capacity` events in its first bucket.
+    /// An empty queue with room for about `capacity` events.
     pub fn with_capacity(capacity: usize) -> Self {
-        let mut buckets: Vec<Vec<(u128, Event)>> = (0..129).map(|_| Vec::new()).collect();
-        buckets[128].reserve(capacity);
-        Self { buckets, non_empty: 0, last: 0, len: 0, next_seq: 0 }
-    }
-
-    #[inline]
-    fn bucket_of(&self, key: u128) -> usize {
-        128 - (key ^ self.last).leading_zeros() as usize
-    }
-
-    #[inline]
-    fn insert(&mut self, key: u128, event: Event) {
-        let bucket = self.bucket_of(key);
-        self.buckets[bucket].push((key, event));
-        if bucket > 0 {
-            self.non_empty |= 1 << (bucket - 1);
+        let per_slice = capacity / SLICES + 1;
+        Self {
+            near: BinaryHeap::with_capacity(4 * per_slice + 64),
+            ring: (0..SLICES).map(|_| Vec::with_capacity(per_slice)).collect(),
+            in_ring: 0,
+            current_slice: 0,
+            last_time: 0.0,
+            next_seq: 0,
         }
     }
 
     /// Schedules `event` at `time` (never before the last event popped).
     #[inline]
     pub fn push(&mut self, time: f64, event: Event) {
-        debug_assert!(time >= time_of(self.last), "event scheduled in the past");
+        debug_assert!(time >= self.last_time, "event scheduled in the past");
         // Times come from `now + non-negative`, so they never go back; the max only guards
-        // the queue's invariant against a stray rounding.
-        let time = time.max(time_of(self.last));
-        let key = key(time, self.next_seq);
+        // the ordering against a stray rounding.
+        let time = time.max(self.last_time);
+        let scheduled = Scheduled { time, seq: self.next_seq, event };
         self.next_seq += 1;
-        self.len += 1;
-        self.insert(key, event);
+        let slice = slice_of(time);
+        if slice <= self.current_slice {
+            self.near.push(scheduled);
+        } else {
+            self.ring[slice as usize % SLICES].push(scheduled);
+            self.in_ring += 1;
+        }
+    }
+
+    /// Moves time to the next slice and its events into the heap.
+    fn advance(&mut self) {
+        self.current_slice += 1;
+        let current = self.current_slice;
+        let bucket = &mut self.ring[current as usize % SLICES];
+        let mut i = 0;
+        while i < bucket.len() {
+            if slice_of(bucket[i].time) == current {
+                self.near.push(bucket.swap_remove(i));
+                self.in_ring -= 1;
+            } else {
+                i += 1;
+            }
+        }
     }
 
     /// The earliest event, ties in insertion order.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, Event)> {
-        if self.buckets[0].is_empty() {
-            if self.non_empty == 0 {
+        loop {
+            if let Some(next) = self.near.pop() {
+                self.last_time = next.time;
+                return Some((next.time, next.event));
+            }
+            if self.in_ring == 0 {
                 return None;
             }
-            let bucket = self.non_empty.trailing_zeros() as usize + 1;
-            let mut items = std::mem::take(&mut self.buckets[bucket]);
-            self.non_empty &= !(1 << (bucket - 1));
-            self.last = items.iter().map(|(k, _)| *k).min().expect("bucket is non-empty");
-            for (key, event) in items.drain(..) {
-                self.insert(key, event);
-            }
-            // Keep the emptied bucket's allocation for later.
-            self.buckets[bucket] = items;
+            self.advance();
         }
-        let (key, event) = self.buckets[0].pop()?;
-        self.len -= 1;
-        Some((time_of(key), event))
     }
 
     /// Number of scheduled events.
     pub fn len(&self) -> usize {
-        self.len
+        self.near.len() + self.in_ring
     }
 
     /// Whether nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 }
 
@@ -181,10 +227,12 @@ mod tests {
         for step in 0..20_000u32 {
             if rng.random::<f64>() < 0.55 || reference.is_empty() {
                 // Some exact ties, some near, some far in the future.
-                let delta = match step % 4 {
+                // Exact ties, the same slice, later slices, and beyond one turn of the ring.
+                let delta = match step % 5 {
                     0 => 0.0,
                     1 => rng.random::<f64>(),
                     2 => rng.random::<f64>() * 1e4,
+                    3 => rng.random::<f64>() * 1e6,
                     _ => (rng.random::<f64>() * 3.0).floor(),
                 };
                 let t = now + delta;
