@@ -1,30 +1,35 @@
-//! End to end: one replication of the reference scenario (MODEL.md's example: 120
-//! conversations/h, 16 agents × 3, 8 days, hybrid 10m), per policy, on one thread.
-//! Throughput is reported in logical events per second (the engine's `events` count).
+//! End to end: one replication on one thread, per policy, of the reference scenario (MODEL.md's
+//! example: 120 conversations/h, 16 agents × 3, 8 days) and its ×10 and ×100 versions (1,200
+//! and 12,000 conversations/h with 160 and 1,600 agents). Throughput is reported in contacts
+//! (contacts that became ready): the measure that does not depend on how events are counted.
+//! `convosim run ... --format json` reports events/s for the same runs.
 
 use std::path::Path;
 
 use convosim::scenario::{load_policy, parse_scenario};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-fn reference_scenario() -> convosim::Scenario {
-    let text = include_str!("../scenarios/reference.toml");
-    parse_scenario(text, Path::new("scenarios/reference.toml")).expect("the bundled scenario is valid")
-}
+const SCENARIOS: [(&str, &str); 3] = [
+    ("reference", include_str!("../scenarios/reference.toml")),
+    ("ref_x10", include_str!("../scenarios/scale/ref_x10.toml")),
+    ("ref_x100", include_str!("../scenarios/scale/ref_x100.toml")),
+];
 
 fn end_to_end(c: &mut Criterion) {
-    let mut group = c.benchmark_group("end_to_end/reference");
-    group.sample_size(20);
-    for preset in ["hybrid-10m", "next-available", "sticky"] {
-        let mut scenario = reference_scenario();
-        scenario.policy = load_policy(preset).expect("bundled preset");
-        let events = convosim::run(&scenario, 1).stats.events;
-        group.throughput(Throughput::Elements(events));
-        group.bench_with_input(BenchmarkId::from_parameter(preset), &scenario, |b, scenario| {
-            b.iter(|| convosim::run(scenario, 1))
-        });
+    for (name, text) in SCENARIOS {
+        let mut group = c.benchmark_group(format!("end_to_end/{name}"));
+        group.sample_size(10);
+        for preset in ["hybrid-10m", "next-available", "sticky"] {
+            let mut scenario = parse_scenario(text, Path::new(name)).expect("bundled scenario is valid");
+            scenario.policy = load_policy(preset).expect("bundled preset");
+            let contacts = convosim::run(&scenario, 1).audit.ready;
+            group.throughput(Throughput::Elements(contacts));
+            group.bench_with_input(BenchmarkId::from_parameter(preset), &scenario, |b, scenario| {
+                b.iter(|| convosim::run(scenario, 1))
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, end_to_end);
