@@ -98,8 +98,9 @@ fn progress_bar(tasks: u64, quiet: bool) -> ProgressBar {
     // indicatif draws nothing when stderr is not a terminal.
     let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
     let bar = ProgressBar::with_draw_target(Some(tasks), target);
-    let style = ProgressStyle::with_template("{bar:40} {msg} · {pos}/{len} replications · {per_sec} · ETA {eta}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template("{bar:40} {msg} · {pos}/{len} replications · {per_sec} · ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }

@@ -117,6 +117,22 @@ impl Conversations {
         &mut self.slots[id as usize]
     }
 
+    /// Hints the CPU to load conversation `id` into cache: the engine calls it for the next
+    /// event's conversation while it handles the current one, hiding a memory round trip in
+    /// large centers.
+    #[inline]
+    pub fn prefetch(&self, id: u32) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(slot) = self.slots.get(id as usize) {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // SAFETY: SSE is part of the x86_64 baseline, and a prefetch of a valid reference
+            // neither reads nor writes memory as far as the program can observe.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>((slot as *const Conversation).cast::<i8>()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = id;
+    }
+
     /// Whether a timer or queue entry for (`id`, `generation`) still refers to a contact in
     /// `state`.
     #[inline]

@@ -137,10 +137,24 @@ impl<'a> Engine<'a> {
                 self.audit.time_reversals += 1;
             }
             self.now = time;
+            if let Some(next) = self.events.peek_near() {
+                self.prefetch(next);
+            }
             self.handle(event);
         }
         self.now = horizon;
         self.finish()
+    }
+
+    #[inline]
+    fn prefetch(&self, event: Event) {
+        match event {
+            Event::ContactReady { conversation }
+            | Event::HandlingDone { conversation }
+            | Event::PatienceExpired { conversation, .. }
+            | Event::FallBack { conversation, .. } => self.conversations.prefetch(conversation),
+            Event::Arrival | Event::ShiftChange { .. } => {}
+        }
     }
 
     fn handle(&mut self, event: Event) {
