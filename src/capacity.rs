@@ -24,71 +24,76 @@ struct Agent {
 /// insert, remove and "head of the first non-empty bucket" never allocate.
 #[derive(Debug, Clone)]
 struct BucketLists {
-    head: Vec<u32>,
-    tail: Vec<u32>,
-    prev: Vec<u32>,
-    next: Vec<u32>,
-    bucket_of: Vec<u32>,
+    /// (head, tail) of each bucket.
+    ends: Vec<(u32, u32)>,
+    /// Each agent's links, together so that one cache line serves a list operation.
+    links: Vec<Link>,
     /// One bit per bucket, set when the bucket is non-empty.
     non_empty: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    prev: u32,
+    next: u32,
+    bucket: u32,
 }
 
 impl BucketLists {
     fn new(buckets: usize, agents: usize) -> Self {
         Self {
-            head: vec![NONE; buckets],
-            tail: vec![NONE; buckets],
-            prev: vec![NONE; agents],
-            next: vec![NONE; agents],
-            bucket_of: vec![NONE; agents],
+            ends: vec![(NONE, NONE); buckets],
+            links: vec![Link { prev: NONE, next: NONE, bucket: NONE }; agents],
             non_empty: vec![0; buckets.div_ceil(64)],
         }
     }
 
+    #[inline]
     fn contains(&self, agent: u32) -> bool {
-        self.bucket_of[agent as usize] != NONE
+        self.links[agent as usize].bucket != NONE
     }
 
+    #[inline]
     fn push_back(&mut self, bucket: u32, agent: u32) {
         debug_assert!(!self.contains(agent));
-        let (b, a) = (bucket as usize, agent as usize);
-        self.bucket_of[a] = bucket;
-        self.prev[a] = self.tail[b];
-        self.next[a] = NONE;
-        if self.tail[b] == NONE {
-            self.head[b] = agent;
+        let b = bucket as usize;
+        let tail = self.ends[b].1;
+        self.links[agent as usize] = Link { prev: tail, next: NONE, bucket };
+        if tail == NONE {
+            self.ends[b].0 = agent;
             self.non_empty[b / 64] |= 1 << (b % 64);
         } else {
-            self.next[self.tail[b] as usize] = agent;
+            self.links[tail as usize].next = agent;
         }
-        self.tail[b] = agent;
+        self.ends[b].1 = agent;
     }
 
+    #[inline]
     fn remove(&mut self, agent: u32) {
-        let a = agent as usize;
-        let b = self.bucket_of[a] as usize;
-        debug_assert!(b != NONE as usize);
-        let (prev, next) = (self.prev[a], self.next[a]);
+        let Link { prev, next, bucket } = self.links[agent as usize];
+        debug_assert!(bucket != NONE);
+        let b = bucket as usize;
         if prev == NONE {
-            self.head[b] = next;
+            self.ends[b].0 = next;
         } else {
-            self.next[prev as usize] = next;
+            self.links[prev as usize].next = next;
         }
         if next == NONE {
-            self.tail[b] = prev;
+            self.ends[b].1 = prev;
         } else {
-            self.prev[next as usize] = prev;
+            self.links[next as usize].prev = prev;
         }
-        if self.head[b] == NONE {
+        if self.ends[b].0 == NONE {
             self.non_empty[b / 64] &= !(1 << (b % 64));
         }
-        self.bucket_of[a] = NONE;
+        self.links[agent as usize].bucket = NONE;
     }
 
+    #[inline]
     fn first(&self) -> Option<u32> {
         self.non_empty.iter().enumerate().find(|(_, w)| **w != 0).map(|(i, w)| {
             let bucket = i * 64 + w.trailing_zeros() as usize;
-            self.head[bucket]
+            self.ends[bucket].0
         })
     }
 }
@@ -212,7 +217,9 @@ enum FreeIndex {
     /// Buckets by share of slots in use, FIFO by time of entering the bucket.
     LeastLoaded {
         lists: BucketLists,
-        level: Vec<Vec<u32>>,
+        /// The bucket of load `l` for an agent of pool `p` is `level[p * stride + l]`.
+        level: Vec<u32>,
+        stride: usize,
     },
     /// One FIFO list by time of the last load change.
     LongestIdle(BucketLists),
@@ -270,8 +277,13 @@ impl Capacity {
         let n = agents.len();
         let free = match select {
             SelectRule::LeastLoaded => {
-                let (buckets, level) = load_levels(pools);
-                FreeIndex::LeastLoaded { lists: BucketLists::new(buckets, n), level }
+                let (buckets, levels) = load_levels(pools);
+                let stride = pools.iter().map(|p| p.concurrency as usize).max().unwrap_or(1);
+                let mut level = vec![0; stride * pools.len()];
+                for (pool, loads) in levels.iter().enumerate() {
+                    level[pool * stride..pool * stride + loads.len()].copy_from_slice(loads);
+                }
+                FreeIndex::LeastLoaded { lists: BucketLists::new(buckets, n), level, stride }
             }
             SelectRule::LongestIdle => FreeIndex::LongestIdle(BucketLists::new(1, n)),
             SelectRule::RoundRobin => FreeIndex::RoundRobin(RoundRobinSet::new(n)),
@@ -304,36 +316,37 @@ impl Capacity {
         agent.on_shift && agent.load < agent.concurrency
     }
 
-    /// Removes the agent from the free index if it is there.
-    fn unindex(&mut self, agent: AgentId) {
+    /// Puts the agent at the back of its place in the free index if it is free, or takes it
+    /// out if not: called after every change of its load or shift state.
+    #[inline]
+    fn reindex(&mut self, agent: AgentId) {
+        let state = self.agents[agent as usize];
+        let free = Self::is_free(&state);
         match &mut self.free {
-            FreeIndex::LeastLoaded { lists, .. } | FreeIndex::LongestIdle(lists) => {
+            FreeIndex::LeastLoaded { lists, level, stride } => {
                 if lists.contains(agent) {
                     lists.remove(agent);
                 }
+                if free {
+                    lists.push_back(level[state.pool as usize * *stride + state.load as usize], agent);
+                }
             }
-            FreeIndex::RoundRobin(set) => set.set(agent, false),
-            FreeIndex::Random(set) => set.remove(agent),
-        }
-    }
-
-    /// Puts the agent (known free) at the back of its place in the free index.
-    fn index(&mut self, agent: AgentId) {
-        let state = self.agents[agent as usize];
-        match &mut self.free {
-            FreeIndex::LeastLoaded { lists, level } => {
-                lists.push_back(level[state.pool as usize][state.load as usize], agent)
+            FreeIndex::LongestIdle(lists) => {
+                if lists.contains(agent) {
+                    lists.remove(agent);
+                }
+                if free {
+                    lists.push_back(0, agent);
+                }
             }
-            FreeIndex::LongestIdle(lists) => lists.push_back(0, agent),
-            FreeIndex::RoundRobin(set) => set.set(agent, true),
-            FreeIndex::Random(set) => set.insert(agent),
-        }
-    }
-
-    fn reindex(&mut self, agent: AgentId) {
-        self.unindex(agent);
-        if Self::is_free(&self.agents[agent as usize]) {
-            self.index(agent);
+            FreeIndex::RoundRobin(set) => set.set(agent, free),
+            FreeIndex::Random(set) => {
+                if free {
+                    set.insert(agent);
+                } else {
+                    set.remove(agent);
+                }
+            }
         }
     }
 

@@ -47,6 +47,9 @@ pub enum Event {
 struct Scheduled {
     time: f64,
     seq: u64,
+    /// The calendar slice of `time`, kept so a bucket scan need not recompute it (fits in what
+    /// would be padding).
+    slice: u32,
     event: Event,
 }
 
@@ -103,7 +106,7 @@ pub struct EventQueue {
     /// Events in the ring.
     in_ring: usize,
     /// Absolute index of the slice whose events are all in `near`.
-    current_slice: u64,
+    current_slice: u32,
     last_time: f64,
     next_seq: u64,
 }
@@ -114,9 +117,12 @@ impl Default for EventQueue {
     }
 }
 
+/// The slice of a time: a float-to-int conversion of a non-negative time (saturating at about
+/// 136 years of simulated time, beyond which everything shares the last slice, still in order).
 #[inline]
-fn slice_of(time: f64) -> u64 {
-    (time / SLICE_S) as u64
+fn slice_of(time: f64) -> u32 {
+    // i64 conversion is one instruction; the clamp keeps the result in range.
+    ((time / SLICE_S) as i64).clamp(0, i64::from(u32::MAX)) as u32
 }
 
 impl EventQueue {
@@ -140,9 +146,9 @@ impl EventQueue {
         // Times come from `now + non-negative`, so they never go back; the max only guards
         // the ordering against a stray rounding.
         let time = time.max(self.last_time);
-        let scheduled = Scheduled { time, seq: self.next_seq, event };
-        self.next_seq += 1;
         let slice = slice_of(time);
+        let scheduled = Scheduled { time, seq: self.next_seq, slice, event };
+        self.next_seq += 1;
         if slice <= self.current_slice {
             self.near.push(scheduled);
         } else {
@@ -153,12 +159,20 @@ impl EventQueue {
 
     /// Moves time to the next slice and its events into the heap.
     fn advance(&mut self) {
+        if self.current_slice == u32::MAX {
+            // The last slice holds everything later; drain it whole (the heap orders it).
+            for bucket in &mut self.ring {
+                self.near.extend(bucket.drain(..));
+            }
+            self.in_ring = 0;
+            return;
+        }
         self.current_slice += 1;
         let current = self.current_slice;
         let bucket = &mut self.ring[current as usize % SLICES];
         let mut i = 0;
         while i < bucket.len() {
-            if slice_of(bucket[i].time) == current {
+            if bucket[i].slice == current {
                 self.near.push(bucket.swap_remove(i));
                 self.in_ring -= 1;
             } else {
