@@ -1,0 +1,167 @@
+//! One routing decision, per policy, at 16, 160, 1,600 and 16,000 agents (concurrency 3): the
+//! cost must not grow with the number of agents (target: a decision at 16,000 agents costs at
+//! most 3× one at 16).
+//!
+//! A decision is what the engine does when a resumed contact becomes ready: `Policy::route`
+//! through `&dyn CenterView`, then resolving the [`Route`] against [`Capacity`] — `Pool`:
+//! `select_free` and `take_slot` on the chosen agent; `Agent`: `has_free_slot` and `take_slot`
+//! if free; `AsFirstContact`: as the preset's `first_contact` says. The take is then undone with
+//! `release_slot`, so the state stays statistically stationary across iterations (the agent only
+//! moves to the back of its FIFO bucket, as it would in a run).
+//!
+//! State: every agent on shift, 2/3 of the slots busy, taken one at a time by random agents
+//! (fixed seed), so the free index holds agents at loads 0, 1 and 2 in several buckets in random
+//! order. Contacts' owners are uniform over the agents, drawn ahead from a fixed seed and read in
+//! sequence, so the memory touched per decision is as scattered as in a run. Each iteration makes
+//! 1,000 decisions (timing resolution); throughput is in decisions.
+//!
+//! `policies/select/<rule>` measures `Capacity::select_free` alone, for every `select` rule, on
+//! the same state.
+
+use convosim::capacity::Capacity;
+use convosim::policy::{AgentId, CenterView, FirstContact, Policy, ResumedContact, Route, SelectRule};
+use convosim::scenario::{load_policy, AgentPool};
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+const AGENTS: [u32; 4] = [16, 160, 1_600, 16_000];
+const CONCURRENCY: u32 = 3;
+/// Decisions per iteration.
+const BATCH: usize = 1_000;
+/// Precomputed contacts, read cyclically (a power of two).
+const CONTACTS: usize = 1 << 16;
+const PRESETS: [&str; 3] = ["sticky", "next-available", "hybrid-10m"];
+
+/// All agents on shift, 2/3 of the slots busy, loads spread at random.
+fn busy_center(agents: u32, select: SelectRule) -> Capacity {
+    let pools = [AgentPool {
+        name: "agents".into(),
+        count: agents,
+        concurrency: CONCURRENCY,
+        slowdown: 0.0,
+        shifts: None,
+    }];
+    let mut capacity = Capacity::new(&pools, select);
+    for agent in 0..agents {
+        capacity.set_on_shift(agent, true);
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let busy = agents * CONCURRENCY * 2 / 3;
+    let mut taken = 0;
+    while taken < busy {
+        let agent = rng.random_range(0..agents);
+        if capacity.has_free_slot(agent) {
+            capacity.take_slot(agent);
+            taken += 1;
+        }
+    }
+    capacity
+}
+
+/// Resumed contacts with uniformly random owners; gaps of a few minutes to a few hours.
+fn contacts(agents: u32) -> Vec<ResumedContact> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    (0..CONTACTS)
+        .map(|_| {
+            let last_reply_at = rng.random_range(0.0..86_400.0);
+            let gap = rng.random_range(60.0..14_400.0);
+            ResumedContact {
+                ready_at: last_reply_at + gap,
+                owner: rng.random_range(0..agents),
+                last_reply_at,
+            }
+        })
+        .collect()
+}
+
+/// One decision as the engine makes it, then the take undone.
+#[inline]
+fn decide(
+    policy: &dyn Policy,
+    first_contact: FirstContact,
+    capacity: &mut Capacity,
+    contact: &ResumedContact,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Option<AgentId> {
+    let offer_to = |capacity: &Capacity, agent: AgentId| capacity.has_free_slot(agent).then_some(agent);
+    let chosen = match policy.route(contact, &*capacity as &dyn CenterView) {
+        Route::Pool => capacity.select_free(rng),
+        Route::Agent { agent, .. } => offer_to(capacity, agent),
+        Route::AsFirstContact => match first_contact {
+            FirstContact::Pool => capacity.select_free(rng),
+            FirstContact::RandomAgent => {
+                let agent = capacity.random_on_shift(rng);
+                offer_to(capacity, agent)
+            }
+        },
+    };
+    if let Some(agent) = chosen {
+        capacity.take_slot(agent);
+        capacity.release_slot(agent);
+    }
+    chosen
+}
+
+fn decision(c: &mut Criterion) {
+    for preset in PRESETS {
+        let spec = load_policy(preset).expect("bundled preset");
+        let mut group = c.benchmark_group(format!("policies/decision/{preset}"));
+        group.sample_size(20);
+        group.measurement_time(std::time::Duration::from_secs(2));
+        group.throughput(Throughput::Elements(BATCH as u64));
+        for agents in AGENTS {
+            let mut capacity = busy_center(agents, spec.options.select);
+            let contacts = contacts(agents);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+            let mut next = 0usize;
+            let policy = spec.policy.as_ref();
+            group.bench_function(BenchmarkId::from_parameter(agents), |b| {
+                b.iter(|| {
+                    let mut picked = 0u32;
+                    for _ in 0..BATCH {
+                        let contact = &contacts[next];
+                        next = (next + 1) & (CONTACTS - 1);
+                        let chosen = decide(
+                            policy,
+                            spec.options.first_contact,
+                            &mut capacity,
+                            black_box(contact),
+                            &mut rng,
+                        );
+                        picked = picked.wrapping_add(chosen.unwrap_or(0));
+                    }
+                    picked
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+fn select(c: &mut Criterion) {
+    for (rule, name) in SelectRule::ALL.into_iter().zip(SelectRule::NAMES) {
+        let mut group = c.benchmark_group(format!("policies/select/{name}"));
+        group.sample_size(20);
+        group.measurement_time(std::time::Duration::from_secs(2));
+        group.throughput(Throughput::Elements(BATCH as u64));
+        for agents in AGENTS {
+            let mut capacity = busy_center(agents, rule);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+            group.bench_function(BenchmarkId::from_parameter(agents), |b| {
+                b.iter(|| {
+                    let mut picked = 0u32;
+                    for _ in 0..BATCH {
+                        let chosen = black_box(&mut capacity).select_free(&mut rng);
+                        picked = picked.wrapping_add(chosen.unwrap_or(0));
+                    }
+                    picked
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, decision, select);
+criterion_main!(benches);
