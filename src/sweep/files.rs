@@ -96,20 +96,9 @@ impl RunInfo {
 
     /// The JSON values of point `index` (last axis fastest).
     fn point_values(&self, index: u64) -> Vec<Json> {
-        let mut rest = index;
-        let mut values: Vec<Json> = self
-            .axes
-            .iter()
-            .rev()
-            .map(|axis| {
-                let n = axis.values.len() as u64;
-                let v = axis.values[(rest % n) as usize].clone();
-                rest /= n;
-                v
-            })
-            .collect();
-        values.reverse();
-        values
+        let lengths: Vec<usize> = self.axes.iter().map(|a| a.values.len()).collect();
+        let positions = super::spec::value_positions(index, &lengths);
+        self.axes.iter().zip(positions).map(|(axis, i)| axis.values[i].clone()).collect()
     }
 }
 

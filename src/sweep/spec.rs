@@ -202,20 +202,9 @@ impl SweepSpec {
 
     /// The axis values of point `index` (last axis fastest).
     pub fn point_values(&self, index: u64) -> Vec<Value> {
-        let mut rest = index;
-        let mut values: Vec<Value> = self
-            .axes
-            .iter()
-            .rev()
-            .map(|axis| {
-                let n = axis.values.len() as u64;
-                let v = axis.values[(rest % n) as usize].clone();
-                rest /= n;
-                v
-            })
-            .collect();
-        values.reverse();
-        values
+        let lengths: Vec<usize> = self.axes.iter().map(|a| a.values.len()).collect();
+        let positions = value_positions(index, &lengths);
+        self.axes.iter().zip(positions).map(|(axis, i)| axis.values[i].clone()).collect()
     }
 
     /// Builds and validates every point's scenario, before anything runs.
@@ -242,6 +231,22 @@ impl SweepSpec {
             })
             .collect()
     }
+}
+
+/// The position in each axis of point `index`, for axes of these lengths (last axis fastest).
+pub(crate) fn value_positions(index: u64, lengths: &[usize]) -> Vec<usize> {
+    let mut rest = index;
+    let mut positions: Vec<usize> = lengths
+        .iter()
+        .rev()
+        .map(|&n| {
+            let position = (rest % n as u64) as usize;
+            rest /= n as u64;
+            position
+        })
+        .collect();
+    positions.reverse();
+    positions
 }
 
 /// `policy="sticky", agents.team.count=12`.
