@@ -54,14 +54,13 @@ fn filled_heap(size: usize) -> (Heap, Xoshiro256PlusPlus) {
 }
 
 fn hold_heap(heap: &mut Heap, rng: &mut Xoshiro256PlusPlus) -> f64 {
-    let mut seq = heap.len() as u64;
+    let first_seq = heap.len() as u64;
     let mut last = 0.0;
-    for _ in 0..HOLDS {
+    for seq in first_seq..first_seq + HOLDS {
         let Reverse((bits, _, id)) = heap.pop().expect("heap is never empty");
         let now = f64::from_bits(bits);
         last = now;
         heap.push(Reverse(((now + increment(rng)).to_bits(), seq, id)));
-        seq += 1;
     }
     last
 }

@@ -14,21 +14,20 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
+use super::summary::{SummaryTable, SummaryWriter};
 use super::{Axis, Point, SweepError, TaskResult};
-use crate::metrics::{
-    decode_histogram, encode_histogram, new_wait_histogram, summarize, MetricSummary, METRICS,
-};
+use crate::metrics::{decode_histogram, encode_histogram, new_wait_histogram, METRICS};
 
 const REPLICATIONS: &str = "replications.csv";
 const HISTOGRAMS: &str = "histograms.jsonl";
 const MANIFEST: &str = "manifest.json";
-const SUMMARY_CSV: &str = "summary.csv";
-const SUMMARY_JSON: &str = "summary.json";
+pub(super) const SUMMARY_CSV: &str = "summary.csv";
+pub(super) const SUMMARY_JSON: &str = "summary.json";
 /// Columns of `replications.csv` after the axes.
-const FIXED_COLUMNS: [&str; 5] = ["policy_label", "replication", "seed", "events", "contacts"];
+pub(super) const FIXED_COLUMNS: [&str; 5] = ["policy_label", "replication", "seed", "events", "contacts"];
 
 /// Each point's merged wait histograms (first, resumed).
-type PointHistograms = BTreeMap<u64, (Histogram<u64>, Histogram<u64>)>;
+pub(super) type PointHistograms = BTreeMap<u64, (Histogram<u64>, Histogram<u64>)>;
 
 /// An axis as recorded in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,7 +94,7 @@ impl RunInfo {
     }
 
     /// The JSON values of point `index` (last axis fastest).
-    fn point_values(&self, index: u64) -> Vec<Json> {
+    pub(super) fn point_values(&self, index: u64) -> Vec<Json> {
         let lengths: Vec<usize> = self.axes.iter().map(|a| a.values.len()).collect();
         let positions = super::spec::value_positions(index, &lengths);
         self.axes.iter().zip(positions).map(|(axis, i)| axis.values[i].clone()).collect()
@@ -111,19 +110,19 @@ fn cell(value: &Json) -> String {
 }
 
 /// A number as a CSV cell: empty when undefined, shortest exact form otherwise.
-fn number(value: Option<f64>) -> String {
+pub(super) fn number(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
+pub(super) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
     move |source| SweepError::Write { path: path.to_path_buf(), source }
 }
 
-fn results_error(path: &Path, message: impl Into<String>) -> SweepError {
+pub(super) fn results_error(path: &Path, message: impl Into<String>) -> SweepError {
     SweepError::Results { path: path.to_path_buf(), message: message.into() }
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>, SweepError> {
+pub(super) fn create(path: &Path) -> Result<BufWriter<File>, SweepError> {
     File::create(path).map(BufWriter::new).map_err(write_error(path))
 }
 
@@ -246,49 +245,12 @@ fn read_manifest(dir: &Path) -> Result<RunInfo, SweepError> {
     serde_json::from_str(&text).map_err(|e| results_error(&path, format!("not a convosim manifest: {e}")))
 }
 
-/// One point of a summary: its axis cells, policy and every metric's mean and CI.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SummaryRow {
-    /// Point index.
-    pub point: u64,
-    /// `(axis path, value)` pairs.
-    pub axes: Vec<(String, String)>,
-    /// The policy label.
-    pub policy: String,
-    /// Replications summarised.
-    pub replications: usize,
-    /// In [`METRICS`] order.
-    pub metrics: Vec<MetricSummary>,
-}
-
-impl SummaryRow {
-    /// `policy="sticky", agents.team.count=12` (or the policy alone without axes).
-    pub fn describe(&self) -> String {
-        if self.axes.is_empty() {
-            return self.policy.clone();
-        }
-        self.axes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
-    }
-
-    /// The summary of the metric named `name`.
-    pub fn metric(&self, name: &str) -> Option<MetricSummary> {
-        crate::metrics::catalog::index_of(name).map(|i| self.metrics[i])
-    }
-}
-
-/// A sweep's summary: one row per point.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SummaryTable {
-    /// Rows in point order.
-    pub rows: Vec<SummaryRow>,
-}
-
 /// One parsed row of `replications.csv`.
 #[derive(Debug, Clone)]
-struct RepRow {
-    point: u64,
-    replication: u32,
-    record: csv::StringRecord,
+pub(super) struct RepRow {
+    pub(super) point: u64,
+    pub(super) replication: u32,
+    pub(super) record: csv::StringRecord,
 }
 
 impl PartialEq for RepRow {
@@ -530,159 +492,4 @@ fn merge_infos(infos: &[RunInfo], in_place: bool) -> RunInfo {
     shards.sort_by_key(|i| i.shard[0]);
     merged.merged_from = shards;
     merged
-}
-
-/// Writes `summary.csv` and `summary.json` point by point.
-struct SummaryWriter<'a> {
-    out: PathBuf,
-    info: &'a RunInfo,
-    csv: csv::Writer<BufWriter<File>>,
-    json: BufWriter<File>,
-    axis_names: Vec<String>,
-    rows: Vec<SummaryRow>,
-}
-
-impl<'a> SummaryWriter<'a> {
-    fn create(out: &Path, info: &'a RunInfo, rep_header: &csv::StringRecord) -> Result<Self, SweepError> {
-        let axis_names: Vec<String> =
-            rep_header.iter().skip(1).take(info.axes.len()).map(String::from).collect();
-        let csv_path = out.join(SUMMARY_CSV);
-        let mut csv = csv::Writer::from_writer(create(&csv_path)?);
-        let header = std::iter::once("point".to_string())
-            .chain(axis_names.iter().cloned())
-            .chain(["policy_label".to_string(), "replications".to_string()])
-            .chain(METRICS.iter().flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)]));
-        csv.write_record(header).map_err(|e| results_error(&csv_path, e.to_string()))?;
-        let json_path = out.join(SUMMARY_JSON);
-        let mut json = create(&json_path)?;
-        let head = json!({
-            "sweep": info.sweep,
-            "seed": info.seed,
-            "replications": info.replications,
-            "axes": info.axes.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
-            "histogram_encoding": "HdrHistogram V2 compressed, base64; values in milliseconds",
-        });
-        // Stream the points: the head's fields, then a "points" array filled one point at a time.
-        let head = head.to_string();
-        write!(json, "{},\"points\":[", &head[..head.len() - 1]).map_err(write_error(&json_path))?;
-        Ok(Self { out: out.to_path_buf(), info, csv, json, axis_names, rows: Vec::new() })
-    }
-
-    fn point(&mut self, mut group: Vec<RepRow>, histograms: &PointHistograms) -> Result<(), SweepError> {
-        group.sort_by_key(|r| r.replication);
-        let point = group[0].point;
-        let expected = self.info.replications as usize;
-        let reps: Vec<u32> = group.iter().map(|r| r.replication).collect();
-        if reps.len() != expected || reps.iter().enumerate().any(|(i, r)| *r as usize != i) {
-            return Err(results_error(
-                &self.out,
-                format!("point {point} has {} of {expected} replications", reps.len()),
-            ));
-        }
-        let axes = self.info.axes.len();
-        let first_metric = 1 + axes + FIXED_COLUMNS.len();
-        let metrics: Vec<MetricSummary> = (0..METRICS.len())
-            .map(|m| {
-                summarize(
-                    group.iter().map(|r| r.record.get(first_metric + m).and_then(|s| s.parse::<f64>().ok())),
-                )
-            })
-            .collect();
-        let record0 = &group[0].record;
-        let cells: Vec<String> =
-            (0..axes).map(|a| record0.get(1 + a).unwrap_or_default().to_string()).collect();
-        let policy = record0.get(1 + axes).unwrap_or_default().to_string();
-
-        let csv_path = self.out.join(SUMMARY_CSV);
-        let record = std::iter::once(point.to_string())
-            .chain(cells.iter().cloned())
-            .chain([policy.clone(), group.len().to_string()])
-            .chain(metrics.iter().flat_map(|s| [number(s.mean), number(s.ci95)]));
-        self.csv.write_record(record).map_err(|e| results_error(&csv_path, e.to_string()))?;
-
-        let values: serde_json::Map<String, Json> =
-            self.axis_names.iter().cloned().zip(self.info.point_values(point)).collect();
-        let metric_json: serde_json::Map<String, Json> = METRICS
-            .iter()
-            .zip(&metrics)
-            .map(|(m, s)| (m.name.to_string(), json!({ "mean": s.mean, "ci95": s.ci95 })))
-            .collect();
-        let (first, resumed) = histograms.get(&point).map_or_else(
-            || (encode_histogram(&new_wait_histogram()), encode_histogram(&new_wait_histogram())),
-            |(f, r)| (encode_histogram(f), encode_histogram(r)),
-        );
-        let entry = json!({
-            "point": point,
-            "values": values,
-            "policy": policy,
-            "replications": group.len(),
-            "metrics": metric_json,
-            "histograms": { "wait_first_ms": first, "wait_resumed_ms": resumed },
-        });
-        let json_path = self.out.join(SUMMARY_JSON);
-        let separator = if self.rows.is_empty() { "" } else { "," };
-        write!(self.json, "{separator}{entry}").map_err(write_error(&json_path))?;
-        self.rows.push(SummaryRow {
-            point,
-            axes: self.axis_names.iter().cloned().zip(cells).collect(),
-            policy,
-            replications: group.len(),
-            metrics,
-        });
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<SummaryTable, SweepError> {
-        let csv_path = self.out.join(SUMMARY_CSV);
-        self.csv.flush().map_err(write_error(&csv_path))?;
-        let json_path = self.out.join(SUMMARY_JSON);
-        writeln!(self.json, "]}}").map_err(write_error(&json_path))?;
-        self.json.flush().map_err(write_error(&json_path))?;
-        Ok(SummaryTable { rows: self.rows })
-    }
-}
-
-/// Reads `summary.csv` of a results directory (for `compare`).
-pub fn read_summary(dir: &Path) -> Result<SummaryTable, SweepError> {
-    let path = dir.join(SUMMARY_CSV);
-    let file = File::open(&path).map_err(|e| {
-        results_error(&path, format!("cannot read ({e}): run `convosim sweep` or `run --out` first"))
-    })?;
-    let mut reader = csv::Reader::from_reader(BufReader::new(file));
-    let header = reader.headers().map_err(|e| results_error(&path, e.to_string()))?.clone();
-    let Some(policy_col) = header.iter().position(|h| h == "policy_label") else {
-        return Err(results_error(&path, "no `policy_label` column: not a convosim summary"));
-    };
-    let axis_names: Vec<String> = header.iter().skip(1).take(policy_col - 1).map(String::from).collect();
-    let metric_cols: Vec<Option<(usize, usize)>> = METRICS
-        .iter()
-        .map(|m| {
-            let mean = header.iter().position(|h| h == format!("{}_mean", m.name))?;
-            let ci = header.iter().position(|h| h == format!("{}_ci95", m.name))?;
-            Some((mean, ci))
-        })
-        .collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| results_error(&path, e.to_string()))?;
-        let get = |i: usize| record.get(i).and_then(|s| s.parse::<f64>().ok());
-        rows.push(SummaryRow {
-            point: record.get(0).and_then(|s| s.parse().ok()).unwrap_or(rows.len() as u64),
-            axes: axis_names
-                .iter()
-                .cloned()
-                .zip((1..policy_col).map(|i| record.get(i).unwrap_or_default().to_string()))
-                .collect(),
-            policy: record.get(policy_col).unwrap_or_default().to_string(),
-            replications: record.get(policy_col + 1).and_then(|s| s.parse().ok()).unwrap_or(0),
-            metrics: metric_cols
-                .iter()
-                .map(|cols| match cols {
-                    Some((m, c)) => MetricSummary { mean: get(*m), ci95: get(*c), n: 0 },
-                    None => MetricSummary { mean: None, ci95: None, n: 0 },
-                })
-                .collect(),
-        });
-    }
-    Ok(SummaryTable { rows })
 }

@@ -9,10 +9,12 @@
 mod exec;
 mod files;
 mod spec;
+mod summary;
 
 pub use exec::{execute, shard_tasks, Shard, TaskResult};
-pub use files::{finalize, read_summary, ResultsWriter, RunInfo, SummaryRow, SummaryTable};
+pub use files::{finalize, ResultsWriter, RunInfo};
 pub use spec::{content_hash, describe_point, load_sweep, Axis, Point, SweepSpec};
+pub use summary::{read_summary, SummaryRow, SummaryTable};
 
 use std::path::PathBuf;
 
