@@ -59,6 +59,8 @@ const ARRIVAL_KEYS: &[&str] = &["rate_per_hour", "profile", "weekday"];
 const CONVERSATION_KEYS: &[&str] = &["exchanges", "handle_time", "gap", "patience_first", "patience_resumed"];
 const AGENT_KEYS: &[&str] = &["name", "count", "concurrency", "slowdown", "shifts"];
 const SERVICE_LEVEL_KEYS: &[&str] = &["first", "resumed"];
+/// Longest horizon: a typo like "1e11d" should be an error, not a run that never ends.
+const MAX_HORIZON_S: f64 = 100.0 * 365.0 * 86_400.0;
 /// Bounds that keep a typo from asking the engine for billions of agents.
 const MAX_AGENTS: i64 = 1_000_000;
 const MAX_CONCURRENCY: i64 = 10_000;
@@ -150,6 +152,11 @@ struct Header {
 fn header(top: &Section<'_>) -> Result<Header, FieldError> {
     let name = top.req_string("name")?.to_string();
     let horizon = top.req_duration("horizon", Sign::Positive, "8d")?;
+    if horizon > MAX_HORIZON_S {
+        if let Some(value) = top.get("horizon") {
+            return Err(expected("horizon", "a duration of at most 100 years (\"36500d\")", value));
+        }
+    }
     let warmup = top.duration("warmup", Sign::NonNegative, "1d")?.unwrap_or(0.0);
     if warmup >= horizon {
         let horizon_text = top.get("horizon").map_or_else(String::new, fields::render);

@@ -246,6 +246,15 @@ fn warmup_not_before_horizon() {
 }
 
 #[test]
+fn absurd_horizon_is_refused() {
+    check_error(
+        &edited(r#"horizon = "8d""#, r#"horizon = "1e11d""#),
+        "horizon",
+        r#"at most 100 years ("36500d"), got "1e11d""#,
+    );
+}
+
+#[test]
 fn unknown_key_suggests_the_nearest() {
     check_error(
         &edited("rate_per_hour = 120", "rate_per_hr = 120"),
