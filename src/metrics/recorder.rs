@@ -17,8 +17,8 @@ struct ContactStats {
     abandoned: u64,
     wait_sum: f64,
     wait_max: f64,
-    /// Time in queue including abandoned contacts' time until they left.
-    queue_time_sum: f64,
+    /// Time abandoned contacts waited before they left.
+    abandoned_wait_sum: f64,
     unfinished: u64,
 }
 
@@ -138,7 +138,6 @@ impl Recorder {
         stats.picked_after_waiting += u64::from(wait > 0.0);
         stats.picked_within_sl += u64::from(wait <= threshold);
         stats.wait_sum += wait;
-        stats.queue_time_sum += wait;
         stats.wait_max = stats.wait_max.max(wait);
         let histogram = if first { &mut self.wait_first } else { &mut self.wait_resumed };
         // An auto-resizing histogram only fails on values beyond u64, which a wait cannot reach.
@@ -153,7 +152,7 @@ impl Recorder {
         if self.in_window(ready_at) {
             let stats = self.class(first);
             stats.abandoned += 1;
-            stats.queue_time_sum += waited;
+            stats.abandoned_wait_sum += waited;
             self.abandoned_conversations += 1;
         }
     }
@@ -258,7 +257,10 @@ impl Recorder {
                 ratio(stats.abandoned as f64, stats.finished()),
             );
         }
-        set(Metric::QueueTimeFirstAllMean, ratio(self.first.queue_time_sum, self.first.finished()));
+        set(
+            Metric::QueueTimeFirstAllMean,
+            ratio(self.first.wait_sum + self.first.abandoned_wait_sum, self.first.finished()),
+        );
         set(Metric::AffinityRetentionShare, ratio(self.resumed_by_owner as f64, self.resumed.picked));
         set(Metric::HandoffsPerConversation, ratio(self.handoffs as f64, self.resolved_arrived_in_window));
         set(

@@ -7,6 +7,7 @@
 mod load;
 mod model;
 
+pub(crate) use load::parse_toml;
 pub use load::{load_policy, load_scenario, parse_scenario, preset_summaries, scenario_from_table, PRESETS};
 pub use model::{
     AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel, ShiftSchedule, DAY_S, WEEK_S,

@@ -23,22 +23,6 @@ use crate::error::ScenarioError;
 /// Why a sweep could not be loaded, run or merged.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    /// A file could not be read.
-    #[error("{}: cannot read the file: {source}", file.display())]
-    Read {
-        /// The file.
-        file: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// A file is not valid TOML.
-    #[error("{}: not valid TOML: {message}", file.display())]
-    Syntax {
-        /// The file.
-        file: PathBuf,
-        /// The parser's message on one line.
-        message: String,
-    },
     /// A key of the sweep file is wrong.
     #[error("{}: {key}: {message}", file.display())]
     Invalid {
@@ -71,7 +55,7 @@ pub enum SweepError {
         /// The scenario error.
         error: Box<ScenarioError>,
     },
-    /// The base scenario is invalid.
+    /// A sweep or scenario file cannot be read or parsed, or the base scenario is invalid.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     /// A `--shard` value is malformed.

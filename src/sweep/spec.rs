@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
 use super::SweepError;
-use crate::scenario::{scenario_from_table, Scenario};
+use crate::error::ScenarioError;
+use crate::scenario::{parse_toml, scenario_from_table, Scenario};
 
 /// One axis: a dotted path into the scenario and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,21 +55,15 @@ fn invalid(file: &Path, key: &str, message: impl Into<String>) -> SweepError {
     SweepError::Invalid { file: file.to_path_buf(), key: key.to_string(), message: message.into() }
 }
 
-fn read(path: &Path) -> Result<String, SweepError> {
-    std::fs::read_to_string(path).map_err(|source| SweepError::Read { file: path.to_path_buf(), source })
-}
-
-fn parse_table(text: &str, file: &Path) -> Result<Table, SweepError> {
-    text.parse::<Table>().map_err(|e| SweepError::Syntax {
-        file: file.to_path_buf(),
-        message: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
-    })
+/// Reads a file the way scenario files are read, so errors look the same.
+fn read(path: &Path) -> Result<String, ScenarioError> {
+    std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: path.to_path_buf(), source })
 }
 
 /// Reads a sweep file and its base scenario.
 pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     let text = read(file)?;
-    let table = parse_table(&text, file)?;
+    let table = parse_toml(&text, file)?;
     if let Some(key) = table.keys().find(|k| !SWEEP_KEYS.contains(&k.as_str())) {
         return Err(invalid(file, key, format!("unknown key; expected one of {}", SWEEP_KEYS.join(", "))));
     }
@@ -94,7 +89,7 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     };
     let base = file.parent().unwrap_or(Path::new("")).join(&base_rel);
     let base_text = read(&base)?;
-    let base_table = parse_table(&base_text, &base)?;
+    let base_table = parse_toml(&base_text, &base)?;
     let replications = match table.get("replications") {
         None => None,
         Some(Value::Integer(n)) if (1..=1_000_000).contains(n) => Some(*n as u32),
