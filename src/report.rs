@@ -61,7 +61,8 @@ impl RunReport {
             .iter()
             .map(|(name, s)| (name.to_string(), json!({ "mean": s.mean, "ci95": s.ci95 })))
             .collect();
-        let events = self.events();
+        let stats = total_stats(&self.replications);
+        let events = stats.events;
         let audit = total_audit(&self.replications);
         json!({
             "scenario": self.scenario,
@@ -76,7 +77,7 @@ impl RunReport {
                 "events_per_s": events as f64 / self.wall_s.max(1e-9),
                 "contacts": audit.ready,
                 "contacts_per_s": audit.ready as f64 / self.wall_s.max(1e-9),
-                "stale_timers": total_stats(&self.replications).stale_timers,
+                "stale_timers": stats.stale_timers,
             },
             "audit": {
                 "ready": audit.ready,
