@@ -22,7 +22,7 @@ fn end_to_end(c: &mut Criterion) {
         for preset in ["hybrid-10m", "next-available", "sticky"] {
             let mut scenario = parse_scenario(text, Path::new(name)).expect("bundled scenario is valid");
             scenario.policy = load_policy(preset).expect("bundled preset");
-            let contacts = convosim::run(&scenario, 1).audit.ready;
+            let contacts = convosim::run(&scenario, 1).expect("the bundled scenario runs").audit.ready;
             group.throughput(Throughput::Elements(contacts));
             group.bench_with_input(BenchmarkId::from_parameter(preset), &scenario, |b, scenario| {
                 b.iter(|| convosim::run(scenario, 1))

@@ -86,7 +86,7 @@ fn decide(
 ) -> Option<AgentId> {
     let offer_to = |capacity: &Capacity, agent: AgentId| capacity.has_free_slot(agent).then_some(agent);
     let chosen = match policy.route(contact, &*capacity as &dyn CenterView) {
-        Route::Pool => capacity.select_free(rng),
+        Route::Pool | Route::PoolOwnerOffline => capacity.select_free(rng),
         Route::Agent { agent, .. } => offer_to(capacity, agent),
         Route::AsFirstContact => match first_contact {
             FirstContact::Pool => capacity.select_free(rng),

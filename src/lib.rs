@@ -30,8 +30,8 @@
 //! "#, Path::new("doc.toml")).expect("a valid scenario");
 //!
 //! // A pure function of the scenario and the seed.
-//! let output = convosim::run(&scenario, 7);
-//! assert_eq!(output.metrics.values, convosim::run(&scenario, 7).metrics.values);
+//! let output = convosim::run(&scenario, 7).expect("the run finishes");
+//! assert_eq!(output.metrics.values, convosim::run(&scenario, 7).unwrap().metrics.values);
 //! let occupancy = output.metrics.get("occupancy_share").unwrap();
 //! assert!((occupancy - 5.0 / 6.0).abs() < 0.05); // 60/h × 5 min on 6 agents
 //!
@@ -75,5 +75,5 @@ pub mod scenario;
 pub mod sweep;
 pub mod table;
 
-pub use engine::{run, RunOutput};
+pub use engine::{run, RunError, RunOutput};
 pub use scenario::Scenario;

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use crate::engine::{self, Audit, EngineStats, RunOutput};
+use crate::engine::{self, Audit, EngineStats, RunError, RunOutput};
 use crate::metrics::{summarize, MetricSummary, METRICS};
 use crate::rng::derive_seed;
 use crate::scenario::Scenario;
@@ -28,12 +28,12 @@ pub fn run_replications(
     master_seed: u64,
     point: u64,
     replications: u32,
-) -> Vec<Replication> {
+) -> Result<Vec<Replication>, RunError> {
     (0..replications)
         .into_par_iter()
         .map(|index| {
             let seed = derive_seed(master_seed, point, u64::from(index));
-            Replication { index, seed, output: engine::run(scenario, seed) }
+            engine::run(scenario, seed).map(|output| Replication { index, seed, output })
         })
         .collect()
 }

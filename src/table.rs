@@ -100,7 +100,8 @@ pub fn render(report: &RunReport) -> String {
                 ("retention (owner picked up)", "affinity_retention_share", Unit::Share),
                 ("handoffs per conversation", "handoffs_per_conversation", Unit::Number),
                 ("single-agent conversations", "single_agent_conversation_share", Unit::Share),
-                ("fallbacks to the pool", "fallbacks_fired", Unit::Count),
+                ("timeouts fired (to the pool)", "fallbacks_fired", Unit::Count),
+                ("owner off shift (to the pool)", "owner_offline_reroutes", Unit::Count),
             ],
         ),
         (

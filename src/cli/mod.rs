@@ -184,7 +184,8 @@ fn run(args: &RunArgs) -> Result<i32> {
     let pool = thread_pool(args.threads)?;
     let started = SystemTime::now();
     let clock = Instant::now();
-    let replications = pool.install(|| run_replications(&scenario, scenario.seed, 0, scenario.replications));
+    let replications =
+        pool.install(|| run_replications(&scenario, scenario.seed, 0, scenario.replications))?;
     let wall_s = clock.elapsed().as_secs_f64();
     let report = RunReport::new(&scenario, scenario.seed, replications, wall_s);
 

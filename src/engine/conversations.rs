@@ -105,6 +105,11 @@ impl Conversations {
         self.free.push(id);
     }
 
+    /// Conversations open now.
+    pub fn open_count(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
     /// The conversation `id`.
     #[inline]
     pub fn get(&self, id: u32) -> &Conversation {

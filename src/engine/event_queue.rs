@@ -1,7 +1,10 @@
-//! The future event list: a calendar queue ordered by (time, insertion sequence).
+//! The future event list: a calendar queue ordered by (time, tie rank, insertion sequence).
 //!
 //! Equal times pop in insertion order, so a run is a pure function of the scenario and the
-//! seed. Cancelled timers are not removed: the engine recognises them as stale when they pop
+//! seed, except that timers go last at their instant: a contact abandons only if its wait
+//! *exceeds* its patience, and a hybrid timeout fires only if the owner has not picked the
+//! contact up by then, so a slot that frees (or a shift that starts) at the same instant wins
+//! ([`Event::tie_rank`]). Cancelled timers are not removed: the engine recognises them as stale when they pop
 //! (generation counters), so cancelling never scans the heap.
 
 use std::collections::BinaryHeap;
@@ -42,10 +45,28 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// Order among events at the same instant: 0 for everything that can pick a contact up,
+    /// 1 for hybrid fallbacks (a fallback can still lead to a pickup at that instant), 2 for
+    /// patience (abandonment comes last, once nothing else can serve the contact).
+    #[inline]
+    pub fn tie_rank(&self) -> u64 {
+        match self {
+            Event::FallBack { .. } => 1,
+            Event::PatienceExpired { .. } => 2,
+            _ => 0,
+        }
+    }
+}
+
+/// Bits of the sequence key below the tie rank: 2^62 insertions before a rank could be misread.
+const RANK_SHIFT: u32 = 62;
+
 /// An event with its ordering key.
 #[derive(Debug, Clone, Copy)]
 struct Scheduled {
     time: f64,
+    /// The tie rank in the top bits, the insertion sequence below.
     seq: u64,
     /// The calendar slice of `time`, kept so a bucket scan need not recompute it (fits in what
     /// would be padding).
@@ -54,7 +75,7 @@ struct Scheduled {
 }
 
 impl Scheduled {
-    /// (time bits, seq): for non-negative times the bit pattern orders like the number.
+    /// (time bits, rank and seq): for non-negative times the bit pattern orders like the number.
     #[inline]
     fn key(&self) -> (u64, u64) {
         (self.time.to_bits(), self.seq)
@@ -147,7 +168,8 @@ impl EventQueue {
         // the ordering against a stray rounding.
         let time = time.max(self.last_time);
         let slice = slice_of(time);
-        let scheduled = Scheduled { time, seq: self.next_seq, slice, event };
+        let seq = (event.tie_rank() << RANK_SHIFT) | self.next_seq;
+        let scheduled = Scheduled { time, seq, slice, event };
         self.next_seq += 1;
         if slice <= self.current_slice {
             self.near.push(scheduled);
@@ -181,7 +203,7 @@ impl EventQueue {
         }
     }
 
-    /// The earliest event, ties in insertion order.
+    /// The earliest event; ties by rank, then in insertion order.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, Event)> {
         loop {
@@ -194,6 +216,15 @@ impl EventQueue {
             }
             self.advance();
         }
+    }
+
+    /// Pops the next event if it is in the near heap at exactly `time` and `accept` takes it.
+    pub fn pop_at_if(&mut self, time: f64, accept: impl Fn(&Event) -> bool) -> Option<Event> {
+        let next = self.near.peek()?;
+        if next.time.to_bits() != time.to_bits() || !accept(&next.event) {
+            return None;
+        }
+        self.near.pop().map(|s| s.event)
     }
 
     /// The event that [`Self::pop`] would return next, if it is already in the near heap.
@@ -237,6 +268,28 @@ mod tests {
             ]
         );
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn timers_pop_after_other_events_at_the_same_instant() {
+        let mut q = EventQueue::with_capacity(8);
+        q.push(5.0, Event::PatienceExpired { conversation: 1, generation: 0 });
+        q.push(5.0, Event::FallBack { conversation: 2, generation: 0 });
+        q.push(5.0, Event::HandlingDone { conversation: 3 });
+        q.push(4.0, Event::PatienceExpired { conversation: 4, generation: 0 });
+        assert_eq!(q.pop(), Some((4.0, Event::PatienceExpired { conversation: 4, generation: 0 })));
+        // Pushed at the current instant after the timers, still ahead of them.
+        q.push(5.0, Event::ShiftChange { pool: 0 });
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
+        assert_eq!(
+            order,
+            vec![
+                Event::HandlingDone { conversation: 3 },
+                Event::ShiftChange { pool: 0 },
+                Event::FallBack { conversation: 2, generation: 0 },
+                Event::PatienceExpired { conversation: 1, generation: 0 },
+            ]
+        );
     }
 
     #[test]

@@ -8,16 +8,19 @@
 mod conversations;
 pub mod event_queue;
 mod queues;
+mod serving;
+mod timers;
 
 use crate::capacity::Capacity;
+use crate::duration::format_duration;
 use crate::metrics::{Recorder, ReplicationMetrics};
 use crate::policy::{AgentId, CenterView, FirstContact, Policy, ResumedContact, Route, RoutingOptions};
 use crate::rng::Streams;
 use crate::scenario::Scenario;
 
-use conversations::{ContactState, Conversations, NO_AGENT};
+use conversations::{Conversations, NO_AGENT};
 use event_queue::{Event, EventQueue};
-use queues::{GlobalQueue, PersonalQueues, WaitingContact};
+use queues::{GlobalQueue, PersonalQueues};
 
 /// Counts that prove the run kept its invariants; tests check them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,8 +62,44 @@ pub struct RunOutput {
     pub stats: EngineStats,
 }
 
-/// Runs one replication of `scenario` with `seed`.
-pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
+/// Events in a row at one instant beyond which simulated time is taken to have stopped: far
+/// more than any backlog a center can clear at once, reached in seconds by a loop that never
+/// advances (zero handle times and gaps with endless exchanges, arrivals too fast for a float).
+pub const STALLED_EVENTS: u64 = 50_000_000;
+
+/// Open conversations beyond which a run stops rather than exhaust memory (about 100 bytes
+/// each with their events: a budget of about 1 GB per replication). Reached only by a center
+/// so overloaded that its queues grow without bound.
+pub const OPEN_CONVERSATIONS_BUDGET: usize = 10_000_000;
+
+/// Why a replication stopped before its horizon.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// Simulated time stopped advancing.
+    #[error(
+        "simulated time stopped advancing at {} ({} events at one instant): zero handle times \
+         and gaps with very many exchanges, or arrivals too fast to tell apart, never move the clock",
+        format_duration(*.at), STALLED_EVENTS
+    )]
+    TimeStalled {
+        /// Simulated time, seconds.
+        at: f64,
+    },
+    /// Too many conversations were open at once.
+    #[error(
+        "more than {} conversations open at once at {}: the center is so overloaded that its \
+         queues grow without bound; reduce the arrival rate or add agents or patience",
+        OPEN_CONVERSATIONS_BUDGET, format_duration(*.at)
+    )]
+    TooManyOpen {
+        /// Simulated time, seconds.
+        at: f64,
+    },
+}
+
+/// Runs one replication of `scenario` with `seed`; fails only when the run cannot finish
+/// (simulated time stops advancing, or open conversations exceed the memory budget).
+pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
     Engine::new(scenario, seed).run()
 }
 
@@ -101,14 +140,16 @@ impl<'a> Engine<'a> {
             start += pool.count;
         }
         pool_start.push(start);
-        let slots: usize = scenario.pools.iter().map(|p| (p.count * p.concurrency) as usize).sum();
+        let slots: usize = scenario.pools.iter().map(|p| p.count as usize * p.concurrency as usize).sum();
+        // Room for the usual open work up front; more is allocated only if the run needs it.
+        let reserve = (4 * slots + 1024).min(1 << 20);
         Self {
             scenario,
             policy: scenario.policy.policy.as_ref(),
             options,
             now: 0.0,
-            events: EventQueue::with_capacity(4 * slots + 1024),
-            conversations: Conversations::with_capacity(4 * slots + 1024),
+            events: EventQueue::with_capacity(reserve),
+            conversations: Conversations::with_capacity(reserve),
             capacity,
             global: GlobalQueue::default(),
             personal: PersonalQueues::new(agents),
@@ -125,16 +166,29 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn run(mut self) -> RunOutput {
+    fn run(mut self) -> Result<RunOutput, RunError> {
         self.start_shifts();
         self.schedule_next_arrival();
         let horizon = self.scenario.horizon;
+        let mut at_this_instant = 0u64;
         while let Some((time, event)) = self.events.pop() {
             if time >= horizon {
                 break;
             }
             if time < self.now {
                 self.audit.time_reversals += 1;
+            }
+            if time == self.now {
+                at_this_instant += 1;
+                if at_this_instant > STALLED_EVENTS {
+                    return Err(RunError::TimeStalled { at: time });
+                }
+            } else {
+                at_this_instant = 0;
+            }
+            if matches!(event, Event::Arrival) && self.conversations.open_count() >= OPEN_CONVERSATIONS_BUDGET
+            {
+                return Err(RunError::TooManyOpen { at: time });
             }
             self.now = time;
             if let Some(next) = self.events.peek_near() {
@@ -143,7 +197,7 @@ impl<'a> Engine<'a> {
             self.handle(event);
         }
         self.now = horizon;
-        self.finish()
+        Ok(self.finish())
     }
 
     #[inline]
@@ -233,6 +287,10 @@ impl<'a> Engine<'a> {
         match self.policy.route(&contact, &self.capacity as &dyn CenterView) {
             Route::AsFirstContact => self.route_as_first_contact(id),
             Route::Pool => self.offer_to_pool(id),
+            Route::PoolOwnerOffline => {
+                self.recorder.owner_offline_reroute(now);
+                self.offer_to_pool(id)
+            }
             Route::Agent { agent, fall_back_after } => self.offer_to_agent(id, agent, fall_back_after),
         }
     }
@@ -288,251 +346,5 @@ impl<'a> Engine<'a> {
             let event = Event::PatienceExpired { conversation: id, generation: c.generation };
             self.schedule(deadline, event);
         }
-    }
-
-    // ----- queues ---------------------------------------------------------------------------
-
-    fn queue_changing(&mut self) {
-        self.recorder.queue_changing(
-            self.now,
-            self.waiting_global + self.waiting_personal_total,
-            self.waiting_personal_total,
-        );
-    }
-
-    fn queue_changed(&mut self, personal_agent: Option<AgentId>) {
-        let len = personal_agent.map(|a| self.waiting_personal[a as usize]);
-        self.recorder.queue_changed(self.now, self.waiting_global + self.waiting_personal_total, len);
-    }
-
-    fn enqueue_global(&mut self, id: u32) {
-        self.queue_changing();
-        let c = self.conversations.get_mut(id);
-        c.state = ContactState::WaitingGlobal;
-        c.agent = NO_AGENT;
-        let entry = WaitingContact { conversation: id, generation: c.generation };
-        self.global.push(c.ready_at, c.ready_seq, entry);
-        self.waiting_global += 1;
-        self.queue_changed(None);
-    }
-
-    fn enqueue_personal(&mut self, id: u32, agent: AgentId) {
-        self.queue_changing();
-        let c = self.conversations.get_mut(id);
-        c.state = ContactState::WaitingPersonal;
-        c.agent = agent;
-        self.personal.push(agent, WaitingContact { conversation: id, generation: c.generation });
-        self.waiting_personal[agent as usize] += 1;
-        self.waiting_personal_total += 1;
-        self.queue_changed(Some(agent));
-    }
-
-    /// Takes a waiting contact out of the count of its queue (its entry becomes stale).
-    fn leave_queue(&mut self, id: u32) {
-        self.queue_changing();
-        let c = self.conversations.get(id);
-        match c.state {
-            ContactState::WaitingGlobal => self.waiting_global -= 1,
-            ContactState::WaitingPersonal => {
-                self.waiting_personal[c.agent as usize] -= 1;
-                self.waiting_personal_total -= 1;
-            }
-            _ => unreachable!("only waiting contacts leave a queue"),
-        }
-    }
-
-    fn pop_personal(&mut self, agent: AgentId) -> Option<u32> {
-        while let Some(entry) = self.personal.pop(agent) {
-            if self.conversations.is_current(
-                entry.conversation,
-                entry.generation,
-                ContactState::WaitingPersonal,
-            ) {
-                return Some(entry.conversation);
-            }
-        }
-        None
-    }
-
-    fn pop_global(&mut self) -> Option<u32> {
-        while let Some(entry) = self.global.pop() {
-            if self.conversations.is_current(
-                entry.conversation,
-                entry.generation,
-                ContactState::WaitingGlobal,
-            ) {
-                return Some(entry.conversation);
-            }
-        }
-        None
-    }
-
-    /// An agent with free slots takes waiting work until its slots or the queues run out.
-    fn serve_queues(&mut self, agent: AgentId) {
-        while self.capacity.has_free_slot(agent) {
-            let next = if self.options.personal_first {
-                self.pop_personal(agent).or_else(|| self.pop_global())
-            } else {
-                self.pop_global().or_else(|| self.pop_personal(agent))
-            };
-            let Some(id) = next else { return };
-            self.leave_queue(id);
-            self.pick_up(id, agent);
-        }
-    }
-
-    // ----- pickup and handling --------------------------------------------------------------
-
-    fn agent_changing(&mut self, agent: AgentId) {
-        let on_shift = self.capacity.is_on_shift(agent);
-        self.recorder.agent_changing(agent, self.now, self.capacity.load(agent), on_shift);
-    }
-
-    fn pick_up(&mut self, id: u32, agent: AgentId) {
-        self.stats.events += 1;
-        self.audit.picked += 1;
-        if self.capacity.load(agent) >= self.capacity.concurrency(agent) {
-            self.audit.over_concurrency += 1;
-            debug_assert!(false, "agent {agent} over its concurrency");
-        }
-        if !self.capacity.is_on_shift(agent) {
-            self.audit.off_shift_pickups += 1;
-        }
-        self.agent_changing(agent);
-        self.capacity.take_slot(agent);
-        let in_handling = self.capacity.load(agent);
-
-        let now = self.now;
-        let c = self.conversations.get_mut(id);
-        let by_owner = c.owner == agent;
-        if !c.is_first && !by_owner {
-            c.handoffs += 1;
-        }
-        if c.first_agent == NO_AGENT {
-            c.first_agent = agent;
-        } else if c.first_agent != agent {
-            c.single_agent = false;
-        }
-        c.owner = agent;
-        c.agent = agent;
-        c.state = ContactState::InHandling;
-        let (first, ready_at) = (c.is_first, c.ready_at);
-        self.recorder.contact_picked(first, ready_at, now - ready_at, by_owner);
-
-        let pool = &self.scenario.pools[self.capacity.pool_of(agent)];
-        let slowdown = 1.0 + pool.slowdown * f64::from(in_handling - 1);
-        let handle = self.scenario.conversation.handle_time.sample(&mut self.streams.handle) * slowdown;
-        self.schedule(now + handle, Event::HandlingDone { conversation: id });
-    }
-
-    fn on_handling_done(&mut self, id: u32) {
-        self.stats.events += 1;
-        let now = self.now;
-        let agent = self.conversations.get(id).agent;
-        self.agent_changing(agent);
-        self.capacity.release_slot(agent);
-
-        let c = self.conversations.get_mut(id);
-        c.exchanges_left -= 1;
-        c.last_reply_at = now;
-        c.state = ContactState::InGap;
-        if c.exchanges_left == 0 {
-            let (arrived_at, handoffs, single) = (c.arrived_at, c.handoffs, c.single_agent);
-            self.recorder.conversation_resolved(now, arrived_at, handoffs, single);
-            self.conversations.close(id);
-        } else {
-            let gap = match &self.scenario.conversation.gap {
-                Some(gap) => gap.sample(&mut self.streams.gap),
-                None => 0.0,
-            };
-            self.schedule(now + gap, Event::ContactReady { conversation: id });
-        }
-        self.serve_queues(agent);
-    }
-
-    // ----- timers ---------------------------------------------------------------------------
-
-    fn on_patience_expired(&mut self, id: u32, generation: u32) {
-        let waiting = self.conversations.is_current(id, generation, ContactState::WaitingGlobal)
-            || self.conversations.is_current(id, generation, ContactState::WaitingPersonal);
-        if !waiting {
-            self.stats.stale_timers += 1;
-            return;
-        }
-        self.stats.events += 1;
-        self.audit.abandoned += 1;
-        self.leave_queue(id);
-        let c = self.conversations.get(id);
-        let (first, ready_at) = (c.is_first, c.ready_at);
-        self.recorder.contact_abandoned(first, ready_at, self.now - ready_at);
-        self.conversations.close(id);
-    }
-
-    fn on_fall_back(&mut self, id: u32, generation: u32) {
-        if !self.conversations.is_current(id, generation, ContactState::WaitingPersonal) {
-            self.stats.stale_timers += 1;
-            return;
-        }
-        self.stats.events += 1;
-        self.recorder.fallback(self.conversations.get(id).ready_at);
-        self.leave_queue(id);
-        match self.capacity.select_free(&mut self.streams.routing) {
-            Some(agent) => self.pick_up(id, agent),
-            None => self.enqueue_global(id),
-        }
-    }
-
-    // ----- shifts ---------------------------------------------------------------------------
-
-    fn pool_agents(&self, pool: usize) -> std::ops::Range<u32> {
-        self.pool_start[pool]..self.pool_start[pool + 1]
-    }
-
-    fn start_shifts(&mut self) {
-        for pool in 0..self.scenario.pools.len() {
-            self.apply_shift_state(pool);
-        }
-    }
-
-    fn on_shift_change(&mut self, pool: usize) {
-        self.stats.events += 1;
-        self.apply_shift_state(pool);
-    }
-
-    /// Puts the pool's agents on or off shift as the schedule says now, lets agents that came
-    /// on shift serve the queues, and schedules the next change.
-    fn apply_shift_state(&mut self, pool: usize) {
-        let schedule = self.scenario.pools[pool].shifts.as_ref();
-        let on = schedule.is_none_or(|s| s.is_on(self.now));
-        for agent in self.pool_agents(pool) {
-            if self.capacity.is_on_shift(agent) != on {
-                self.agent_changing(agent);
-                self.capacity.set_on_shift(agent, on);
-            }
-        }
-        if on {
-            for agent in self.pool_agents(pool) {
-                self.serve_queues(agent);
-            }
-        }
-        if let Some(next) = schedule.and_then(|s| s.next_change_after(self.now)) {
-            self.schedule(next, Event::ShiftChange { pool: pool as u32 });
-        }
-    }
-
-    // ----- the horizon ----------------------------------------------------------------------
-
-    fn finish(mut self) -> RunOutput {
-        for agent in 0..self.capacity.agent_count() as u32 {
-            self.agent_changing(agent);
-        }
-        self.queue_changing();
-        for (_, c) in self.conversations.iter() {
-            if matches!(c.state, ContactState::WaitingGlobal | ContactState::WaitingPersonal) {
-                self.audit.waiting_at_horizon += 1;
-                self.recorder.contact_unfinished(c.is_first, c.ready_at);
-            }
-        }
-        RunOutput { metrics: self.recorder.finish(), audit: self.audit, stats: self.stats }
     }
 }

@@ -38,6 +38,7 @@ pub enum Metric {
     ContactsResumed,
     UnfinishedContacts,
     FallbacksFired,
+    OwnerOfflineReroutes,
     QueueLengthMean,
     QueueLengthMax,
     PersonalQueueLengthMean,
@@ -145,6 +146,10 @@ pub const METRICS: &[MetricInfo] = &[
     info("contacts_resumed", "resumed contacts that became ready in the window"),
     info("unfinished_contacts", "contacts ready in the window still waiting at the horizon"),
     info("fallbacks_fired", "contacts whose hybrid timeout fired while waiting for the owner"),
+    info(
+        "owner_offline_reroutes",
+        "resumed contacts sent to the pool at once because the owner was off shift",
+    ),
     info("queue_length_mean", "time-average number of waiting contacts, all queues"),
     info("queue_length_max", "most contacts waiting at once, all queues"),
     info("personal_queue_length_mean", "time-average number of contacts waiting in personal queues"),

@@ -55,6 +55,7 @@ pub struct Recorder {
     handoffs: u64,
     single_agent: u64,
     fallbacks: u64,
+    owner_offline_reroutes: u64,
     agents: Vec<AgentTime>,
     concurrency: Vec<u32>,
     /// On-shift seconds at each load, summed over agents.
@@ -87,6 +88,7 @@ impl Recorder {
             handoffs: 0,
             single_agent: 0,
             fallbacks: 0,
+            owner_offline_reroutes: 0,
             agents: vec![AgentTime { since: warmup, ..Default::default() }; concurrency.len()],
             concurrency,
             load_time: vec![0.0; max_concurrency + 1],
@@ -168,6 +170,13 @@ impl Recorder {
     pub fn fallback(&mut self, ready_at: f64) {
         if self.in_window(ready_at) {
             self.fallbacks += 1;
+        }
+    }
+
+    /// A resumed contact went to the pool at once because its owner was off shift.
+    pub fn owner_offline_reroute(&mut self, ready_at: f64) {
+        if self.in_window(ready_at) {
+            self.owner_offline_reroutes += 1;
         }
     }
 
@@ -298,6 +307,7 @@ impl Recorder {
         set(Metric::ContactsResumed, Some(self.resumed.ready as f64));
         set(Metric::UnfinishedContacts, Some((self.first.unfinished + self.resumed.unfinished) as f64));
         set(Metric::FallbacksFired, Some(self.fallbacks as f64));
+        set(Metric::OwnerOfflineReroutes, Some(self.owner_offline_reroutes as f64));
         let window = self.horizon - self.warmup;
         set(Metric::QueueLengthMean, Some(self.queue_area / window));
         set(Metric::QueueLengthMax, Some(self.queue_max as f64));

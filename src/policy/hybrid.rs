@@ -48,7 +48,7 @@ impl Policy for Hybrid {
             return Route::AsFirstContact;
         }
         if self.owner_offline == OwnerOffline::Fallback && !center.is_on_shift(contact.owner) {
-            return Route::Pool;
+            return Route::PoolOwnerOffline;
         }
         Route::Agent { agent: contact.owner, fall_back_after: Some(self.timeout) }
     }

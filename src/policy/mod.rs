@@ -51,6 +51,9 @@ pub enum Route {
     AsFirstContact,
     /// The best free agent takes it now; if none is free it joins the global queue.
     Pool,
+    /// As [`Route::Pool`], because the owner is off shift (`owner_offline = "fallback"`);
+    /// counted in `owner_offline_reroutes`, apart from timeouts that fire.
+    PoolOwnerOffline,
     /// This agent takes it now if on shift with a free slot; otherwise it waits in the agent's
     /// personal queue. With `fall_back_after = Some(t)`, if still waiting `t` seconds after it
     /// became ready, it joins the global queue in order of its ready time.

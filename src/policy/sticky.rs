@@ -71,7 +71,7 @@ impl Policy for Sticky {
             return Route::AsFirstContact;
         }
         if self.owner_offline == OwnerOffline::Fallback && !center.is_on_shift(contact.owner) {
-            return Route::Pool;
+            return Route::PoolOwnerOffline;
         }
         Route::Agent { agent: contact.owner, fall_back_after: None }
     }

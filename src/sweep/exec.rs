@@ -68,18 +68,19 @@ pub fn execute(
 ) -> Result<(), SweepError> {
     let window = rayon::current_num_threads() * 8;
     for chunk in tasks.chunks(window.max(1)) {
-        let results: Vec<TaskResult> = chunk
+        let results: Vec<Result<TaskResult, SweepError>> = chunk
             .par_iter()
             .map(|&task| {
                 let point = task / u64::from(replications);
                 let replication = (task % u64::from(replications)) as u32;
                 let seed = derive_seed(seed, point, u64::from(replication));
-                let output = engine::run(&points[point as usize].scenario, seed);
-                TaskResult { point, replication, seed, output }
+                engine::run(&points[point as usize].scenario, seed)
+                    .map(|output| TaskResult { point, replication, seed, output })
+                    .map_err(|error| SweepError::Run { point, replication, seed, error })
             })
             .collect();
         for result in results {
-            on_result(result)?;
+            on_result(result?)?;
         }
     }
     Ok(())

@@ -64,7 +64,7 @@ impl Summary {
 /// Runs `reps` replications of `scenario` under `seed` (sweep point 0), checks the invariants
 /// every run must keep, and summarises the metrics.
 pub fn run_summary(scenario: &Scenario, seed: u64, reps: u32) -> Summary {
-    let replications = run_replications(scenario, seed, 0, reps);
+    let replications = run_replications(scenario, seed, 0, reps).expect("runs");
     for r in &replications {
         assert_invariants(&r.output.audit, &format!("{} seed {} rep {}", scenario.name, seed, r.index));
     }

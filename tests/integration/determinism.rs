@@ -84,7 +84,7 @@ fn report_json(s: &Scenario, seed: u64, reps: Vec<Replication>) -> Value {
 }
 
 fn run_json(s: &Scenario, seed: u64, reps: u32) -> Value {
-    report_json(s, seed, run_replications(s, seed, 0, reps))
+    report_json(s, seed, run_replications(s, seed, 0, reps).expect("runs"))
 }
 
 #[test]
@@ -95,8 +95,8 @@ fn same_seed_gives_identical_json() {
         let again = run_json(&s, 42, 4);
         assert_eq!(first, again, "{}", s.name);
         // The replications' own metrics, bit for bit (NaN-free: undefined values are None).
-        let a = run_replications(&s, 42, 0, 2);
-        let b = run_replications(&s, 42, 0, 2);
+        let a = run_replications(&s, 42, 0, 2).expect("runs");
+        let b = run_replications(&s, 42, 0, 2).expect("runs");
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x.seed, y.seed);
             assert_eq!(x.output.metrics.values, y.output.metrics.values);
@@ -115,11 +115,11 @@ fn different_seeds_give_different_numbers() {
         assert_ne!(a["metrics"], b["metrics"], "{}", s.name);
         assert_ne!(a["metrics"]["wait_resumed_mean_s"], b["metrics"]["wait_resumed_mean_s"], "{}", s.name);
         // Replications of one master seed differ from one another, too.
-        let reps = run_replications(&s, 1, 0, 2);
+        let reps = run_replications(&s, 1, 0, 2).expect("runs");
         assert_ne!(reps[0].seed, reps[1].seed);
         assert_ne!(reps[0].output.metrics.values, reps[1].output.metrics.values);
         // And so do sweep points.
-        let other_point = run_replications(&s, 1, 1, 1);
+        let other_point = run_replications(&s, 1, 1, 1).expect("runs");
         assert_ne!(other_point[0].output.metrics.values, reps[0].output.metrics.values);
     }
 }
@@ -130,7 +130,7 @@ fn results_do_not_depend_on_the_thread_count() {
         let s = scenario(text);
         let on_threads = |n: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("a rayon pool");
-            pool.install(|| run_replications(&s, 9, 3, 6))
+            pool.install(|| run_replications(&s, 9, 3, 6).expect("runs"))
         };
         let one = on_threads(1);
         let four = on_threads(4);
@@ -143,9 +143,9 @@ fn results_do_not_depend_on_the_thread_count() {
 #[test]
 fn single_run_equals_the_replication_with_its_seed() {
     let s = scenario(REFERENCE);
-    let reps = run_replications(&s, 5, 0, 3);
+    let reps = run_replications(&s, 5, 0, 3).expect("runs");
     for r in &reps {
-        let alone = convosim::run(&s, r.seed);
+        let alone = convosim::run(&s, r.seed).expect("runs");
         assert_eq!(alone.metrics.values, r.output.metrics.values);
         assert_eq!(alone.audit, r.output.audit);
     }

@@ -214,7 +214,7 @@ proptest! {
     fn random_scenarios_keep_the_invariants(case in case()) {
         let text = case.to_toml();
         let s = scenario(&text);
-        let out = convosim::run(&s, case.seed);
+        let out = convosim::run(&s, case.seed).expect("runs");
         assert_invariants(&out.audit, &text);
         prop_assert!(out.audit.ready > 0, "no contact at all:\n{}", text);
         for (info, value) in METRICS.iter().zip(&out.metrics.values) {

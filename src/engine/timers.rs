@@ -1,0 +1,120 @@
+//! Timers (patience, hybrid fallback), shift changes and the horizon.
+
+use super::conversations::ContactState;
+use super::event_queue::Event;
+use super::{Engine, RunOutput};
+use crate::policy::CenterView;
+
+impl Engine<'_> {
+    // ----- timers ---------------------------------------------------------------------------
+
+    pub(super) fn on_patience_expired(&mut self, id: u32, generation: u32) {
+        let waiting = self.conversations.is_current(id, generation, ContactState::WaitingGlobal)
+            || self.conversations.is_current(id, generation, ContactState::WaitingPersonal);
+        if !waiting {
+            self.stats.stale_timers += 1;
+            return;
+        }
+        self.stats.events += 1;
+        self.audit.abandoned += 1;
+        self.leave_queue(id);
+        let c = self.conversations.get(id);
+        let (first, ready_at) = (c.is_first, c.ready_at);
+        self.recorder.contact_abandoned(first, ready_at, self.now - ready_at);
+        self.conversations.close(id);
+    }
+
+    pub(super) fn on_fall_back(&mut self, id: u32, generation: u32) {
+        if !self.conversations.is_current(id, generation, ContactState::WaitingPersonal) {
+            self.stats.stale_timers += 1;
+            return;
+        }
+        self.stats.events += 1;
+        self.recorder.fallback(self.conversations.get(id).ready_at);
+        self.leave_queue(id);
+        match self.capacity.select_free(&mut self.streams.routing) {
+            Some(agent) => self.pick_up(id, agent),
+            None => self.enqueue_global(id),
+        }
+    }
+
+    // ----- shifts ---------------------------------------------------------------------------
+
+    pub(super) fn pool_agents(&self, pool: usize) -> std::ops::Range<u32> {
+        self.pool_start[pool]..self.pool_start[pool + 1]
+    }
+
+    pub(super) fn start_shifts(&mut self) {
+        let pools: Vec<usize> = (0..self.scenario.pools.len()).collect();
+        self.change_shifts(&pools);
+    }
+
+    /// A pool's shift changes; so, at this instant, may others' (their changes queued next are
+    /// taken together, so that all agents who come on shift now share the backlog).
+    pub(super) fn on_shift_change(&mut self, pool: usize) {
+        self.stats.events += 1;
+        let mut pools = vec![pool];
+        while let Some(Event::ShiftChange { pool }) =
+            self.events.pop_at_if(self.now, |e| matches!(e, Event::ShiftChange { .. }))
+        {
+            self.stats.events += 1;
+            pools.push(pool as usize);
+        }
+        self.change_shifts(&pools);
+    }
+
+    /// Puts the pools' agents on or off shift as their schedules say now, schedules each pool's
+    /// next change, and lets the agents who came on shift take the waiting backlog.
+    fn change_shifts(&mut self, pools: &[usize]) {
+        let mut came_on = Vec::new();
+        for &pool in pools {
+            let schedule = self.scenario.pools[pool].shifts.as_ref();
+            let on = schedule.is_none_or(|s| s.is_on(self.now));
+            for agent in self.pool_agents(pool) {
+                if self.capacity.is_on_shift(agent) != on {
+                    self.agent_changing(agent);
+                    self.capacity.set_on_shift(agent, on);
+                    if on {
+                        came_on.push(agent);
+                    }
+                }
+            }
+            if let Some(next) = schedule.and_then(|s| s.next_change_after(self.now)) {
+                self.schedule(next, Event::ShiftChange { pool: pool as u32 });
+            }
+        }
+        self.take_backlog(&came_on);
+    }
+
+    /// Agents who just came on shift take the waiting work: each its own personal queue, and
+    /// the global backlog one contact at a time, each to the best free agent in `select` order
+    /// (not one agent filling all its slots before the next gets any).
+    fn take_backlog(&mut self, came_on: &[u32]) {
+        if came_on.is_empty() {
+            return;
+        }
+        if self.options.personal_first {
+            came_on.iter().for_each(|&agent| self.serve_personal(agent));
+        }
+        self.spread_global_backlog();
+        if !self.options.personal_first {
+            came_on.iter().for_each(|&agent| self.serve_personal(agent));
+        }
+    }
+
+    // ----- the horizon ----------------------------------------------------------------------
+
+    pub(super) fn finish(mut self) -> RunOutput {
+        for agent in 0..self.capacity.agent_count() as u32 {
+            self.agent_changing(agent);
+        }
+        self.queue_changing();
+        for (_, c) in self.conversations.iter() {
+            if matches!(c.state, ContactState::WaitingGlobal | ContactState::WaitingPersonal) {
+                self.audit.waiting_at_horizon += 1;
+                self.recorder.contact_unfinished(c.is_first, c.ready_at);
+            }
+        }
+        RunOutput { metrics: self.recorder.finish(), audit: self.audit, stats: self.stats }
+    }
+}
