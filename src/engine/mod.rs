@@ -65,7 +65,7 @@ pub struct RunOutput {
 /// Events in a row at one instant beyond which simulated time is taken to have stopped: far
 /// more than any backlog a center can clear at once, reached in seconds by a loop that never
 /// advances (zero handle times and gaps with endless exchanges, arrivals too fast for a float).
-pub const STALLED_EVENTS: u64 = 50_000_000;
+pub const STALLED_EVENTS: u64 = 10_000_000;
 
 /// Open conversations beyond which a run stops rather than exhaust memory (about 100 bytes
 /// each with their events: a budget of about 1 GB per replication). Reached only by a center
@@ -100,7 +100,7 @@ pub enum RunError {
 /// Runs one replication of `scenario` with `seed`; fails only when the run cannot finish
 /// (simulated time stops advancing, or open conversations exceed the memory budget).
 pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
-    Engine::new(scenario, seed).run()
+    Engine::new(scenario, seed).run(STALLED_EVENTS, OPEN_CONVERSATIONS_BUDGET)
 }
 
 struct Engine<'a> {
@@ -166,7 +166,9 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn run(mut self) -> Result<RunOutput, RunError> {
+    /// The loop, stopping after `stalled_events` events in a row at one instant or when an
+    /// arrival finds `open_budget` conversations open.
+    fn run(mut self, stalled_events: u64, open_budget: usize) -> Result<RunOutput, RunError> {
         self.start_shifts();
         self.schedule_next_arrival();
         let horizon = self.scenario.horizon;
@@ -180,14 +182,13 @@ impl<'a> Engine<'a> {
             }
             if time == self.now {
                 at_this_instant += 1;
-                if at_this_instant > STALLED_EVENTS {
+                if at_this_instant > stalled_events {
                     return Err(RunError::TimeStalled { at: time });
                 }
             } else {
                 at_this_instant = 0;
             }
-            if matches!(event, Event::Arrival) && self.conversations.open_count() >= OPEN_CONVERSATIONS_BUDGET
-            {
+            if matches!(event, Event::Arrival) && self.conversations.open_count() >= open_budget {
                 return Err(RunError::TooManyOpen { at: time });
             }
             self.now = time;
@@ -346,5 +347,48 @@ impl<'a> Engine<'a> {
             let event = Event::PatienceExpired { conversation: id, generation: c.generation };
             self.schedule(deadline, event);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::parse_scenario;
+
+    fn scenario(conversation: &str, rate_per_hour: f64) -> Scenario {
+        let text = format!(
+            "name = \"guard\"\nhorizon = \"2d\"\n[arrivals]\nrate_per_hour = {rate_per_hour}\n\
+             [conversation]\n{conversation}\n[[agents]]\nname = \"a\"\ncount = 1\n\
+             [policy]\nkind = \"next_available\"\n"
+        );
+        parse_scenario(&text, Path::new("guard.toml")).expect("valid")
+    }
+
+    #[test]
+    fn a_run_whose_clock_stops_fails_instead_of_hanging() {
+        let endless = scenario(
+            "exchanges = { dist = \"fixed\", value = 100000000 }\n\
+             handle_time = { dist = \"fixed\", value = 0 }\ngap = { dist = \"fixed\", value = 0 }",
+            1.0,
+        );
+        let error = Engine::new(&endless, 1).run(10_000, OPEN_CONVERSATIONS_BUDGET).unwrap_err();
+        assert!(matches!(error, RunError::TimeStalled { .. }), "{error}");
+        assert!(error.to_string().contains("stopped advancing"));
+    }
+
+    #[test]
+    fn a_run_whose_open_conversations_outgrow_the_budget_fails() {
+        let flooded = scenario(
+            "exchanges = { dist = \"fixed\", value = 1 }\n\
+             handle_time = { dist = \"fixed\", value = \"1h\" }\n\
+             patience_first = { dist = \"fixed\", value = \"1d\" }",
+            10_000.0,
+        );
+        let error = Engine::new(&flooded, 1).run(STALLED_EVENTS, 5_000).unwrap_err();
+        assert!(matches!(error, RunError::TooManyOpen { .. }), "{error}");
+        // Within budget, the same scenario runs to its horizon.
+        assert!(Engine::new(&flooded, 1).run(STALLED_EVENTS, 1_000_000).is_ok());
     }
 }

@@ -10,4 +10,6 @@ mod determinism;
 mod erlang_validation;
 mod invariants;
 mod routing_policies;
+mod runaway;
 mod sweeps;
+mod tie_semantics;
