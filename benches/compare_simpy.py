@@ -8,7 +8,7 @@ Called by benches/compare_simpy.sh (which installs SimPy and builds convosim fir
 SPEED: ref.toml and ref_x10.toml x {next_available, sticky, hybrid 10m}; one replication on one
 thread, the scenario's own seed and horizon in both tools. contacts/s = contacts that became ready
 over the whole run (warm-up included) / wall time of the simulation itself; that is the baseline
-README's "contacts ready per second" (run_baselines.py: events_by_kind.ready / wall_s) and
+README's "contacts ready per second" (its run_baselines.py: events_by_kind.ready / wall_s) and
 convosim's engine.contacts / engine.wall_s. Interpreter or process start and scenario parsing are
 left out in both. Best (lowest wall) of 5 runs for convosim, of 3 for SimPy (1 for ref_x10 with
 --quick).

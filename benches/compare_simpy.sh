@@ -8,8 +8,8 @@
 # It is a report: exit status 0 whatever the comparison says, non-zero only if a tool fails.
 #
 # usage: benches/compare_simpy.sh BASELINE_DIR [--quick]
-#   BASELINE_DIR: the baselines folder (simpy_model.py, scenarios/ref.toml, scenarios/ref_x10.toml),
-#   e.g. ../shared/baselines. The project itself never needs it.
+#   BASELINE_DIR: a folder holding the SimPy baseline (simpy_model.py, scenarios/ref.toml,
+#   scenarios/ref_x10.toml). It is not part of this repository, and nothing else here needs it.
 # About 3-4 minutes on 2 cores (about 2 with --quick).
 set -euo pipefail
 

@@ -1,7 +1,8 @@
-//! End to end: one replication on one thread, per policy, of the reference scenario (MODEL.md's
-//! example: 120 conversations/h, 16 agents × 3, 8 days) and its ×10 and ×100 versions (1,200
-//! and 12,000 conversations/h with 160 and 1,600 agents). Throughput is reported in contacts
-//! (contacts that became ready): the measure that does not depend on how events are counted.
+//! End to end: one replication on one thread, per policy, of the reference scenario (the
+//! reference center of docs/model.md: 120 conversations/h, 16 agents × 3, 8 days) and its ×10
+//! and ×100 versions (1,200 and 12,000 conversations/h with 160 and 1,600 agents). Throughput
+//! is reported in contacts (contacts that became ready): the measure that does not depend on how
+//! events are counted.
 //! `convosim run ... --format json` reports events/s for the same runs.
 
 use std::path::Path;

@@ -16,7 +16,7 @@ use convosim::scenario::{parse_scenario, Scenario};
 /// Seconds in a day.
 pub const DAY: f64 = 86_400.0;
 
-/// A scenario from TOML text in MODEL.md's format; panics with the loader's message if invalid.
+/// A scenario from TOML text (docs/model.md's format); panics with the loader's message if invalid.
 pub fn scenario(toml_text: &str) -> Scenario {
     parse_scenario(toml_text, Path::new("tests/integration/<inline>.toml"))
         .unwrap_or_else(|e| panic!("test scenario does not load: {e}\n{toml_text}"))

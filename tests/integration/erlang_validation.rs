@@ -1,4 +1,4 @@
-//! The simulator against queueing theory (MODEL.md, "Validation against theory"): M/M/c
+//! The simulator against queueing theory (docs/model.md, "Validation against theory"): M/M/c
 //! (Erlang C), M/M/c+M (Erlang A), the re-entrant Erlang-R model, concurrency as servers, and
 //! sticky with dedicated first contacts as independent M/M/K queues.
 
@@ -67,7 +67,7 @@ fn check_erlang_c_first(s: &Summary, theory: &ErlangC) {
 
 #[test]
 fn erlang_formulas_match_known_values() {
-    // M/M/12 at 10 Erlangs: C = 0.4494, W = 67.41 s (baselines/erlang.py).
+    // M/M/12 at 10 Erlangs: C = 0.4494, W = 67.41 s (the worked example in docs/model.md).
     let c = mmc_theory();
     assert!((c.p_wait() - 0.44936).abs() < 1e-4, "{}", c.p_wait());
     assert!((c.mean_wait() - 67.41).abs() < 0.01, "{}", c.mean_wait());

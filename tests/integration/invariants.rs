@@ -144,7 +144,7 @@ impl Case {
         }
     }
 
-    /// The scenario as TOML text in MODEL.md's format.
+    /// The scenario as TOML text in the scenario format (docs/model.md).
     fn to_toml(&self) -> String {
         let slots: u32 = self.pools.iter().map(|p| p.count * p.concurrency).sum();
         let rate = self.load * f64::from(slots) * 3600.0
