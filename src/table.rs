@@ -311,4 +311,59 @@ mod tests {
         assert_eq!(format_seconds(900.0), "15.0 min");
         assert_eq!(format_seconds(86_400.0), "24.0 h");
     }
+
+    fn sweep_row(axes: &[(&str, &str)], occupancy: f64, unfinished: f64) -> SummaryRow {
+        let mut metrics = vec![MetricSummary { mean: None, ci95: None, n: 0 }; METRICS.len()];
+        let mut set = |name: &str, value: f64| {
+            metrics[index_of(name).unwrap()] = MetricSummary { mean: Some(value), ci95: Some(0.0), n: 2 }
+        };
+        set("occupancy_share", occupancy);
+        set("unfinished_contacts", unfinished);
+        set("contacts_first", 100.0);
+        set("contacts_resumed", 100.0);
+        set("abandon_first_share", 0.0123);
+        set("sl_resumed_share", 0.9876);
+        SummaryRow {
+            point: 0,
+            axes: axes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            policy: "sticky".into(),
+            replications: 2,
+            metrics,
+        }
+    }
+
+    #[test]
+    fn sweep_rows_show_every_axis_value_in_full() {
+        // These labels once shared their first 35 characters and printed the same.
+        let long = "policy.a_rather_long_option_name";
+        let rows = ["x1", "x2"].map(|v| sweep_row(&[(long, "same-prefix"), ("agents.team.count", v)], 0.5, 0.0));
+        let text = render_sweep(&SummaryTable { rows: rows.to_vec() });
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].starts_with(&format!("{long} agents.team.count")), "{text}");
+        assert!(lines[2].starts_with("same-prefix") && lines[2].contains(" x1 "), "{text}");
+        assert!(lines[3].contains(" x2 "), "{text}");
+        assert!(lines[0].contains("first contacts") && lines[0].contains("resumed contacts"), "{text}");
+        assert!(lines[2].contains("1.23%") && lines[2].contains("98.76%"), "{text}");
+        assert!(!text.contains("overloaded"), "{text}");
+    }
+
+    #[test]
+    fn overloaded_points_are_flagged_with_a_footnote() {
+        let rows = vec![
+            sweep_row(&[("x", "ok")], 0.60, 1.0),
+            sweep_row(&[("x", "busy")], 0.99, 0.0),
+            sweep_row(&[("x", "backlog")], 0.90, 30.0),
+        ];
+        let text = render_sweep(&SummaryTable { rows });
+        let flagged: Vec<&str> = text.lines().filter(|l| l.ends_with(" *")).collect();
+        assert_eq!(flagged.len(), 2, "{text}");
+        assert!(flagged[0].starts_with("busy") && flagged[1].starts_with("backlog"), "{text}");
+        assert!(text.contains("* overloaded: occupancy >= 98%"), "{text}");
+    }
+
+    #[test]
+    fn control_characters_in_values_are_escaped() {
+        let text = render_sweep(&SummaryTable { rows: vec![sweep_row(&[("x", "a\u{1b}[2Jb")], 0.5, 0.0)] });
+        assert!(text.contains("a\\u{1b}[2Jb") && !text.contains('\u{1b}'), "{text}");
+    }
 }
