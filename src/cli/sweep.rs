@@ -108,10 +108,13 @@ fn progress_bar(tasks: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
+fn fewest_replications(table: &SummaryTable) -> u64 {
+    table.rows.iter().map(|r| r.replications as u64).min().unwrap_or(0)
+}
+
 /// Exit status 1 if an assertion fails at a point; an error if the table cannot be gated.
 fn gates(assertions: &[crate::gate::Assertion], table: &SummaryTable) -> Result<i32> {
-    let fewest = table.rows.iter().map(|r| r.replications).min().unwrap_or(0);
-    require_replications(assertions, fewest as u64, "the results' replications per point")?;
+    require_replications(assertions, fewest_replications(table), "the results' replications per point")?;
     let points: Vec<_> = table.rows.iter().map(|r| (r.describe(), r.metrics.clone())).collect();
     Ok(i32::from(check_assertions(assertions, &points) > 0))
 }
@@ -119,6 +122,8 @@ fn gates(assertions: &[crate::gate::Assertion], table: &SummaryTable) -> Result<
 pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     let assertions = parse_assertions(&args.asserts)?;
     let table = finalize(&args.shards, &args.out)?;
+    // Known only once merged: refuse before printing, so the refusal is the one line.
+    require_replications(&assertions, fewest_replications(&table), "the merged result's replications per point")?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
     gates(&assertions, &table)
