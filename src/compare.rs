@@ -87,16 +87,16 @@ impl CompareOptions {
     /// Applies `--floor METRIC=VALUE` values.
     pub fn with_floors(mut self, floors: &[String]) -> Result<Self, CompareError> {
         for given in floors {
-            let fail = |message: String| CompareError::Option { flag: "--floor", given: given.clone(), message };
-            let (name, value) =
-                given.split_once('=').ok_or_else(|| fail("expected METRIC=VALUE, e.g. wait_first_p90_s=2".into()))?;
+            let fail =
+                |message: String| CompareError::Option { flag: "--floor", given: given.clone(), message };
+            let (name, value) = given
+                .split_once('=')
+                .ok_or_else(|| fail("expected METRIC=VALUE, e.g. wait_first_p90_s=2".into()))?;
             let index = metric_index(name.trim()).map_err(fail)?;
-            let floor = value
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| fail(format!("expected a non-negative number after =, got \"{value}\"")))?;
+            let floor =
+                value.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| {
+                    fail(format!("expected a non-negative number after =, got \"{value}\""))
+                })?;
             self.floors[index] = floor;
         }
         Ok(self)
@@ -118,7 +118,9 @@ impl CompareOptions {
             }
         }
         if chosen.is_empty() {
-            return Err(fail("expected comma-separated metric names, e.g. wait_first_p90_s,sl_first_share".into()));
+            return Err(fail(
+                "expected comma-separated metric names, e.g. wait_first_p90_s,sl_first_share".into(),
+            ));
         }
         self.metrics = chosen;
         Ok(self)
@@ -201,7 +203,8 @@ fn keys<'t>(table: &'t SummaryTable, side: &'static str) -> Result<PointKeys<'t>
 fn missing(rows: &[&SummaryRow], side: &str) -> Option<String> {
     let shown: Vec<String> = rows.iter().take(3).map(|r| format!("({})", r.describe())).collect();
     let more = if rows.len() > 3 { format!(" and {} more", rows.len() - 3) } else { String::new() };
-    (!rows.is_empty()).then(|| format!("{} point(s) missing in the {side}: {}{more}", rows.len(), shown.join(", ")))
+    (!rows.is_empty())
+        .then(|| format!("{} point(s) missing in the {side}: {}{more}", rows.len(), shown.join(", ")))
 }
 
 /// The rows of `table` whose point is not among `keys`.
@@ -217,7 +220,10 @@ fn check_layout(baseline: &SummaryTable, candidate: &SummaryTable) -> Result<(),
     }
     if let (Some(b), Some(c)) = (axis_names(baseline), axis_names(candidate)) {
         if b != c {
-            return Err(CompareError::DifferentAxes { baseline: describe_axes(&b), candidate: describe_axes(&c) });
+            return Err(CompareError::DifferentAxes {
+                baseline: describe_axes(&b),
+                candidate: describe_axes(&c),
+            });
         }
     }
     let problems: Vec<String> = [
@@ -403,9 +409,8 @@ mod tests {
         let quiet = compare(&base, &cand, &options()).unwrap();
         assert!(!quiet.has_regression(), "{:?}", quiet.changes);
         // A floor lowered with --floor makes both count.
-        let strict = options()
-            .with_floors(&["wait_first_p90_s=0.1".into(), "sl_first_share = 0.001".into()])
-            .unwrap();
+        let strict =
+            options().with_floors(&["wait_first_p90_s=0.1".into(), "sl_first_share = 0.001".into()]).unwrap();
         let loud = compare(&base, &cand, &strict).unwrap();
         assert_eq!(loud.changes.iter().filter(|c| c.regression).count(), 2);
     }
@@ -418,7 +423,11 @@ mod tests {
         assert!(!result.has_regression());
         let typo = options().with_metrics("wait_first_p90_s,sl_frist_share").unwrap_err().to_string();
         assert!(typo.starts_with("--metrics") && typo.contains("did you mean \"sl_first_share\""), "{typo}");
-        assert!(options().with_metrics("occupancy_share").unwrap_err().to_string().contains("cannot regress"));
+        assert!(options()
+            .with_metrics("occupancy_share")
+            .unwrap_err()
+            .to_string()
+            .contains("cannot regress"));
         assert!(options().with_metrics(" , ").is_err());
         let floor = options().with_floors(&["wait_first_p90_s".into()]).unwrap_err().to_string();
         assert!(floor.contains("METRIC=VALUE"), "{floor}");
@@ -439,7 +448,10 @@ mod tests {
         let empty = SummaryTable { rows: Vec::new() };
         assert_eq!(compare(&empty, &empty, &options()).unwrap_err(), CompareError::NoPoints);
         assert!(compare(&empty, &two("1", "2"), &options()).is_err());
-        assert!(compare(&two("1", "1"), &two("1", "1"), &options()).unwrap_err().to_string().contains("twice"));
+        assert!(compare(&two("1", "1"), &two("1", "1"), &options())
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
     }
 
     #[test]

@@ -177,7 +177,9 @@ fn overloaded(row: &SummaryRow) -> bool {
 
 /// Control characters escaped, so a value cannot rewrite the terminal or hide a row.
 fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
 }
 
 /// A column of the sweep table: its group label, title, cells and alignment.
@@ -284,7 +286,8 @@ pub fn render_sweep(table: &SummaryTable) -> String {
     for r in 0..table.rows.len() {
         let _ = writeln!(out, "{}", table_line(&columns, &widths, |c| c.cells[r].clone()));
     }
-    let _ = writeln!(out, "(means over replications; in SL: picked up within the service level; every metric");
+    let _ =
+        writeln!(out, "(means over replications; in SL: picked up within the service level; every metric");
     let _ = writeln!(out, " with its 95% CI is in summary.csv)");
     if table.rows.iter().any(overloaded) {
         let _ = writeln!(
@@ -336,7 +339,8 @@ mod tests {
     fn sweep_rows_show_every_axis_value_in_full() {
         // These labels once shared their first 35 characters and printed the same.
         let long = "policy.a_rather_long_option_name";
-        let rows = ["x1", "x2"].map(|v| sweep_row(&[(long, "same-prefix"), ("agents.team.count", v)], 0.5, 0.0));
+        let rows =
+            ["x1", "x2"].map(|v| sweep_row(&[(long, "same-prefix"), ("agents.team.count", v)], 0.5, 0.0));
         let text = render_sweep(&SummaryTable { rows: rows.to_vec() });
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[1].starts_with(&format!("{long} agents.team.count")), "{text}");

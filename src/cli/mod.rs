@@ -14,9 +14,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::metrics::MetricSummary;
 use crate::report::RunReport;
 use crate::runner::run_replications;
-use gates::{check_assertions, parse_assertions, require_replications};
 use crate::scenario::{load_policy, load_scenario, preset_summaries, Scenario};
 use crate::sweep::{content_hash, finalize, Point, ResultsWriter, RunInfo, TaskResult};
+use gates::{check_assertions, parse_assertions, require_replications};
 
 /// Simulate routing policies for resumed customer-service conversations.
 #[derive(Debug, Parser)]

@@ -123,7 +123,11 @@ pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     let assertions = parse_assertions(&args.asserts)?;
     let table = finalize(&args.shards, &args.out)?;
     // Known only once merged: refuse before printing, so the refusal is the one line.
-    require_replications(&assertions, fewest_replications(&table), "the merged result's replications per point")?;
+    require_replications(
+        &assertions,
+        fewest_replications(&table),
+        "the merged result's replications per point",
+    )?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
     gates(&assertions, &table)
@@ -138,9 +142,8 @@ pub(super) fn compare(args: &CompareArgs) -> Result<i32> {
     }
     let baseline = read_summary(&args.baseline)?;
     let candidate = read_summary(&args.candidate)?;
-    let comparison = compare_tables(&baseline, &candidate, &options).with_context(|| {
-        format!("compare {} {}", args.baseline.display(), args.candidate.display())
-    })?;
+    let comparison = compare_tables(&baseline, &candidate, &options)
+        .with_context(|| format!("compare {} {}", args.baseline.display(), args.candidate.display()))?;
     print!("{}", render(&comparison, &options));
     Ok(i32::from(comparison.has_regression()))
 }

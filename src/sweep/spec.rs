@@ -224,7 +224,11 @@ fn range_values(file: &Path, key: &str, range: &Table) -> Result<Vec<Value>, Swe
             let number = |name: &str, value: &Value| match value {
                 Value::Integer(n) => Ok(*n as f64),
                 Value::Float(x) if x.is_finite() => Ok(*x),
-                other => Err(invalid(file, &format!("{key}.{name}"), format!("expected a finite number, got {other}"))),
+                other => Err(invalid(
+                    file,
+                    &format!("{key}.{name}"),
+                    format!("expected a finite number, got {other}"),
+                )),
             };
             float_range(file, key, number("from", from)?, number("to", to)?, number("step", step)?)
         }
@@ -271,7 +275,10 @@ fn float_range(file: &Path, key: &str, from: f64, to: f64, step: f64) -> Result<
         return Err(invalid(
             file,
             &format!("{key}.step"),
-            format!("step {step} is too small for values near {}: consecutive values would not differ", from.abs().max(to.abs())),
+            format!(
+                "step {step} is too small for values near {}: consecutive values would not differ",
+                from.abs().max(to.abs())
+            ),
         ));
     }
     Ok((0..steps as u64 + 1).map(|i| Value::Float(from + step * i as f64)).collect())
@@ -288,7 +295,10 @@ fn canonical_path(base: &Table, path: &str) -> Vec<String> {
             Some(Value::Table(t)) => t.get(segment),
             Some(Value::Array(items)) => {
                 let named = |v: &&Value| v.get("name").and_then(Value::as_str) == Some(segment);
-                let found = items.iter().find(named).or_else(|| segment.parse::<usize>().ok().and_then(|n| items.get(n)));
+                let found = items
+                    .iter()
+                    .find(named)
+                    .or_else(|| segment.parse::<usize>().ok().and_then(|n| items.get(n)));
                 if let Some(name) = found.and_then(|v| v.get("name")).and_then(Value::as_str) {
                     out.push(name.to_string());
                     node = found;
@@ -326,7 +336,8 @@ fn check_point_count(file: &Path, axes: &[Axis]) -> Result<(), SweepError> {
     for axis in axes {
         product = product.saturating_mul(axis.values.len() as u64);
         if product > MAX_POINTS {
-            let lengths: Vec<String> = axes.iter().map(|a| format!("{} ({})", a.values.len(), a.path)).collect();
+            let lengths: Vec<String> =
+                axes.iter().map(|a| format!("{} ({})", a.values.len(), a.path)).collect();
             return Err(invalid(
                 file,
                 "axes",
@@ -514,7 +525,9 @@ mod tests {
         let nested = check("[axes]\npolicy = [\"sticky\"]\n\"policy.timeout\" = [\"1m\"]").unwrap_err();
         assert!(nested.contains("overlaps axis \"policy\""), "{nested}");
         assert!(check("[axes]\n\"policy.timeout\" = [\"1m\"]\n\"agents.team.count\" = [1]").is_ok());
-        let big = axes("[axes]\na = { from = 1, to = 1000, step = 1 }\nb = { from = 1, to = 1001, step = 1 }").unwrap();
+        let big =
+            axes("[axes]\na = { from = 1, to = 1000, step = 1 }\nb = { from = 1, to = 1001, step = 1 }")
+                .unwrap();
         let error = check_point_count(Path::new("s.toml"), &big).unwrap_err().to_string();
         assert!(error.contains("s.toml: axes: 1000 (a) × 1001 (b) points is too many"), "{error}");
     }

@@ -104,7 +104,8 @@ fn compare_refuses_points_missing_on_either_side_and_other_sweeps() {
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     let (_, fewer) = sweep(dir.path(), "fewer", &axis("4"), &[]);
     let (_, other) = sweep(dir.path(), "other", &axis("4, 6"), &[]);
-    let (_, timeout) = sweep(dir.path(), "timeout", "replications = 2\n[axes]\n\"policy.timeout\" = [\"1m\"]\n", &[]);
+    let (_, timeout) =
+        sweep(dir.path(), "timeout", "replications = 2\n[axes]\n\"policy.timeout\" = [\"1m\"]\n", &[]);
 
     // The candidate lacks a baseline point: once skipped silently with exit 0.
     let stderr = refused(&compare(&base, &fewer, &[]));
@@ -112,7 +113,10 @@ fn compare_refuses_points_missing_on_either_side_and_other_sweeps() {
     let stderr = refused(&compare(&fewer, &base, &[]));
     assert!(stderr.contains("1 point(s) missing in the baseline: (agents.team.count=5)"), "{stderr}");
     let stderr = refused(&compare(&base, &other, &[]));
-    assert!(stderr.contains("missing in the candidate") && stderr.contains("missing in the baseline"), "{stderr}");
+    assert!(
+        stderr.contains("missing in the candidate") && stderr.contains("missing in the baseline"),
+        "{stderr}"
+    );
     // Unrelated folders: once "0 point(s) compared" and exit 0.
     let stderr = refused(&compare(&base, &timeout, &[]));
     assert!(stderr.contains("different sweeps") && stderr.contains("\"policy.timeout\""), "{stderr}");
@@ -135,7 +139,10 @@ fn compare_needs_a_unit_on_the_tolerance_and_known_metric_names() {
     }
     assert_eq!(compare(&a, &a, &["--tolerance", "5%"]).status.code(), Some(0));
     let stderr = refused(&compare(&a, &a, &["--metrics", "wait_first_p90_s,afinity_retention_share"]));
-    assert!(stderr.contains("--metrics") && stderr.contains("did you mean \"affinity_retention_share\""), "{stderr}");
+    assert!(
+        stderr.contains("--metrics") && stderr.contains("did you mean \"affinity_retention_share\""),
+        "{stderr}"
+    );
     let stderr = refused(&compare(&a, &a, &["--floor", "wait_frist_mean_s=2"]));
     assert!(stderr.contains("--floor wait_frist_mean_s=2") && stderr.contains("did you mean"), "{stderr}");
     assert!(refused(&compare(&a, &a, &["--floor", "wait_first_mean_s"])).contains("METRIC=VALUE"));
@@ -182,7 +189,8 @@ fn assert_refuses_to_gate_on_one_replication() {
     assert!(stderr.contains("--assert needs at least 2 replications"), "{stderr}");
     assert!(output.stdout.is_empty());
     // sweep: refused before anything runs or is written.
-    let (output, out_dir) = sweep(dir.path(), "one", "replications = 1\n", &["--assert", "occupancy_share<=1"]);
+    let (output, out_dir) =
+        sweep(dir.path(), "one", "replications = 1\n", &["--assert", "occupancy_share<=1"]);
     assert!(refused(&output).contains("at least 2 replications"));
     assert!(!out_dir.exists());
     // merge: the merged result has 1 replication per point.
@@ -205,10 +213,22 @@ fn axes_that_would_run_nothing_or_be_ignored_are_keyed_errors() {
     let dir = workspace();
     let cases = [
         // Once overflowed to 0 points, and `--assert` then "held at 0 points".
-        ("\"arrivals.rate_per_hour\" = { from = 60, to = 61, step = 1e-300 }", "axes.\"arrivals.rate_per_hour\"", "at most 100000"),
-        ("\"agents.team.count\" = { from = 1, to = 9223372036854775807, step = 1 }", "axes.\"agents.team.count\"", "at most 100000"),
+        (
+            "\"arrivals.rate_per_hour\" = { from = 60, to = 61, step = 1e-300 }",
+            "axes.\"arrivals.rate_per_hour\"",
+            "at most 100000",
+        ),
+        (
+            "\"agents.team.count\" = { from = 1, to = 9223372036854775807, step = 1 }",
+            "axes.\"agents.team.count\"",
+            "at most 100000",
+        ),
         ("\"arrivals.rate_per_hour\" = { from = 60, to = nan, step = 1 }", ".to", "finite"),
-        ("\"agents.team.count\" = { from = 5, to = 3, step = 1 }", "axes.\"agents.team.count\"", "from <= to"),
+        (
+            "\"agents.team.count\" = { from = 5, to = 3, step = 1 }",
+            "axes.\"agents.team.count\"",
+            "from <= to",
+        ),
         // Once silently ignored, with a duplicated `seed` CSV column.
         ("seed = [1, 2]", "axes.\"seed\"", "the sweep controls `seed`"),
         ("replications = [2, 3]", "axes.\"replications\"", "the sweep controls `replications`"),
@@ -220,7 +240,12 @@ fn axes_that_would_run_nothing_or_be_ignored_are_keyed_errors() {
         ),
     ];
     for (i, (axes, key, expected)) in cases.iter().enumerate() {
-        let (output, out_dir) = sweep(dir.path(), &format!("bad{i}"), &format!("[axes]\n{axes}\n"), &["--assert", "occupancy_share<=1"]);
+        let (output, out_dir) = sweep(
+            dir.path(),
+            &format!("bad{i}"),
+            &format!("[axes]\n{axes}\n"),
+            &["--assert", "occupancy_share<=1"],
+        );
         let stderr = refused(&output);
         assert!(stderr.contains(&format!("bad{i}.toml: ")), "{stderr}");
         assert!(stderr.contains(key) && stderr.contains(expected), "{axes}: {stderr}");
@@ -231,7 +256,8 @@ fn axes_that_would_run_nothing_or_be_ignored_are_keyed_errors() {
 #[test]
 fn the_sweep_table_shows_one_column_per_axis_in_full() {
     let dir = workspace();
-    let body = "replications = 2\n[axes]\n\"policy.timeout\" = [\"30s\", \"10m\"]\n\"agents.team.count\" = [3, 4]\n";
+    let body =
+        "replications = 2\n[axes]\n\"policy.timeout\" = [\"30s\", \"10m\"]\n\"agents.team.count\" = [3, 4]\n";
     let (output, _) = sweep(dir.path(), "table", body, &[]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
