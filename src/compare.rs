@@ -14,7 +14,7 @@ use crate::gate::metric_index;
 use crate::metrics::catalog::Better;
 use crate::metrics::{MetricSummary, METRICS};
 use crate::sweep::{SummaryRow, SummaryTable};
-use crate::table::format_metric;
+use crate::table::{format_mean_ci, format_metric};
 
 /// Why two results directories cannot be compared, or an option is malformed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -335,9 +335,7 @@ pub fn render(comparison: &Comparison, options: &CompareOptions) -> String {
         );
         for c in &comparison.changes {
             let info = &METRICS[c.metric];
-            let cell = |(mean, ci): (f64, f64)| {
-                format!("{} ± {}", format_metric(mean, info.unit), format_metric(ci, info.unit))
-            };
+            let cell = |(mean, ci): (f64, f64)| format_mean_ci(mean, ci, info.unit);
             let verdict = if c.regression { "REGRESSION" } else { "better" };
             let _ = writeln!(
                 out,

@@ -49,12 +49,17 @@ fn cell(summary: Option<MetricSummary>, unit: Unit) -> String {
     match summary.and_then(|s| s.mean.map(|m| (m, s.ci95))) {
         None => "—".to_string(),
         Some((mean, None)) => format_value(mean, unit),
-        Some((mean, Some(ci))) if matches!(unit, Unit::Seconds) && mean != 0.0 => {
-            // The half-width in the mean's unit, so the two read together.
-            let (scale, name, decimals) = seconds_unit(mean);
-            format!("{:.decimals$} ± {:.decimals$} {name}", mean / scale, ci / scale)
-        }
-        Some((mean, Some(ci))) => format!("{} ± {}", format_value(mean, unit), format_value(ci, unit)),
+        Some((mean, Some(ci))) => format_mean_ci(mean, ci, unit),
+    }
+}
+
+/// `mean ± half-width`, the half-width in the mean's unit so the two read together.
+pub fn format_mean_ci(mean: f64, ci: f64, unit: Unit) -> String {
+    if matches!(unit, Unit::Seconds) && mean != 0.0 {
+        let (scale, name, decimals) = seconds_unit(mean);
+        format!("{:.decimals$} ± {:.decimals$} {name}", mean / scale, ci / scale)
+    } else {
+        format!("{} ± {}", format_value(mean, unit), format_value(ci, unit))
     }
 }
 
