@@ -1,17 +1,18 @@
-//! The terminal table of a run: mean ± 95% CI half-width, grouped for reading, under 100
-//! columns.
+//! Terminal tables: a run's metrics (mean ± 95% CI half-width, grouped for reading, under 100
+//! columns) and a sweep's points (one column per axis, the central trade-off's means, overloaded
+//! points flagged); and how a metric's value is written for a reader.
 
 use std::fmt::Write;
 
-use crate::metrics::MetricSummary;
+use crate::metrics::catalog::{index_of, Unit};
+use crate::metrics::{MetricSummary, METRICS};
 use crate::report::RunReport;
+use crate::sweep::{SummaryRow, SummaryTable};
 
-#[derive(Clone, Copy)]
-enum Unit {
-    Seconds,
-    Share,
-    Count,
-    Number,
+/// A metric's value in its unit, for a reader: seconds in a readable unit, shares as
+/// percentages.
+pub fn format_metric(value: f64, unit: Unit) -> String {
+    format_value(value, unit)
 }
 
 fn format_value(value: f64, unit: Unit) -> String {
@@ -48,12 +49,17 @@ fn cell(summary: Option<MetricSummary>, unit: Unit) -> String {
     match summary.and_then(|s| s.mean.map(|m| (m, s.ci95))) {
         None => "—".to_string(),
         Some((mean, None)) => format_value(mean, unit),
-        Some((mean, Some(ci))) if matches!(unit, Unit::Seconds) && mean != 0.0 => {
-            // The half-width in the mean's unit, so the two read together.
-            let (scale, name, decimals) = seconds_unit(mean);
-            format!("{:.decimals$} ± {:.decimals$} {name}", mean / scale, ci / scale)
-        }
-        Some((mean, Some(ci))) => format!("{} ± {}", format_value(mean, unit), format_value(ci, unit)),
+        Some((mean, Some(ci))) => format_mean_ci(mean, ci, unit),
+    }
+}
+
+/// `mean ± half-width`, the half-width in the mean's unit so the two read together.
+pub fn format_mean_ci(mean: f64, ci: f64, unit: Unit) -> String {
+    if matches!(unit, Unit::Seconds) && mean != 0.0 {
+        let (scale, name, decimals) = seconds_unit(mean);
+        format!("{:.decimals$} ± {:.decimals$} {name}", mean / scale, ci / scale)
+    } else {
+        format!("{} ± {}", format_value(mean, unit), format_value(ci, unit))
     }
 }
 
@@ -145,37 +151,160 @@ pub fn render(report: &RunReport) -> String {
     out
 }
 
+/// The metric columns of a sweep table: (group, title, metric).
+const SWEEP_COLUMNS: [(&str, &str, &str); 9] = [
+    ("first contacts", "p90 wait", "wait_first_p90_s"),
+    ("first contacts", "abandoned", "abandon_first_share"),
+    ("first contacts", "in SL", "sl_first_share"),
+    ("resumed contacts", "mean wait", "wait_resumed_mean_s"),
+    ("resumed contacts", "p90 wait", "wait_resumed_p90_s"),
+    ("resumed contacts", "abandoned", "abandon_resumed_share"),
+    ("resumed contacts", "in SL", "sl_resumed_share"),
+    ("", "affinity", "affinity_retention_share"),
+    ("", "occupancy", "occupancy_share"),
+];
+
+/// Mean occupancy at or above which a point is flagged as overloaded: agents never idle.
+const OVERLOAD_OCCUPANCY: f64 = 0.98;
+/// Share of the window's contacts still waiting at the horizon above which a point is flagged:
+/// the queue grew during the run instead of draining.
+const OVERLOAD_UNFINISHED: f64 = 0.05;
+/// Marks an overloaded point, after its occupancy.
+const OVERLOAD_MARK: &str = " *";
+
+/// Whether a point's queue does not drain: its waits describe the horizon, not a steady state.
+fn overloaded(row: &SummaryRow) -> bool {
+    let mean = |name: &str| row.metric(name).and_then(|s| s.mean);
+    let busy = mean("occupancy_share").is_some_and(|o| o >= OVERLOAD_OCCUPANCY);
+    let contacts = mean("contacts_first").unwrap_or(0.0) + mean("contacts_resumed").unwrap_or(0.0);
+    let unfinished = mean("unfinished_contacts").unwrap_or(0.0);
+    busy || (contacts > 0.0 && unfinished > OVERLOAD_UNFINISHED * contacts)
+}
+
+/// Control characters escaped, so a value cannot rewrite the terminal or hide a row.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
+/// A column of the sweep table: its group label, title, cells and alignment.
+struct Column {
+    group: &'static str,
+    title: String,
+    cells: Vec<String>,
+    left: bool,
+}
+
+impl Column {
+    fn width(&self) -> usize {
+        self.cells.iter().chain([&self.title]).map(|c| c.chars().count()).max().unwrap_or(0)
+    }
+}
+
+/// One column per axis with its values in full (the policy label when there are no axes),
+/// then the metric columns.
+fn sweep_columns(table: &SummaryTable) -> Vec<Column> {
+    let axis_names: Vec<String> = match table.rows.first() {
+        Some(row) if !row.axes.is_empty() => row.axes.iter().map(|(name, _)| printable(name)).collect(),
+        _ => vec!["policy".to_string()],
+    };
+    let mut columns: Vec<Column> = axis_names
+        .into_iter()
+        .enumerate()
+        .map(|(a, title)| Column {
+            group: "",
+            title,
+            cells: table
+                .rows
+                .iter()
+                .map(|r| printable(r.axes.get(a).map_or(&r.policy, |(_, value)| value)))
+                .collect(),
+            left: true,
+        })
+        .collect();
+    for (group, title, name) in SWEEP_COLUMNS {
+        let unit = index_of(name).map_or(Unit::Number, |i| METRICS[i].unit);
+        let cells = table.rows.iter().map(|row| {
+            row.metric(name).and_then(|s| s.mean).map_or("—".to_string(), |v| format_value(v, unit))
+        });
+        let mut column = Column { group, title: title.to_string(), cells: cells.collect(), left: false };
+        if name == "occupancy_share" {
+            for (cell, row) in column.cells.iter_mut().zip(&table.rows) {
+                cell.push_str(if overloaded(row) { OVERLOAD_MARK } else { "  " });
+            }
+            column.title.push_str("  ");
+        }
+        columns.push(column);
+    }
+    columns
+}
+
+fn starts_group(columns: &[Column], i: usize) -> bool {
+    !columns[i].group.is_empty() && (i == 0 || columns[i - 1].group != columns[i].group)
+}
+
+/// The separator before column `i`: one space inside a group, two between groups.
+fn gap(columns: &[Column], i: usize) -> &'static str {
+    match i {
+        0 => "",
+        _ if columns[i].group == columns[i - 1].group => " ",
+        _ => "  ",
+    }
+}
+
+/// Each group's label over the first column of the group.
+fn group_line(columns: &[Column], widths: &[usize]) -> String {
+    let mut text = String::new();
+    let mut at = 0;
+    for (i, width) in widths.iter().enumerate() {
+        at += gap(columns, i).len();
+        if starts_group(columns, i) {
+            let pad = at.saturating_sub(text.chars().count()).max(usize::from(!text.is_empty()));
+            let _ = write!(text, "{:pad$}{}", "", columns[i].group);
+        }
+        at += width;
+    }
+    text
+}
+
+/// One line of the table: `cell(i)` for each column, aligned.
+fn table_line(columns: &[Column], widths: &[usize], cell: impl Fn(&Column) -> String) -> String {
+    let mut text = String::new();
+    for (i, (column, width)) in columns.iter().zip(widths).enumerate() {
+        let value = cell(column);
+        let _ = if column.left {
+            write!(text, "{}{value:<width$}", gap(columns, i))
+        } else {
+            write!(text, "{}{value:>width$}", gap(columns, i))
+        };
+    }
+    text.trim_end().to_string()
+}
+
 /// A sweep's summary: one line per point with the metrics of the central trade-off.
-pub fn render_sweep(table: &crate::sweep::SummaryTable) -> String {
+pub fn render_sweep(table: &SummaryTable) -> String {
+    let columns = sweep_columns(table);
+    let widths: Vec<usize> = columns.iter().map(Column::width).collect();
     let mut out = String::new();
-    let columns: [(&str, &str, Unit); 6] = [
-        ("p90 first", "wait_first_p90_s", Unit::Seconds),
-        ("mean resumed", "wait_resumed_mean_s", Unit::Seconds),
-        ("p90 resumed", "wait_resumed_p90_s", Unit::Seconds),
-        ("affinity", "affinity_retention_share", Unit::Share),
-        ("abandoned", "abandon_resumed_share", Unit::Share),
-        ("occupancy", "occupancy_share", Unit::Share),
-    ];
-    let label_width = table.rows.iter().map(|r| r.describe().chars().count()).max().unwrap_or(5).clamp(5, 36);
-    let _ = write!(out, "{:<label_width$}", "point");
-    for (title, _, _) in &columns {
-        let _ = write!(out, " {title:>12}");
+    let _ = writeln!(out, "{}", group_line(&columns, &widths));
+    let _ = writeln!(out, "{}", table_line(&columns, &widths, |c| c.title.clone()));
+    for r in 0..table.rows.len() {
+        let _ = writeln!(out, "{}", table_line(&columns, &widths, |c| c.cells[r].clone()));
     }
-    let _ = writeln!(out);
-    for row in &table.rows {
-        let mut label = row.describe();
-        if label.chars().count() > label_width {
-            label = label.chars().take(label_width - 1).collect::<String>() + "…";
-        }
-        let _ = write!(out, "{label:<label_width$}");
-        for (_, name, unit) in &columns {
-            let value =
-                row.metric(name).and_then(|s| s.mean).map_or("—".to_string(), |v| format_value(v, *unit));
-            let _ = write!(out, " {value:>12}");
-        }
-        let _ = writeln!(out);
+    let _ =
+        writeln!(out, "(means over replications; in SL: picked up within the service level; every metric");
+    let _ = writeln!(out, " with its 95% CI is in summary.csv)");
+    if table.rows.iter().any(overloaded) {
+        let _ = writeln!(
+            out,
+            "{} overloaded: occupancy >= {:.0}% or over {:.0}% of the contacts still waiting at the horizon;",
+            OVERLOAD_MARK.trim(),
+            OVERLOAD_OCCUPANCY * 100.0,
+            OVERLOAD_UNFINISHED * 100.0
+        );
+        let _ = writeln!(out, "  its waits grow with the horizon and describe no steady state");
     }
-    let _ = writeln!(out, "(means over replications; every metric with its 95% CI is in summary.csv)");
     out
 }
 
@@ -190,5 +319,61 @@ mod tests {
         assert_eq!(format_seconds(67.41), "67.4 s");
         assert_eq!(format_seconds(900.0), "15.0 min");
         assert_eq!(format_seconds(86_400.0), "24.0 h");
+    }
+
+    fn sweep_row(axes: &[(&str, &str)], occupancy: f64, unfinished: f64) -> SummaryRow {
+        let mut metrics = vec![MetricSummary { mean: None, ci95: None, n: 0 }; METRICS.len()];
+        let mut set = |name: &str, value: f64| {
+            metrics[index_of(name).unwrap()] = MetricSummary { mean: Some(value), ci95: Some(0.0), n: 2 }
+        };
+        set("occupancy_share", occupancy);
+        set("unfinished_contacts", unfinished);
+        set("contacts_first", 100.0);
+        set("contacts_resumed", 100.0);
+        set("abandon_first_share", 0.0123);
+        set("sl_resumed_share", 0.9876);
+        SummaryRow {
+            point: 0,
+            axes: axes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            policy: "sticky".into(),
+            replications: 2,
+            metrics,
+        }
+    }
+
+    #[test]
+    fn sweep_rows_show_every_axis_value_in_full() {
+        // These labels once shared their first 35 characters and printed the same.
+        let long = "policy.a_rather_long_option_name";
+        let rows =
+            ["x1", "x2"].map(|v| sweep_row(&[(long, "same-prefix"), ("agents.team.count", v)], 0.5, 0.0));
+        let text = render_sweep(&SummaryTable { rows: rows.to_vec() });
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].starts_with(&format!("{long} agents.team.count")), "{text}");
+        assert!(lines[2].starts_with("same-prefix") && lines[2].contains(" x1 "), "{text}");
+        assert!(lines[3].contains(" x2 "), "{text}");
+        assert!(lines[0].contains("first contacts") && lines[0].contains("resumed contacts"), "{text}");
+        assert!(lines[2].contains("1.23%") && lines[2].contains("98.76%"), "{text}");
+        assert!(!text.contains("overloaded"), "{text}");
+    }
+
+    #[test]
+    fn overloaded_points_are_flagged_with_a_footnote() {
+        let rows = vec![
+            sweep_row(&[("x", "ok")], 0.60, 1.0),
+            sweep_row(&[("x", "busy")], 0.99, 0.0),
+            sweep_row(&[("x", "backlog")], 0.90, 30.0),
+        ];
+        let text = render_sweep(&SummaryTable { rows });
+        let flagged: Vec<&str> = text.lines().filter(|l| l.ends_with(" *")).collect();
+        assert_eq!(flagged.len(), 2, "{text}");
+        assert!(flagged[0].starts_with("busy") && flagged[1].starts_with("backlog"), "{text}");
+        assert!(text.contains("* overloaded: occupancy >= 98%"), "{text}");
+    }
+
+    #[test]
+    fn control_characters_in_values_are_escaped() {
+        let text = render_sweep(&SummaryTable { rows: vec![sweep_row(&[("x", "a\u{1b}[2Jb")], 0.5, 0.0)] });
+        assert!(text.contains("a\\u{1b}[2Jb") && !text.contains('\u{1b}'), "{text}");
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! This is the edge where errors get their context and become one line on stderr.
 
+mod gates;
 mod sweep;
 
 use std::path::{Path, PathBuf};
@@ -10,13 +11,12 @@ use std::time::{Instant, SystemTime};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::gate::Assertion;
-use crate::metrics::catalog::index_of;
 use crate::metrics::MetricSummary;
 use crate::report::RunReport;
 use crate::runner::run_replications;
 use crate::scenario::{load_policy, load_scenario, preset_summaries, Scenario};
 use crate::sweep::{content_hash, finalize, Point, ResultsWriter, RunInfo, TaskResult};
+use gates::{check_assertions, parse_assertions, require_replications};
 
 /// Simulate routing policies for resumed customer-service conversations.
 #[derive(Debug, Parser)]
@@ -89,25 +89,36 @@ pub struct MergeArgs {
 pub struct CompareArgs {
     /// The baseline results directory (holds summary.csv).
     pub baseline: PathBuf,
-    /// The candidate results directory.
+    /// The candidate results directory (the same sweep: same axes, same points).
     pub candidate: PathBuf,
-    /// Smallest relative change that counts, e.g. 5% or 0.05.
+    /// Smallest relative change that counts, with its unit: 5% (absolute thresholds are
+    /// per metric, with --floor).
     #[arg(long, default_value = "5%", value_parser = parse_tolerance)]
     pub tolerance: f64,
+    /// Smallest absolute change of METRIC that counts, instead of the catalog's (1 s for
+    /// waits, 0.005 for shares, 1 for counts, 0.01 otherwise). Repeatable.
+    #[arg(long = "floor", value_name = "METRIC=VALUE")]
+    pub floors: Vec<String>,
+    /// Compare only these metrics (comma-separated names as in summary.csv).
+    #[arg(long, value_name = "A,B,...")]
+    pub metrics: Option<String>,
 }
 
+/// `5%` → 0.05. A bare number is refused: `5` would silently mean 500%.
 fn parse_tolerance(text: &str) -> Result<f64, String> {
-    let (number, scale) = match text.strip_suffix('%') {
-        Some(n) => (n, 0.01),
-        None => (text, 1.0),
+    let Some(number) = text.trim().strip_suffix('%') else {
+        return Err(format!(
+            "expected a relative tolerance with its unit, like 5%, got \"{text}\" \
+             (for an absolute threshold on a metric use --floor METRIC=VALUE)"
+        ));
     };
     number
         .trim()
         .parse::<f64>()
         .ok()
-        .map(|v| v * scale)
         .filter(|v| v.is_finite() && *v >= 0.0)
-        .ok_or_else(|| format!("expected a non-negative share like 5% or 0.05, got \"{text}\""))
+        .map(|v| v / 100.0)
+        .ok_or_else(|| format!("expected a non-negative percentage like 5%, got \"{text}\""))
 }
 
 /// Output formats of `run`.
@@ -181,6 +192,8 @@ fn load_for_run(args: &RunArgs) -> Result<Scenario> {
 fn run(args: &RunArgs) -> Result<i32> {
     let assertions = parse_assertions(&args.asserts)?;
     let scenario = load_for_run(args)?;
+    let source = "the scenario's `replications` (or --replications)";
+    require_replications(&assertions, scenario.replications.into(), source)?;
     let pool = thread_pool(args.threads)?;
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -258,38 +271,6 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
         .num_threads(threads.unwrap_or(0))
         .build()
         .context("cannot start the worker threads")
-}
-
-fn parse_assertions(texts: &[String]) -> Result<Vec<Assertion>> {
-    texts.iter().map(|t| t.parse::<Assertion>().map_err(anyhow::Error::from)).collect()
-}
-
-/// Checks every assertion at every point, prints each violation on stderr, returns how many.
-fn check_assertions(assertions: &[Assertion], points: &[(String, Vec<MetricSummary>)]) -> usize {
-    let mut failures = 0;
-    for (point, metrics) in points {
-        for assertion in assertions {
-            let index = index_of(assertion.metric).expect("assertions name catalog metrics");
-            let verdict = assertion.check(&metrics[index]);
-            if verdict.holds {
-                continue;
-            }
-            failures += 1;
-            match verdict.checked {
-                Some(value) => eprintln!(
-                    "assertion failed: {assertion} at ({point}): {} 95% bound {value:.6} (mean {:.6} ± {:.6})",
-                    assertion.side(),
-                    metrics[index].mean.unwrap_or(f64::NAN),
-                    metrics[index].ci95.unwrap_or(0.0),
-                ),
-                None => eprintln!("assertion failed: {assertion} at ({point}): the metric is undefined here"),
-            }
-        }
-    }
-    if !assertions.is_empty() && failures == 0 {
-        eprintln!("all {} assertion(s) hold at {} point(s)", assertions.len(), points.len());
-    }
-    failures
 }
 
 fn check(path: &Path) -> Result<i32> {

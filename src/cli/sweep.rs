@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{check_assertions, parse_assertions, thread_pool, CompareArgs, MergeArgs, SweepArgs};
-use crate::compare::{compare as compare_tables, render};
+use super::gates::{check_assertions, parse_assertions, require_replications};
+use super::{thread_pool, CompareArgs, MergeArgs, SweepArgs};
+use crate::compare::{compare as compare_tables, render, CompareOptions};
 use crate::sweep::{
     execute, finalize, load_sweep, read_summary, shard_tasks, ResultsWriter, RunInfo, Shard, SummaryTable,
     SweepSpec,
@@ -20,6 +21,8 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
         None => Shard::WHOLE,
     };
     let spec = load_sweep(&args.sweep)?;
+    let source = "the sweep's `replications` (or its base scenario's)";
+    require_replications(&assertions, spec.replications.into(), source)?;
     // Every point is built and validated before anything runs.
     let points = spec.points()?;
     let tasks = shard_tasks(spec.point_count(), spec.replications, shard);
@@ -82,7 +85,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     let table = finalize(std::slice::from_ref(&out), &out)?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("wrote {}", out.display());
-    Ok(gates(&assertions, &table))
+    gates(&assertions, &table)
 }
 
 fn default_out(spec: &SweepSpec, shard: Shard) -> PathBuf {
@@ -105,23 +108,42 @@ fn progress_bar(tasks: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-fn gates(assertions: &[crate::gate::Assertion], table: &SummaryTable) -> i32 {
+fn fewest_replications(table: &SummaryTable) -> u64 {
+    table.rows.iter().map(|r| r.replications as u64).min().unwrap_or(0)
+}
+
+/// Exit status 1 if an assertion fails at a point; an error if the table cannot be gated.
+fn gates(assertions: &[crate::gate::Assertion], table: &SummaryTable) -> Result<i32> {
+    require_replications(assertions, fewest_replications(table), "the results' replications per point")?;
     let points: Vec<_> = table.rows.iter().map(|r| (r.describe(), r.metrics.clone())).collect();
-    i32::from(check_assertions(assertions, &points) > 0)
+    Ok(i32::from(check_assertions(assertions, &points) > 0))
 }
 
 pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     let assertions = parse_assertions(&args.asserts)?;
     let table = finalize(&args.shards, &args.out)?;
+    // Known only once merged: refuse before printing, so the refusal is the one line.
+    require_replications(
+        &assertions,
+        fewest_replications(&table),
+        "the merged result's replications per point",
+    )?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
-    Ok(gates(&assertions, &table))
+    gates(&assertions, &table)
 }
 
+/// Exit status 1 on a regression; an error (status 2) when the folders cannot be compared
+/// point for point.
 pub(super) fn compare(args: &CompareArgs) -> Result<i32> {
+    let mut options = CompareOptions::new(args.tolerance).with_floors(&args.floors)?;
+    if let Some(list) = &args.metrics {
+        options = options.with_metrics(list)?;
+    }
     let baseline = read_summary(&args.baseline)?;
     let candidate = read_summary(&args.candidate)?;
-    let comparison = compare_tables(&baseline, &candidate, args.tolerance);
-    print!("{}", render(&comparison, args.tolerance));
+    let comparison = compare_tables(&baseline, &candidate, &options)
+        .with_context(|| format!("compare {} {}", args.baseline.display(), args.candidate.display()))?;
+    print!("{}", render(&comparison, &options));
     Ok(i32::from(comparison.has_regression()))
 }

@@ -1,4 +1,5 @@
-//! The list of metrics, once, in report order, with a one-line meaning each.
+//! The list of metrics, once, in report order, with a one-line meaning each, the direction
+//! that is an improvement, the unit, and the smallest change that can count as a regression.
 
 /// Every metric of a replication. The discriminant is the index into [`METRICS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,35 @@ pub enum Better {
     Neither,
 }
 
+/// What a metric's number is, for showing it and for its absolute floor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Seconds (names ending in `_s`).
+    Seconds,
+    /// A share in [0, 1] (names ending in `_share`, and one agent's occupancy).
+    Share,
+    /// A count of contacts or conversations per replication.
+    Count,
+    /// Any other number (ratios, time-average queue lengths).
+    Number,
+}
+
+impl Unit {
+    /// The default absolute floor: a change smaller than this is never a regression, however
+    /// narrow the confidence intervals. One second of wait is below what a customer notices;
+    /// half a percentage point of a share is below what a staffing decision turns on; one
+    /// contact is the smallest change a count can make; a hundredth for other numbers
+    /// (handoffs per conversation, queue lengths) is below their replication noise.
+    pub const fn floor(self) -> f64 {
+        match self {
+            Unit::Seconds => 1.0,
+            Unit::Share => 0.005,
+            Unit::Count => 1.0,
+            Unit::Number => 0.01,
+        }
+    }
+}
+
 /// A metric's name (as in JSON and CSV) and meaning.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricInfo {
@@ -65,6 +95,28 @@ pub struct MetricInfo {
     pub meaning: &'static str,
     /// Which direction is an improvement.
     pub better: Better,
+    /// What the number is.
+    pub unit: Unit,
+    /// The absolute floor for `compare` (see [`Unit::floor`]); `--floor` overrides it.
+    pub floor: f64,
+}
+
+/// The unit follows the naming convention; the few names without a suffix are listed.
+const fn unit_of(name: &str) -> Unit {
+    if ends_with(name, "_s") {
+        Unit::Seconds
+    } else if ends_with(name, "_share") || starts_with(name, "agent_occupancy_m") {
+        Unit::Share
+    } else if starts_with(name, "contacts_")
+        || starts_with(name, "conversations_")
+        || ends_with(name, "_contacts")
+        || ends_with(name, "_fired")
+        || ends_with(name, "_max")
+    {
+        Unit::Count
+    } else {
+        Unit::Number
+    }
 }
 
 const fn info(name: &'static str, meaning: &'static str) -> MetricInfo {
@@ -83,7 +135,24 @@ const fn info(name: &'static str, meaning: &'static str) -> MetricInfo {
         } else {
             Better::Neither
         };
-    MetricInfo { name, meaning, better }
+    let unit = unit_of(name);
+    MetricInfo { name, meaning, better, unit, floor: unit.floor() }
+}
+
+const fn ends_with(text: &str, suffix: &str) -> bool {
+    let (text, suffix) = (text.as_bytes(), suffix.as_bytes());
+    if suffix.len() > text.len() {
+        return false;
+    }
+    let offset = text.len() - suffix.len();
+    let mut i = 0;
+    while i < suffix.len() {
+        if text[offset + i] != suffix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 const fn starts_with(text: &str, prefix: &str) -> bool {
@@ -186,5 +255,24 @@ mod tests {
         assert_eq!(better("affinity_retention_share"), Better::Higher);
         assert_eq!(better("occupancy_share"), Better::Neither);
         assert_eq!(better("contacts_first"), Better::Neither);
+    }
+
+    #[test]
+    fn units_and_floors_follow_the_names() {
+        let unit = |name| METRICS[index_of(name).unwrap()].unit;
+        assert_eq!(unit("wait_first_mean_s"), Unit::Seconds);
+        assert_eq!(unit("conversation_duration_mean_s"), Unit::Seconds);
+        assert_eq!(unit("sl_resumed_share"), Unit::Share);
+        assert_eq!(unit("agent_occupancy_max"), Unit::Share);
+        assert_eq!(unit("agent_occupancy_cv"), Unit::Number);
+        assert_eq!(unit("queue_length_max"), Unit::Count);
+        assert_eq!(unit("unfinished_contacts"), Unit::Count);
+        assert_eq!(unit("fallbacks_fired"), Unit::Count);
+        assert_eq!(unit("queue_length_mean"), Unit::Number);
+        assert_eq!(unit("handoffs_per_conversation"), Unit::Number);
+        let floor = |name| METRICS[index_of(name).unwrap()].floor;
+        assert_eq!(floor("wait_resumed_mean_s"), 1.0);
+        assert_eq!(floor("abandon_first_share"), 0.005);
+        assert!(METRICS.iter().all(|m| m.floor > 0.0 && m.floor.is_finite()));
     }
 }

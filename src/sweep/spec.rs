@@ -105,6 +105,8 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
         }
     };
     let axes = parse_axes(file, table.get("axes"))?;
+    check_overlaps(file, &axes, &base_table)?;
+    check_point_count(file, &axes)?;
     // The base's own replications and seed apply when the sweep is silent.
     let base_scenario = scenario_from_table(&base_table, &base)?;
     Ok(SweepSpec {
@@ -130,16 +132,42 @@ pub fn content_hash(parts: &[&[u8]]) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// At most this many values on one axis.
+pub const MAX_AXIS_VALUES: u64 = 100_000;
+/// At most this many points in a sweep (the product of the axes' lengths).
+pub const MAX_POINTS: u64 = 1_000_000;
+/// At most this many axes.
+pub const MAX_AXES: usize = 64;
+
+/// Run settings the sweep sets for every point itself: an axis over one would be ignored.
+const SWEEP_CONTROLLED: &[(&str, &str)] = &[
+    ("seed", "each replication's seed derives from the sweep's `seed`, the point and the replication"),
+    ("replications", "every point runs the sweep's `replications`"),
+];
+
 fn parse_axes(file: &Path, axes: Option<&Value>) -> Result<Vec<Axis>, SweepError> {
     let Some(axes) = axes else { return Ok(Vec::new()) };
     let Value::Table(axes) = axes else {
         return Err(invalid(file, "axes", "expected a table of axis = [values]"));
     };
+    if axes.len() > MAX_AXES {
+        return Err(invalid(file, "axes", format!("{} axes; at most {MAX_AXES}", axes.len())));
+    }
     axes.iter()
         .map(|(path, spec)| {
             let key = format!("axes.\"{path}\"");
+            if let Some((setting, why)) = SWEEP_CONTROLLED.iter().find(|(name, _)| path.trim() == *name) {
+                return Err(invalid(
+                    file,
+                    &key,
+                    format!("the sweep controls `{setting}` ({why}): set `{setting}` at the top of the sweep file, not as an axis"),
+                ));
+            }
             let values = match spec {
                 Value::Array(values) if !values.is_empty() => values.clone(),
+                Value::Table(range) if !is_range(range) => {
+                    return Err(invalid(file, &key, unquoted_path_hint(path, range)));
+                }
                 Value::Table(range) => range_values(file, &key, range)?,
                 _ => {
                     return Err(invalid(
@@ -149,6 +177,9 @@ fn parse_axes(file: &Path, axes: Option<&Value>) -> Result<Vec<Axis>, SweepError
                     ));
                 }
             };
+            if values.len() as u64 > MAX_AXIS_VALUES {
+                return Err(invalid(file, &key, format!("{} values; at most {MAX_AXIS_VALUES} per axis", values.len())));
+            }
             if let Some(bad) = values.iter().find(|v| matches!(v, Value::Array(_) | Value::Table(_))) {
                 return Err(invalid(file, &key, format!("expected scalar values, got {bad}")));
             }
@@ -157,36 +188,164 @@ fn parse_axes(file: &Path, axes: Option<&Value>) -> Result<Vec<Axis>, SweepError
         .collect()
 }
 
-/// `{ from, to, step }`, inclusive of `to` when it falls on a step.
+/// Whether an axis table is a `{ from, to, step }` range (possibly with mistakes in it).
+fn is_range(table: &Table) -> bool {
+    table.keys().any(|k| ["from", "to", "step"].contains(&k.as_str())) || !table.values().any(Value::is_table)
+}
+
+/// `[axes] agents.team.count = [...]` without quotes is a nested table in TOML: say so.
+fn unquoted_path_hint(path: &str, table: &Table) -> String {
+    let mut dotted = path.to_string();
+    let mut current = table;
+    while let Some((key, value)) = current.iter().next() {
+        dotted = format!("{dotted}.{key}");
+        match value {
+            Value::Table(inner) => current = inner,
+            _ => break,
+        }
+    }
+    format!("a dotted axis path must be quoted: write \"{dotted}\" = [...] under [axes]")
+}
+
+/// `{ from, to, step }`, inclusive of `to` when it falls on a step. Integer ranges stay exact;
+/// a range must be finite, ascending, and give at most [`MAX_AXIS_VALUES`] distinct values.
 fn range_values(file: &Path, key: &str, range: &Table) -> Result<Vec<Value>, SweepError> {
-    let number = |name: &str| match range.get(name) {
-        Some(Value::Integer(n)) => Ok((*n as f64, true)),
-        Some(Value::Float(x)) => Ok((*x, false)),
-        _ => Err(invalid(file, &format!("{key}.{name}"), "expected a number")),
-    };
     if let Some(k) = range.keys().find(|k| !["from", "to", "step"].contains(&k.as_str())) {
         return Err(invalid(file, &format!("{key}.{k}"), "unknown key; expected from, to, step"));
     }
-    let ((from, from_int), (to, to_int), (step, step_int)) =
-        (number("from")?, number("to")?, number("step")?);
-    if step.is_nan() || step <= 0.0 || to < from {
-        return Err(invalid(file, key, "expected from <= to and step > 0"));
+    let get = |name: &str| {
+        range.get(name).ok_or_else(|| invalid(file, &format!("{key}.{name}"), "missing: expected a number"))
+    };
+    match (get("from")?, get("to")?, get("step")?) {
+        (Value::Integer(from), Value::Integer(to), Value::Integer(step)) => {
+            integer_range(file, key, *from, *to, *step)
+        }
+        (from, to, step) => {
+            let number = |name: &str, value: &Value| match value {
+                Value::Integer(n) => Ok(*n as f64),
+                Value::Float(x) if x.is_finite() => Ok(*x),
+                other => Err(invalid(
+                    file,
+                    &format!("{key}.{name}"),
+                    format!("expected a finite number, got {other}"),
+                )),
+            };
+            float_range(file, key, number("from", from)?, number("to", to)?, number("step", step)?)
+        }
     }
-    let count = ((to - from) / step + 1e-9).floor() as u64 + 1;
-    if count > 100_000 {
-        return Err(invalid(file, key, format!("{count} values is too many for one axis")));
+}
+
+fn check_order(file: &Path, key: &str, ascending: bool, positive_step: bool) -> Result<(), SweepError> {
+    if !positive_step {
+        return Err(invalid(file, &format!("{key}.step"), "expected a step > 0"));
     }
-    let integers = from_int && to_int && step_int;
-    Ok((0..count)
-        .map(|i| {
-            let v = from + step * i as f64;
-            if integers {
-                Value::Integer(v.round() as i64)
-            } else {
-                Value::Float(v)
+    if !ascending {
+        return Err(invalid(file, key, "expected from <= to (ranges ascend; list the values to go down)"));
+    }
+    Ok(())
+}
+
+fn too_many(file: &Path, key: &str, count: f64) -> SweepError {
+    let count = match count {
+        c if !c.is_finite() => "infinitely many".to_string(),
+        c if c < 1e12 => format!("{c:.0}"),
+        c => format!("about {c:.1e}"),
+    };
+    invalid(file, key, format!("{count} values; at most {MAX_AXIS_VALUES} per axis: use a larger step"))
+}
+
+fn integer_range(file: &Path, key: &str, from: i64, to: i64, step: i64) -> Result<Vec<Value>, SweepError> {
+    check_order(file, key, from <= to, step > 0)?;
+    let count = (i128::from(to) - i128::from(from)) / i128::from(step) + 1;
+    if count > i128::from(MAX_AXIS_VALUES) {
+        return Err(too_many(file, key, count as f64));
+    }
+    // Each value lies in [from, to], so none overflows.
+    Ok((0..count as i64).map(|i| Value::Integer(from + step * i)).collect())
+}
+
+fn float_range(file: &Path, key: &str, from: f64, to: f64, step: f64) -> Result<Vec<Value>, SweepError> {
+    check_order(file, key, from <= to, step > 0.0)?;
+    let steps = ((to - from) / step + 1e-9).floor();
+    if !steps.is_finite() || steps + 1.0 > MAX_AXIS_VALUES as f64 {
+        return Err(too_many(file, key, steps + 1.0));
+    }
+    // A step below the numbers' resolution would repeat values (or never reach `to`).
+    if steps > 0.0 && step <= from.abs().max(to.abs()) * 1e-12 {
+        return Err(invalid(
+            file,
+            &format!("{key}.step"),
+            format!(
+                "step {step} is too small for values near {}: consecutive values would not differ",
+                from.abs().max(to.abs())
+            ),
+        ));
+    }
+    Ok((0..steps as u64 + 1).map(|i| Value::Float(from + step * i as f64)).collect())
+}
+
+/// The axis path with trimmed segments and list elements named, so `agents.0.count` and
+/// `agents.team.count` are seen to be the same key of the base scenario.
+fn canonical_path(base: &Table, path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut node: Option<&Value> = None;
+    for (i, segment) in path.split('.').map(str::trim).enumerate() {
+        let next = match node {
+            None if i == 0 => base.get(segment),
+            Some(Value::Table(t)) => t.get(segment),
+            Some(Value::Array(items)) => {
+                let named = |v: &&Value| v.get("name").and_then(Value::as_str) == Some(segment);
+                let found = items
+                    .iter()
+                    .find(named)
+                    .or_else(|| segment.parse::<usize>().ok().and_then(|n| items.get(n)));
+                if let Some(name) = found.and_then(|v| v.get("name")).and_then(Value::as_str) {
+                    out.push(name.to_string());
+                    node = found;
+                    continue;
+                }
+                found
             }
-        })
-        .collect())
+            _ => None,
+        };
+        out.push(segment.to_string());
+        node = next;
+    }
+    out
+}
+
+/// Two axes over one key (or over a key and a part of it) would overwrite each other.
+fn check_overlaps(file: &Path, axes: &[Axis], base: &Table) -> Result<(), SweepError> {
+    let paths: Vec<Vec<String>> = axes.iter().map(|a| canonical_path(base, &a.path)).collect();
+    for (j, later) in paths.iter().enumerate() {
+        if let Some(i) = (0..j).find(|&i| later.starts_with(&paths[i]) || paths[i].starts_with(later)) {
+            let what = if paths[i] == *later { "sets the same key as" } else { "overlaps" };
+            return Err(invalid(
+                file,
+                &format!("axes.\"{}\"", axes[j].path),
+                format!("{what} axis \"{}\": give each key one axis", axes[i].path),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The number of points, refused beyond [`MAX_POINTS`].
+fn check_point_count(file: &Path, axes: &[Axis]) -> Result<(), SweepError> {
+    let mut product: u64 = 1;
+    for axis in axes {
+        product = product.saturating_mul(axis.values.len() as u64);
+        if product > MAX_POINTS {
+            let lengths: Vec<String> =
+                axes.iter().map(|a| format!("{} ({})", a.values.len(), a.path)).collect();
+            return Err(invalid(
+                file,
+                "axes",
+                format!("{} points is too many; at most {MAX_POINTS}", lengths.join(" × ")),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl SweepSpec {
@@ -317,6 +476,60 @@ mod tests {
         assert!(set_path(&mut t, "arrivals.rate_per_hour", Value::Integer(1))
             .unwrap_err()
             .contains("arrivals"));
+    }
+
+    fn axes(text: &str) -> Result<Vec<Axis>, String> {
+        let table = table(text);
+        parse_axes(Path::new("s.toml"), table.get("axes")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn ranges_that_overflow_or_cannot_step_are_keyed_errors() {
+        // 1e-300 steps over [60, 61] once overflowed to 0 points.
+        let tiny = axes("[axes]\nx = { from = 60, to = 61, step = 1e-300 }").unwrap_err();
+        assert!(tiny.contains("axes.\"x\"") && tiny.contains("at most 100000"), "{tiny}");
+        let huge = axes("[axes]\nx = { from = 0, to = 9223372036854775807, step = 1 }").unwrap_err();
+        assert!(huge.contains("at most 100000"), "{huge}");
+        let fine = axes("[axes]\nx = { from = 1e17, to = 1.0000000000001e17, step = 1.0 }").unwrap_err();
+        assert!(fine.contains("axes.\"x\".step") && fine.contains("too small"), "{fine}");
+        let nan = axes("[axes]\nx = { from = 0.0, to = inf, step = 1.0 }").unwrap_err();
+        assert!(nan.contains("axes.\"x\".to") && nan.contains("finite"), "{nan}");
+        let down = axes("[axes]\nx = { from = 5, to = 1, step = 1 }").unwrap_err();
+        assert!(down.contains("from <= to"), "{down}");
+        let zero = axes("[axes]\nx = { from = 1, to = 5, step = 0 }").unwrap_err();
+        assert!(zero.contains("axes.\"x\".step: expected a step > 0"), "{zero}");
+        let unquoted = axes("[axes]\nagents.team.count = [1, 2]").unwrap_err();
+        assert!(unquoted.contains("\"agents.team.count\" = [...]"), "{unquoted}");
+        assert_eq!(axes("[axes]\nx = { from = 0.5, to = 1.5, step = 0.5 }").unwrap()[0].values.len(), 3);
+    }
+
+    #[test]
+    fn axes_over_settings_the_sweep_controls_are_refused() {
+        for setting in ["seed", "replications"] {
+            let error = axes(&format!("[axes]\n{setting} = [1, 2]")).unwrap_err();
+            assert!(error.contains(&format!("axes.\"{setting}\": the sweep controls")), "{error}");
+        }
+    }
+
+    #[test]
+    fn overlapping_axes_and_too_many_points_are_refused() {
+        let base = table("[[agents]]\nname = \"team\"\ncount = 1\n[policy]\nkind = \"hybrid\"\n");
+        let check = |text: &str| {
+            let parsed = axes(text).unwrap();
+            check_overlaps(Path::new("s.toml"), &parsed, &base).map_err(|e| e.to_string())
+        };
+        let alias = check("[axes]\n\"agents.team.count\" = [1]\n\"agents.0.count\" = [2]").unwrap_err();
+        assert!(alias.contains("sets the same key as axis"), "{alias}");
+        let spaced = check("[axes]\n\"policy.timeout\" = [\"1m\"]\n\"policy . timeout\" = [\"2m\"]");
+        assert!(spaced.is_err());
+        let nested = check("[axes]\npolicy = [\"sticky\"]\n\"policy.timeout\" = [\"1m\"]").unwrap_err();
+        assert!(nested.contains("overlaps axis \"policy\""), "{nested}");
+        assert!(check("[axes]\n\"policy.timeout\" = [\"1m\"]\n\"agents.team.count\" = [1]").is_ok());
+        let big =
+            axes("[axes]\na = { from = 1, to = 1000, step = 1 }\nb = { from = 1, to = 1001, step = 1 }")
+                .unwrap();
+        let error = check_point_count(Path::new("s.toml"), &big).unwrap_err().to_string();
+        assert!(error.contains("s.toml: axes: 1000 (a) × 1001 (b) points is too many"), "{error}");
     }
 
     #[test]
