@@ -51,7 +51,7 @@
 //! let mut scenario = parse_scenario(text, Path::new("scenarios/reference.toml")).unwrap();
 //! scenario.horizon = 2.0 * 86_400.0;
 //! scenario.policy = load_policy("sticky").unwrap();
-//! let replications = run_replications(&scenario, 42, 0, 4);
+//! let replications = run_replications(&scenario, 42, 0, 4).expect("the run finishes");
 //! let summary = summarize_metrics(&replications);
 //! let (_, retention) = summary.iter().find(|(name, _)| *name == "affinity_retention_share").unwrap();
 //! assert_eq!(retention.mean, Some(1.0)); // sticky: every resumed contact reaches its owner
