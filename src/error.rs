@@ -1,5 +1,6 @@
 //! Errors of the library, split by layer: scenario loading fails with [`ScenarioError`], which
-//! always names the file and, where there is one, the TOML key at fault.
+//! always names the file and, where there is one, the TOML key at fault; its message is one
+//! line.
 
 use std::path::PathBuf;
 
@@ -30,6 +31,21 @@ pub enum ScenarioError {
         file: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The path is not something to read as a scenario: a directory, a device, a file too
+    /// large, or not UTF-8 text.
+    #[error("{}: cannot read the file: {reason}", file.display())]
+    Unreadable {
+        /// The file.
+        file: PathBuf,
+        /// Why, e.g. `it is a directory, not a file`.
+        reason: String,
+    },
+    /// A sweep file was given where a scenario was expected.
+    #[error("{}: this is a sweep file (it has top-level `base` or `axes`): use `convosim sweep {}`", file.display(), file.display())]
+    SweepFile {
+        /// The file.
+        file: PathBuf,
     },
     /// The file is not valid TOML.
     #[error("{}: not valid TOML: {message}", file.display())]

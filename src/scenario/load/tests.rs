@@ -157,7 +157,11 @@ fn zero_rate() {
 fn non_positive_cv() {
     let text =
         edited(r#"{ dist = "exponential", mean = "4m" }"#, r#"{ dist = "lognormal", mean = "4m", cv = 0 }"#);
-    check_error(&text, "conversation.handle_time.cv", "expected a positive coefficient of variation, got 0");
+    check_error(
+        &text,
+        "conversation.handle_time.cv",
+        "expected a positive coefficient of variation from 0.001 to 100, got 0",
+    );
 }
 
 #[test]
@@ -328,7 +332,7 @@ fn missing_keys_are_named() {
 #[test]
 fn count_distributions_need_integers() {
     let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "fixed", value = 2.5 }"#);
-    check_error(&text, "conversation.exchanges.value", "expected an integer >= 1, got 2.5");
+    check_error(&text, "conversation.exchanges.value", "expected an integer from 1 to 1000000, got 2.5");
     let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "empirical", values = [1, 0] }"#);
     check_error(&text, "conversation.exchanges.values[1]", "got 0");
     let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "exponential", mean = 4 }"#);
