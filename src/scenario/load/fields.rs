@@ -264,6 +264,8 @@ fn render_full(value: &Value) -> String {
         Value::Float(x) if x.is_nan() => "nan".to_string(),
         Value::Float(x) if x.is_infinite() => if *x > 0.0 { "inf" } else { "-inf" }.to_string(),
         Value::Float(x) if x.fract() == 0.0 && x.abs() < 1e16 => format!("{x:.1}"),
+        // 1e200 rather than its 201 digits.
+        Value::Float(x) if x.abs() >= 1e16 || x.abs() < 1e-4 => format!("{x:e}"),
         Value::Float(x) => x.to_string(),
         Value::Boolean(b) => b.to_string(),
         Value::Datetime(d) => d.to_string(),
