@@ -63,7 +63,8 @@ impl LoadEstimate {
 pub(crate) fn check_budget(scenario: &Scenario) -> Result<(), FieldError> {
     let horizon = scenario.horizon;
     let candidates = scenario.arrivals.max_rate_per_s() * horizon;
-    if !(candidates <= MAX_EXPECTED_EVENTS) {
+    // NaN or infinite (a rate overflowing with its multipliers) is refused too.
+    if candidates.is_nan() || candidates > MAX_EXPECTED_EVENTS {
         return Err(FieldError::new(
             "arrivals.rate_per_hour",
             format!(
@@ -75,7 +76,7 @@ pub(crate) fn check_budget(scenario: &Scenario) -> Result<(), FieldError> {
     }
     let conversations = LoadEstimate::of(scenario).arrivals_per_s * horizon;
     let contacts = conversations * scenario.conversation.exchanges.mean();
-    if !(contacts <= MAX_EXPECTED_EVENTS) {
+    if contacts.is_nan() || contacts > MAX_EXPECTED_EVENTS {
         return Err(FieldError::new(
             "conversation.exchanges",
             format!(
@@ -94,7 +95,7 @@ pub(crate) fn check_budget(scenario: &Scenario) -> Result<(), FieldError> {
 /// first-contact patience bounds the queue.
 pub(crate) fn check(scenario: &Scenario) -> Result<(), FieldError> {
     let load = LoadEstimate::of(scenario);
-    if scenario.conversation.patience_first.is_some() || !(load.ratio() >= OVERLOAD_FACTOR) {
+    if scenario.conversation.patience_first.is_some() || load.ratio() < OVERLOAD_FACTOR {
         return Ok(());
     }
     Err(FieldError::new(

@@ -8,6 +8,7 @@ mod cli_errors;
 mod common;
 mod determinism;
 mod erlang_validation;
+mod hostile;
 mod invariants;
 mod routing_policies;
 mod sweeps;
