@@ -248,10 +248,12 @@ fn load_levels(pools: &[AgentPool]) -> (usize, Vec<Vec<u32>>) {
         .map(|p| {
             (0..p.concurrency)
                 .map(|load| {
-                    shares
-                        .iter()
-                        .position(|s| s.0 as u64 * p.concurrency as u64 == load as u64 * s.1 as u64)
-                        .expect("every share is listed") as u32
+                    // Binary search in the exact order of the sort: pools × concurrency can be
+                    // large, so no linear scan per level.
+                    let found = shares.binary_search_by(|s| {
+                        (s.0 as u64 * p.concurrency as u64).cmp(&(load as u64 * s.1 as u64))
+                    });
+                    found.expect("every share is listed") as u32
                 })
                 .collect()
         })

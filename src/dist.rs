@@ -63,36 +63,68 @@ pub enum DistError {
     Param {
         /// The parameter's key, e.g. `mean`.
         param: &'static str,
-        /// What a valid value looks like.
-        expected: &'static str,
+        /// What a valid value looks like, with the accepted range.
+        expected: String,
     },
 }
 
-fn check(ok: bool, param: &'static str, expected: &'static str) -> Result<(), DistError> {
+/// Largest value, mean or scale a distribution accepts (in seconds: about 31,700 years). Bounds
+/// like this one keep every sample finite: the largest multiplier a sampler applies to its scale
+/// (a Weibull of the smallest shape, a log-normal of the largest cv) stays far from overflow.
+pub const MAX_SCALE: f64 = 1e12;
+/// Smallest positive mean or scale (in seconds: one microsecond); below it `1/mean` and
+/// `mean·cv²` lose their meaning.
+pub const MIN_SCALE: f64 = 1e-6;
+/// Accepted coefficients of variation of `lognormal` and `gamma`: gamma's shape is `1/cv²`, so
+/// a cv of 1e-300 or 1e200 would make the shape infinite or zero.
+pub const CV_RANGE: (f64, f64) = (1e-3, 100.0);
+/// Accepted Weibull shapes: a sample is `scale·E^(1/shape)`, E exponential (at most about 37
+/// with 53-bit uniforms), so a tiny shape overflows.
+pub const WEIBULL_SHAPE_RANGE: (f64, f64) = (0.1, 1000.0);
+
+fn check(ok: bool, param: &'static str, expected: impl FnOnce() -> String) -> Result<(), DistError> {
     if ok {
         Ok(())
     } else {
-        Err(DistError::Param { param, expected })
+        Err(DistError::Param { param, expected: expected() })
     }
 }
 
+/// Checks that `x` lies in `[min, max]` (finite), naming `param` and the range otherwise.
+fn in_range(x: f64, (min, max): (f64, f64), param: &'static str, noun: &str) -> Result<(), DistError> {
+    check(x.is_finite() && x >= min && x <= max, param, || format!("expected {noun} from {min} to {max}"))
+}
+
+/// The range of a scale-like parameter (value, mean, min, max, scale).
+fn scale_range(zero_allowed: bool) -> (f64, f64) {
+    (if zero_allowed { 0.0 } else { MIN_SCALE }, MAX_SCALE)
+}
+
+/// Cumulative weights normalised so the last is 1. The weights are first divided by the power
+/// of two at or below their maximum, so huge weights like `[1e308, 1e308]` cannot overflow and
+/// behave exactly like `[1, 1]`; a power of two scales exactly, so ordinary weights give the
+/// same bits as without the division.
 fn cumulative(weights: &[f64]) -> Result<Vec<f64>, DistError> {
-    check(!weights.is_empty(), "weights", "expected at least one weight")?;
-    check(
-        weights.iter().all(|w| w.is_finite() && *w >= 0.0),
-        "weights",
-        "expected non-negative finite weights",
-    )?;
-    let total: f64 = weights.iter().sum();
-    check(total > 0.0, "weights", "expected weights that sum to a positive number")?;
+    check(!weights.is_empty(), "weights", || "expected at least one weight".into())?;
+    check(weights.iter().all(|w| w.is_finite() && *w >= 0.0), "weights", || {
+        "expected non-negative finite weights".into()
+    })?;
+    let max = weights.iter().copied().fold(0.0, f64::max);
+    check(max > 0.0, "weights", || "expected weights that sum to a positive number".into())?;
+    // The power of two of max's exponent (the smallest normal number if max is subnormal).
+    let unit = f64::from_bits(max.to_bits() & (0x7ff << 52)).max(f64::MIN_POSITIVE);
     let mut acc = 0.0;
     let mut out: Vec<f64> = weights
         .iter()
         .map(|w| {
-            acc += w;
-            acc / total
+            acc += w / unit;
+            acc
         })
         .collect();
+    let total = acc;
+    for c in &mut out {
+        *c /= total;
+    }
     if let Some(last) = out.last_mut() {
         *last = 1.0;
     }
@@ -103,76 +135,78 @@ fn pick(cumulative: &[f64], u: f64) -> usize {
     cumulative.partition_point(|&c| c <= u).min(cumulative.len() - 1)
 }
 
+/// Maps a rejection by `rand_distr` (which the checks above should make impossible) to an error
+/// instead of a panic.
+fn built<T, E>(result: Result<T, E>, param: &'static str) -> Result<T, DistError> {
+    result.map_err(|_| DistError::Param { param, expected: "expected a value the sampler accepts".into() })
+}
+
 impl Distribution {
-    /// A constant; must be finite and non-negative.
+    /// A constant in `[0, MAX_SCALE]`.
     pub fn new_fixed(value: f64) -> Result<Self, DistError> {
-        check(value.is_finite() && value >= 0.0, "value", "expected a non-negative number")?;
+        in_range(value, scale_range(true), "value", "a number")?;
         Ok(Self { shape: Shape::Fixed(value), mean: value })
     }
 
-    /// Exponential with a positive mean.
+    /// Exponential with a mean in `[MIN_SCALE, MAX_SCALE]`.
     pub fn new_exponential(mean: f64) -> Result<Self, DistError> {
-        check(mean.is_finite() && mean > 0.0, "mean", "expected a positive number")?;
-        Ok(Self { shape: Shape::Exponential(Exp::new(1.0 / mean).expect("rate is positive")), mean })
+        in_range(mean, scale_range(false), "mean", "a mean")?;
+        Ok(Self { shape: Shape::Exponential(built(Exp::new(1.0 / mean), "mean")?), mean })
     }
 
-    /// Uniform on `[min, max)`, `0 <= min < max`.
+    /// Uniform on `[min, max)`, `0 <= min < max <= MAX_SCALE`.
     pub fn new_uniform(min: f64, max: f64) -> Result<Self, DistError> {
-        check(min.is_finite() && min >= 0.0, "min", "expected a non-negative number")?;
-        check(max.is_finite() && max > min, "max", "expected a number greater than min")?;
-        Ok(Self {
-            shape: Shape::Uniform(Uniform::new(min, max).expect("min < max")),
-            mean: (min + max) / 2.0,
-        })
+        in_range(min, scale_range(true), "min", "a number")?;
+        in_range(max, scale_range(true), "max", "a number")?;
+        check(max > min, "max", || "expected a number greater than min".into())?;
+        Ok(Self { shape: Shape::Uniform(built(Uniform::new(min, max), "max")?), mean: (min + max) / 2.0 })
     }
 
-    /// Log-normal with a positive mean and coefficient of variation.
+    /// Log-normal with a mean in `[MIN_SCALE, MAX_SCALE]` and a cv in [`CV_RANGE`].
     pub fn new_lognormal(mean: f64, cv: f64) -> Result<Self, DistError> {
-        check(mean.is_finite() && mean > 0.0, "mean", "expected a positive number")?;
-        check(cv.is_finite() && cv > 0.0, "cv", "expected a positive coefficient of variation")?;
-        let sigma2 = (1.0 + cv * cv).ln();
+        in_range(mean, scale_range(false), "mean", "a mean")?;
+        in_range(cv, CV_RANGE, "cv", "a positive coefficient of variation")?;
+        let sigma2 = cv.mul_add(cv, 1.0).ln();
         let mu = mean.ln() - sigma2 / 2.0;
-        Ok(Self {
-            shape: Shape::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("sigma is positive")),
-            mean,
-        })
+        Ok(Self { shape: Shape::LogNormal(built(LogNormal::new(mu, sigma2.sqrt()), "cv")?), mean })
     }
 
-    /// Gamma with a positive mean and coefficient of variation (shape `1/cv²`).
+    /// Gamma with a mean in `[MIN_SCALE, MAX_SCALE]` and a cv in [`CV_RANGE`] (shape `1/cv²`).
     pub fn new_gamma(mean: f64, cv: f64) -> Result<Self, DistError> {
-        check(mean.is_finite() && mean > 0.0, "mean", "expected a positive number")?;
-        check(cv.is_finite() && cv > 0.0, "cv", "expected a positive coefficient of variation")?;
+        in_range(mean, scale_range(false), "mean", "a mean")?;
+        in_range(cv, CV_RANGE, "cv", "a positive coefficient of variation")?;
         let shape = 1.0 / (cv * cv);
         let scale = mean * cv * cv;
-        Ok(Self {
-            shape: Shape::Gamma(Gamma::new(shape, scale).expect("shape and scale are positive")),
-            mean,
-        })
+        Ok(Self { shape: Shape::Gamma(built(Gamma::new(shape, scale), "cv")?), mean })
     }
 
-    /// Weibull with positive shape and scale.
+    /// Weibull with a shape in [`WEIBULL_SHAPE_RANGE`] and a scale in `[MIN_SCALE, MAX_SCALE]`.
     pub fn new_weibull(shape: f64, scale: f64) -> Result<Self, DistError> {
-        check(shape.is_finite() && shape > 0.0, "shape", "expected a positive number")?;
-        check(scale.is_finite() && scale > 0.0, "scale", "expected a positive number")?;
+        in_range(shape, WEIBULL_SHAPE_RANGE, "shape", "a shape")?;
+        in_range(scale, scale_range(false), "scale", "a scale")?;
         Ok(Self {
-            shape: Shape::Weibull(Weibull::new(scale, shape).expect("parameters are positive")),
+            shape: Shape::Weibull(built(Weibull::new(scale, shape), "shape")?),
             mean: scale * gamma_function(1.0 + 1.0 / shape),
         })
     }
 
-    /// Geometric on {1, 2, ...} with the given mean (>= 1).
+    /// Geometric on {1, 2, ...} with a mean in `[1, MAX_SCALE]`.
     pub fn new_geometric(mean: f64) -> Result<Self, DistError> {
-        check(mean.is_finite() && mean >= 1.0, "mean", "expected a number >= 1")?;
+        in_range(mean, (1.0, MAX_SCALE), "mean", "a mean")?;
         let p = 1.0 / mean;
-        let ln_one_minus_p = if p >= 1.0 { 0.0 } else { (1.0 - p).ln() };
+        // ln_1p keeps a tiny p (a huge mean) from rounding `1 - p` to 1 and every sample to 1.
+        let ln_one_minus_p = if p >= 1.0 { 0.0 } else { (-p).ln_1p() };
         Ok(Self { shape: Shape::Geometric { ln_one_minus_p }, mean })
     }
 
-    /// A finite set of non-negative values with non-negative weights summing above zero.
+    /// A finite set of values in `[0, MAX_SCALE]` with non-negative weights, at least one positive.
     pub fn new_empirical(values: Vec<f64>, weights: Vec<f64>) -> Result<Self, DistError> {
-        check(!values.is_empty(), "values", "expected at least one value")?;
-        check(values.iter().all(|v| v.is_finite() && *v >= 0.0), "values", "expected non-negative numbers")?;
-        check(weights.len() == values.len(), "weights", "expected as many weights as values")?;
+        check(!values.is_empty(), "values", || "expected at least one value".into())?;
+        let (min, max) = scale_range(true);
+        check(values.iter().all(|v| v.is_finite() && *v >= min && *v <= max), "values", || {
+            format!("expected numbers from {min} to {max}")
+        })?;
+        check(weights.len() == values.len(), "weights", || "expected as many weights as values".into())?;
         let cumulative = cumulative(&weights)?;
         let mean = weighted_mean(values.iter().copied(), &cumulative);
         Ok(Self { shape: Shape::Empirical(Empirical { values, cumulative }), mean })
@@ -180,7 +214,7 @@ impl Distribution {
 
     /// A mixture of weighted parts.
     pub fn new_mixture(parts: Vec<(f64, Distribution)>) -> Result<Self, DistError> {
-        check(!parts.is_empty(), "parts", "expected at least one part")?;
+        check(!parts.is_empty(), "parts", || "expected at least one part".into())?;
         let weights: Vec<f64> = parts.iter().map(|(w, _)| *w).collect();
         let cumulative = cumulative(&weights)?;
         let mean = weighted_mean(parts.iter().map(|(_, d)| d.mean), &cumulative);
@@ -299,6 +333,80 @@ mod tests {
         let d = Distribution::new_weibull(2.0, 100.0).unwrap();
         assert!((d.mean() - 88.622_692_545_275_8).abs() < 1e-9);
         assert!((sample_mean(&d, 200_000) - d.mean()).abs() / d.mean() < 0.01);
+    }
+
+    /// Every sampler at the corners of its accepted range: built without panic, and a fixed
+    /// number of draws (including the extreme tails of a few seeds) all finite and non-negative.
+    #[test]
+    fn every_sampler_builds_and_samples_at_its_boundaries() {
+        let scales = [MIN_SCALE, 1.0, MAX_SCALE];
+        let cvs = [CV_RANGE.0, 1.0, CV_RANGE.1];
+        let shapes = [WEIBULL_SHAPE_RANGE.0, 1.0, WEIBULL_SHAPE_RANGE.1];
+        let mut all = Vec::new();
+        for &m in &scales {
+            all.push(Distribution::new_fixed(m).unwrap());
+            all.push(Distribution::new_exponential(m).unwrap());
+            all.push(Distribution::new_uniform(0.0, m).unwrap());
+            all.push(Distribution::new_geometric(m.max(1.0)).unwrap());
+            all.push(Distribution::new_empirical(vec![0.0, m], vec![f64::MAX, 1e-300]).unwrap());
+            for &cv in &cvs {
+                all.push(Distribution::new_lognormal(m, cv).unwrap());
+                all.push(Distribution::new_gamma(m, cv).unwrap());
+            }
+            for &k in &shapes {
+                all.push(Distribution::new_weibull(k, m).unwrap());
+            }
+        }
+        all.push(Distribution::new_fixed(0.0).unwrap());
+        all.push(Distribution::new_uniform(MAX_SCALE / 2.0, MAX_SCALE).unwrap());
+        let parts = all.iter().map(|d| (f64::MAX, d.clone())).collect();
+        all.push(Distribution::new_mixture(parts).unwrap());
+        for (i, d) in all.iter().enumerate() {
+            assert!(d.mean().is_finite() && d.mean() >= 0.0, "distribution {i}: mean {}", d.mean());
+            for seed in 0..4 {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+                for _ in 0..5_000 {
+                    let x = d.sample(&mut rng);
+                    assert!(x.is_finite() && x >= 0.0, "distribution {i} {d:?} gave {x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extreme_parameters_are_errors_not_panics() {
+        for cv in [1e300, 1e200, 1e-300, f64::INFINITY, f64::NAN, 0.0] {
+            assert!(Distribution::new_lognormal(240.0, cv).is_err(), "lognormal cv {cv}");
+            assert!(Distribution::new_gamma(240.0, cv).is_err(), "gamma cv {cv}");
+        }
+        assert!(Distribution::new_gamma(5e-324, 1.0).is_err());
+        assert!(Distribution::new_weibull(1e-3, 1.0).is_err());
+        assert!(Distribution::new_exponential(1e300).is_err());
+        assert!(Distribution::new_fixed(1e300).is_err());
+        assert!(Distribution::new_uniform(0.0, f64::MAX).is_err());
+        assert!(Distribution::new_empirical(vec![1e300], vec![1.0]).is_err());
+        let err = Distribution::new_gamma(240.0, 1e200).unwrap_err();
+        assert_eq!(err.to_string(), "cv: expected a positive coefficient of variation from 0.001 to 100");
+    }
+
+    #[test]
+    fn huge_weights_behave_like_equal_small_ones() {
+        let draws = |weights: Vec<f64>| {
+            let d = Distribution::new_empirical(vec![1.0, 2.0], weights).unwrap();
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+            (0..1_000).map(|_| d.sample(&mut rng)).collect::<Vec<f64>>()
+        };
+        assert_eq!(draws(vec![1e308, 1e308]), draws(vec![1.0, 1.0]));
+        assert_eq!(draws(vec![f64::MAX, f64::MAX]), draws(vec![1.0, 1.0]));
+        let fixed = |v| (1e308, Distribution::new_fixed(v).unwrap());
+        let huge = Distribution::new_mixture(vec![fixed(1.0), fixed(3.0)]).unwrap();
+        assert_eq!(huge.mean(), 2.0);
+    }
+
+    #[test]
+    fn geometric_with_a_huge_mean_is_not_always_one() {
+        let d = Distribution::new_geometric(1e12).unwrap();
+        assert!(sample_mean(&d, 1_000) > 1e10);
     }
 
     #[test]

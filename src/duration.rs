@@ -1,5 +1,9 @@
 //! Human durations: `"45s"`, `"10m"`, `"4h"`, `"3d"`, `"250ms"`, or plain numbers of seconds.
 
+/// Longest duration of any kind: a typo like "1e11d" should be an error, not a run that never
+/// ends or a handle time that overflows the clock.
+pub const MAX_DURATION_S: f64 = 100.0 * 365.0 * 86_400.0;
+
 /// Parses a duration string into seconds. Accepts an optional sign so that a negative value
 /// can be reported as out of range rather than as unreadable.
 pub fn parse_duration(text: &str) -> Option<f64> {

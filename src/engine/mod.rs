@@ -368,11 +368,13 @@ mod tests {
 
     #[test]
     fn a_run_whose_clock_stops_fails_instead_of_hanging() {
-        let endless = scenario(
-            "exchanges = { dist = \"fixed\", value = 100000000 }\n\
+        let mut endless = scenario(
+            "exchanges = { dist = \"fixed\", value = 1 }\n\
              handle_time = { dist = \"fixed\", value = 0 }\ngap = { dist = \"fixed\", value = 0 }",
             1.0,
         );
+        // More exchanges than the loader accepts: the guard must hold even so.
+        endless.conversation.exchanges = crate::dist::Distribution::new_fixed(4e9).expect("valid");
         let error = Engine::new(&endless, 1).run(10_000, OPEN_CONVERSATIONS_BUDGET).unwrap_err();
         assert!(matches!(error, RunError::TimeStalled { .. }), "{error}");
         assert!(error.to_string().contains("stopped advancing"));

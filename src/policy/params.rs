@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::duration::parse_duration;
+use crate::duration::{parse_duration, MAX_DURATION_S};
 use crate::error::FieldError;
 
 /// The keys of a `[policy]` table, read by a policy's builder. Keys the builder does not read
@@ -40,10 +40,10 @@ impl<'a> PolicyParams<'a> {
             _ => None,
         };
         match seconds {
-            Some(s) if s >= 0.0 => Ok(Some(s)),
+            Some(s) if (0.0..=MAX_DURATION_S).contains(&s) => Ok(Some(s)),
             _ => Err(FieldError::new(
                 self.path(key),
-                format!("expected a non-negative duration like \"10m\", got {value}"),
+                format!("expected a duration from 0 to 100 years (\"36500d\") like \"10m\", got {value}"),
             )),
         }
     }

@@ -6,9 +6,14 @@
 
 mod load;
 mod model;
+mod overload;
 
 pub(crate) use load::parse_toml;
-pub use load::{load_policy, load_scenario, parse_scenario, preset_summaries, scenario_from_table, PRESETS};
+pub use load::{
+    load_policy, load_scenario, parse_scenario, preset_summaries, read_text, scenario_from_table,
+    MAX_FILE_BYTES, PRESETS,
+};
 pub use model::{
     AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel, ShiftSchedule, DAY_S, WEEK_S,
 };
+pub use overload::{LoadEstimate, MAX_EXPECTED_EVENTS, OVERLOAD_FACTOR};

@@ -34,6 +34,9 @@ pub struct Scenario {
     pub policy: PolicySpec,
     /// Service-level thresholds.
     pub service_level: ServiceLevel,
+    /// Run even if the offered load is far above capacity with no first-contact patience
+    /// (the loader refuses such a scenario otherwise).
+    pub allow_overload: bool,
 }
 
 /// A (possibly non-homogeneous) Poisson arrival process of new conversations.

@@ -57,7 +57,7 @@ fn invalid(file: &Path, key: &str, message: impl Into<String>) -> SweepError {
 
 /// Reads a file the way scenario files are read, so errors look the same.
 fn read(path: &Path) -> Result<String, ScenarioError> {
-    std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: path.to_path_buf(), source })
+    crate::scenario::read_text(path)
 }
 
 /// Reads a sweep file and its base scenario.

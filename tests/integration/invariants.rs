@@ -152,7 +152,7 @@ impl Case {
             / self.mean_exchanges();
         let conv = &self.conversation;
         let mut text = format!(
-            "name = \"random\"\nhorizon = \"{}d\"\nwarmup = \"{}h\"\n\n[arrivals]\nrate_per_hour = {rate}\n\n[conversation]\n",
+            "name = \"random\"\nhorizon = \"{}d\"\nwarmup = \"{}h\"\nallow_overload = true\n\n[arrivals]\nrate_per_hour = {rate}\n\n[conversation]\n",
             self.horizon_days, self.warmup_h
         );
         text += &match conv.exchanges {

@@ -9,6 +9,7 @@ mod common;
 mod determinism;
 mod erlang_validation;
 mod gates;
+mod hostile;
 mod invariants;
 mod routing_policies;
 mod runaway;

@@ -44,6 +44,9 @@ const ALL_DISTS: &[&str] = &[
     "empirical",
     "mixture",
 ];
+/// Most exchanges a conversation may have (fixed and empirical values, geometric mean): more
+/// is a typo, and it keeps the contacts over the horizon countable.
+const MAX_EXCHANGES: i64 = 1_000_000;
 /// Mixtures of mixtures are allowed, to this depth.
 const MAX_DEPTH: usize = 8;
 /// The example unit in duration messages.
@@ -162,7 +165,7 @@ impl Reader<'_> {
     fn fixed(&self) -> Result<Parsed, FieldError> {
         let value = match self.domain {
             Domain::Time => self.sec.req_duration("value", Sign::NonNegative, EXAMPLE)?,
-            Domain::Count => self.sec.req_integer("value", 1, i64::MAX)? as f64,
+            Domain::Count => self.sec.req_integer("value", 1, MAX_EXCHANGES)? as f64,
         };
         self.done(Distribution::new_fixed(value), value == 1.0)
     }
@@ -204,14 +207,21 @@ impl Reader<'_> {
     }
 
     fn geometric(&self) -> Result<Parsed, FieldError> {
-        let mean = self.plain("mean", "a number >= 1")?;
+        let what = format!("a number from 1 to {MAX_EXCHANGES}");
+        let mean = self.plain("mean", &what)?;
+        if !(1.0..=MAX_EXCHANGES as f64).contains(&mean) {
+            return Err(self.sec.get("mean").map_or_else(
+                || self.sec.missing("mean", &what),
+                |v| expected(&self.sec.path("mean"), &what, v),
+            ));
+        }
         self.done(Distribution::new_geometric(mean), mean == 1.0)
     }
 
     fn empirical(&self) -> Result<Parsed, FieldError> {
         let values_what = match self.domain {
             Domain::Time => format!("an array of {}s", duration_what(Sign::NonNegative, EXAMPLE)),
-            Domain::Count => "an array of integers >= 1".to_string(),
+            Domain::Count => format!("an array of integers from 1 to {MAX_EXCHANGES}"),
         };
         let items = self
             .sec
@@ -223,7 +233,7 @@ impl Reader<'_> {
             .enumerate()
             .map(|(i, v)| match self.domain {
                 Domain::Time => as_duration(v, &index(&path, i), Sign::NonNegative, EXAMPLE),
-                Domain::Count => as_integer(v, &index(&path, i), 1, i64::MAX).map(|n| n as f64),
+                Domain::Count => as_integer(v, &index(&path, i), 1, MAX_EXCHANGES).map(|n| n as f64),
             })
             .collect::<Result<Vec<f64>, _>>()?;
         // Weights are optional: absent, every value is equally likely.

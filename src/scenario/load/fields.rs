@@ -80,6 +80,24 @@ impl<'a> Section<'a> {
         Ok(text)
     }
 
+    /// A required name that is printed later (in tables, CSV, JSON): non-empty, at most
+    /// [`MAX_NAME_CHARS`] characters, no control characters. Control characters are refused
+    /// rather than escaped where printed: a name never needs one, and refusing them here keeps
+    /// every printer (terminal, CSV, file names) safe without each having to escape.
+    pub fn req_name(&self, key: &str) -> Result<&'a str, FieldError> {
+        let text = self.req_string(key)?;
+        check_name(text).map_err(|what| expected(&self.path(key), &what, &Value::from(text)))?;
+        Ok(text)
+    }
+
+    /// A boolean, if present.
+    pub fn boolean(&self, key: &str) -> Result<Option<bool>, FieldError> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        value.as_bool().map(Some).ok_or_else(|| expected(&self.path(key), "true or false", value))
+    }
+
     /// A duration (`"4m"` or a number of seconds), if present.
     pub fn duration(&self, key: &str, sign: Sign, example: &str) -> Result<Option<f64>, FieldError> {
         self.get(key).map(|v| as_duration(v, &self.path(key), sign, example)).transpose()
@@ -127,6 +145,20 @@ impl<'a> Section<'a> {
     }
 }
 
+/// Longest name accepted (names label table rows and result files).
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Whether `text` is a printable name; if not, what a name must be.
+pub fn check_name(text: &str) -> Result<(), String> {
+    if text.chars().any(char::is_control) {
+        return Err("a name without control characters (tabs, line breaks, escapes)".into());
+    }
+    if text.chars().count() > MAX_NAME_CHARS {
+        return Err(format!("a name of at most {MAX_NAME_CHARS} characters"));
+    }
+    Ok(())
+}
+
 /// `prefix.key`, or `key` at the top level.
 pub(crate) fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
@@ -159,7 +191,13 @@ fn integer_what(min: i64, max: i64) -> String {
     }
 }
 
-/// Seconds from `"4m"`-style strings or plain numbers of seconds.
+pub(crate) use crate::duration::MAX_DURATION_S;
+/// Shortest positive duration (one microsecond): below it, rates like `1/mean` stop meaning
+/// anything.
+pub(crate) const MIN_POSITIVE_DURATION_S: f64 = 1e-6;
+
+/// Seconds from `"4m"`-style strings or plain numbers of seconds, at most [`MAX_DURATION_S`]
+/// (and, if positive, at least [`MIN_POSITIVE_DURATION_S`]).
 pub(crate) fn as_duration(value: &Value, path: &str, sign: Sign, example: &str) -> Result<f64, FieldError> {
     let seconds = match value {
         Value::String(text) => parse_duration(text),
@@ -168,6 +206,12 @@ pub(crate) fn as_duration(value: &Value, path: &str, sign: Sign, example: &str) 
         _ => None,
     };
     match seconds {
+        Some(s) if sign.admits(s) && s > MAX_DURATION_S => {
+            Err(expected(path, "a duration of at most 100 years (\"36500d\")", value))
+        }
+        Some(s) if sign == Sign::Positive && s > 0.0 && s < MIN_POSITIVE_DURATION_S => {
+            Err(expected(path, "a duration of at least one microsecond (\"0.000001s\")", value))
+        }
         Some(s) if sign.admits(s) => Ok(s),
         _ => Err(expected(path, &duration_what(sign, example), value)),
     }
@@ -218,6 +262,8 @@ fn render_full(value: &Value) -> String {
         Value::Float(x) if x.is_nan() => "nan".to_string(),
         Value::Float(x) if x.is_infinite() => if *x > 0.0 { "inf" } else { "-inf" }.to_string(),
         Value::Float(x) if x.fract() == 0.0 && x.abs() < 1e16 => format!("{x:.1}"),
+        // 1e200 rather than its 201 digits.
+        Value::Float(x) if x.abs() >= 1e16 || x.abs() < 1e-4 => format!("{x:e}"),
         Value::Float(x) => x.to_string(),
         Value::Boolean(b) => b.to_string(),
         Value::Datetime(d) => d.to_string(),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use toml::Table;
 
 use super::fields::{expected, join, one_of, unknown_message};
-use super::{parse_toml, PRESETS};
+use super::{parse_toml, read_text, PRESETS};
 use crate::error::{FieldError, ScenarioError};
 use crate::policy::{
     find_kind, FirstContact, PolicyEntry, PolicyParams, PolicySpec, RoutingOptions, SelectRule, REGISTRY,
@@ -40,7 +40,11 @@ fn build(table: &Table, prefix: &str, is_preset: bool) -> Result<PolicySpec, Fie
         .ok_or_else(|| FieldError::new(path("kind"), unknown_message("policy", kind, &kinds)))?;
     if is_preset {
         if let Some(value) = table.get("description") {
-            if value.as_str().is_none() {
+            // `convosim policies` prints the description with its whitespace folded into single
+            // spaces; other control characters (escapes) are refused.
+            let printable =
+                value.as_str().is_some_and(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()));
+            if !printable {
                 return Err(expected(&path("description"), "a one-line string", value));
             }
         }
@@ -95,15 +99,21 @@ struct Preset {
 fn find_preset(name_or_path: &str, base: &Path, file: &Path, key: &str) -> Result<Preset, ScenarioError> {
     if name_or_path.contains('/') || name_or_path.contains('\\') || name_or_path.ends_with(".toml") {
         let path = base.join(name_or_path);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| ScenarioError::Read { file: path.clone(), source })?;
+        let text = read_text(&path)?;
         return Ok(Preset { file: path, text: Cow::Owned(text) });
     }
     let local = Path::new(LOCAL_DIR).join(format!("{name_or_path}.toml"));
     if !name_or_path.is_empty() && local.is_file() {
-        let text = std::fs::read_to_string(&local)
-            .map_err(|source| ScenarioError::Read { file: local.clone(), source })?;
+        let text = read_text(&local)?;
         return Ok(Preset { file: local, text: Cow::Owned(text) });
+    }
+    if !name_or_path.is_empty() && base.join(name_or_path).is_dir() {
+        let message = format!(
+            "\"{}\" is a directory, not a policy preset; expected a preset name (see `convosim policies`) \
+             or a path to a preset .toml file",
+            name_or_path.escape_default()
+        );
+        return Err(ScenarioError::Field { file: file.to_path_buf(), error: FieldError::new(key, message) });
     }
     if let Some((name, text)) = PRESETS.iter().find(|(name, _)| *name == name_or_path) {
         return Ok(Preset { file: built_in_path(name), text: Cow::Borrowed(text) });
@@ -184,9 +194,9 @@ pub fn preset_summaries() -> Vec<(String, String, String)> {
         Ok((spec, description)) => (name.to_string(), spec.label(), description.unwrap_or_default()),
         Err(e) => (name.to_string(), "invalid".to_string(), e.to_string()),
     };
-    let read = |name: &str, path: &Path| match std::fs::read_to_string(path) {
+    let read = |name: &str, path: &Path| match read_text(path) {
         Ok(text) => summarize(name, &text, path),
-        Err(e) => (name.to_string(), "invalid".to_string(), format!("{}: {e}", path.display())),
+        Err(e) => (name.to_string(), "invalid".to_string(), e.to_string()),
     };
     let mut out: Vec<(String, String, String)> = PRESETS
         .iter()

@@ -157,7 +157,11 @@ fn zero_rate() {
 fn non_positive_cv() {
     let text =
         edited(r#"{ dist = "exponential", mean = "4m" }"#, r#"{ dist = "lognormal", mean = "4m", cv = 0 }"#);
-    check_error(&text, "conversation.handle_time.cv", "expected a positive coefficient of variation, got 0");
+    check_error(
+        &text,
+        "conversation.handle_time.cv",
+        "expected a positive coefficient of variation from 0.001 to 100, got 0",
+    );
 }
 
 #[test]
@@ -328,7 +332,7 @@ fn missing_keys_are_named() {
 #[test]
 fn count_distributions_need_integers() {
     let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "fixed", value = 2.5 }"#);
-    check_error(&text, "conversation.exchanges.value", "expected an integer >= 1, got 2.5");
+    check_error(&text, "conversation.exchanges.value", "expected an integer from 1 to 1000000, got 2.5");
     let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "empirical", values = [1, 0] }"#);
     check_error(&text, "conversation.exchanges.values[1]", "got 0");
     let text = edited(r#"{ dist = "geometric", mean = 4 }"#, r#"{ dist = "exponential", mean = 4 }"#);
@@ -392,4 +396,94 @@ fn preset_paths_are_relative_to_the_scenario() {
 fn deeply_nested_toml_is_an_error_not_a_crash() {
     let text = format!("name = {}{}", "[".repeat(5000), "]".repeat(5000));
     assert!(parse(&text).is_err());
+}
+
+#[test]
+fn a_sweep_file_is_named_as_one() {
+    let err =
+        parse("name = \"s\"\nbase = \"../reference.toml\"\n[axes]\nseed = [1]\n").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "scenarios/test.toml: this is a sweep file (it has top-level `base` or `axes`): use `convosim sweep \
+         scenarios/test.toml`"
+    );
+}
+
+#[test]
+fn replications_and_slots_are_bounded() {
+    check_error(&edited("replications = 2", "replications = 100000000"), "replications", "from 1 to 1000000");
+    let big = edited("count = 16\nconcurrency = 3", "count = 10000\nconcurrency = 10000");
+    check_error(
+        &big,
+        "agents[0].count",
+        "expected at most 1000000 slots (count × concurrency) over all pools",
+    );
+}
+
+#[test]
+fn names_with_control_characters_are_refused() {
+    check_error(
+        &edited("name = \"base\"", "name = \"a\\u001b[31mred\""),
+        "name",
+        "without control characters",
+    );
+    check_error(&edited("name = \"team\"", "name = \"te\\nam\""), "agents[0].name", "got \"te\\nam\"");
+    let long = format!("name = \"{}\"", "x".repeat(201));
+    check_error(&edited("name = \"base\"", &long), "name", "at most 200 characters");
+}
+
+#[test]
+fn extreme_distribution_parameters_are_keyed_errors() {
+    let handle = r#"handle_time = { dist = "exponential", mean = "4m" }"#;
+    let cases = [
+        (
+            r#"{ dist = "lognormal", mean = "4m", cv = 1e300 }"#,
+            "conversation.handle_time.cv",
+            "from 0.001 to 100",
+        ),
+        (
+            r#"{ dist = "gamma", mean = "4m", cv = 1e-300 }"#,
+            "conversation.handle_time.cv",
+            "from 0.001 to 100",
+        ),
+        (r#"{ dist = "gamma", mean = "4m", cv = 1e200 }"#, "conversation.handle_time.cv", "got 1e200"),
+        (
+            r#"{ dist = "weibull", shape = 0.001, scale = "4m" }"#,
+            "conversation.handle_time.shape",
+            "from 0.1 to 1000",
+        ),
+        (
+            r#"{ dist = "exponential", mean = "1e300s" }"#,
+            "conversation.handle_time.mean",
+            "at most 100 years",
+        ),
+        (
+            r#"{ dist = "uniform", min = 0, max = 1e300 }"#,
+            "conversation.handle_time.max",
+            "at most 100 years",
+        ),
+        (
+            r#"{ dist = "exponential", mean = "1e-300s" }"#,
+            "conversation.handle_time.mean",
+            "at least one microsecond",
+        ),
+    ];
+    for (dist, key, message) in cases {
+        check_error(&edited(handle, &format!("handle_time = {dist}")), key, message);
+    }
+    let exchanges = r#"exchanges   = { dist = "geometric", mean = 4 }"#;
+    check_error(
+        &edited(exchanges, r#"exchanges = { dist = "geometric", mean = 1e300 }"#),
+        "conversation.exchanges.mean",
+        "from 1 to 1000000",
+    );
+}
+
+#[test]
+fn a_directory_named_as_a_policy_is_called_a_directory() {
+    // `src` is a directory of the crate root, where tests run.
+    let err = load_policy("src").unwrap_err().to_string();
+    assert!(err.contains("\"src\" is a directory, not a policy preset"), "{err}");
+    let err = load_policy("src/").unwrap_err().to_string();
+    assert!(err.ends_with("cannot read the file: it is a directory, not a file"), "{err}");
 }
