@@ -6,9 +6,11 @@
 
 mod load;
 mod model;
+mod set_path;
 
 pub(crate) use load::parse_toml;
 pub use load::{load_policy, load_scenario, parse_scenario, preset_summaries, scenario_from_table, PRESETS};
 pub use model::{
     AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel, ShiftSchedule, DAY_S, WEEK_S,
 };
+pub use set_path::{load_scenario_with, set_path, Setting, SettingError};
