@@ -171,7 +171,7 @@ pub fn execute(cli: Cli) -> Result<i32> {
         Command::Run(RunArgs { out: Some(dir), .. })
         | Command::Sweep(SweepArgs { out: Some(dir), .. })
         | Command::Merge(MergeArgs { out: dir, .. }) => {
-            prepare_output_dir(dir)?;
+            check_output_dir(dir)?;
             interrupt::writing_to(dir);
         }
         Command::Sweep(_) => interrupt::leaves_incomplete(
@@ -189,13 +189,18 @@ pub fn execute(cli: Cli) -> Result<i32> {
     }
 }
 
-/// `--out DIR`: a directory that exists or can be made, checked before any work.
-fn prepare_output_dir(dir: &Path) -> Result<()> {
+/// `--out DIR`: a directory that exists or can be made, checked before any work. Nothing is
+/// created here, so a run refused later for bad input leaves no empty directory behind.
+fn check_output_dir(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         bail!("--out {}: expected a directory, but it is a file", dir.display());
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("--out {}: cannot create the directory", dir.display()))
+    // The nearest part of the path that exists must be a directory for the rest to be made.
+    let existing = dir.ancestors().skip(1).find(|a| a.as_os_str().is_empty() || a.exists());
+    if let Some(parent) = existing.filter(|a| !a.as_os_str().is_empty() && !a.is_dir()) {
+        bail!("--out {}: cannot create the directory: {} is a file", dir.display(), parent.display());
+    }
+    Ok(())
 }
 
 fn parse_setting(text: &str) -> Result<Setting, String> {

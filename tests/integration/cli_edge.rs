@@ -126,6 +126,12 @@ fn out_that_is_a_file_fails_before_simulating() {
         .arg(file.join("sub"));
     assert_one_line_error(&mut nested, &["--out", "cannot create the directory"]);
     assert_eq!(std::fs::read_to_string(&file).ok().as_deref(), Some("not a directory"));
+    // Checked, not created: a run refused for bad input leaves no empty directory behind.
+    let fresh = dir.path().join("fresh");
+    let mut refused = convosim();
+    refused.args(["run", "scenarios/mmc.toml", "--set", "agents.team.count=0", "--out"]).arg(&fresh);
+    assert_one_line_error(&mut refused, &["agents[0].count"]);
+    assert!(!fresh.exists());
 }
 
 // ---- Threads ----
