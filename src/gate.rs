@@ -86,13 +86,9 @@ impl fmt::Display for Assertion {
 /// The index in the catalog of the metric named `name`, or a message naming the closest one.
 pub fn metric_index(name: &str) -> Result<usize, String> {
     index_of(name).ok_or_else(|| {
-        let nearest = METRICS
-            .iter()
-            .map(|m| (edit_distance(m.name, name), m.name))
-            .min()
-            .filter(|(distance, _)| *distance <= 3.max(name.chars().count() / 3));
-        match nearest {
-            Some((_, m)) => format!("unknown metric \"{name}\"; did you mean \"{m}\"?"),
+        let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+        match crate::suggest::suggest(name, &names) {
+            Some(m) => format!("unknown metric \"{name}\"; did you mean \"{m}\"?"),
             None => format!(
                 "unknown metric \"{name}\"; expected a metric name as in summary.csv, e.g. \"wait_first_p90_s\""
             ),
@@ -152,22 +148,6 @@ impl Assertion {
             Op::Greater | Op::GreaterEq => "lower",
         }
     }
-}
-
-/// Levenshtein distance, for "did you mean".
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

@@ -1,10 +1,15 @@
 //! `convosim`: parse the command line, run the pipeline, print one line per error.
 
 use clap::Parser;
-use convosim::cli::{execute, Cli};
+use convosim::cli::{execute, interrupt, usage, Cli};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => std::process::exit(usage::report(&error)),
+    };
+    // Without the handler Ctrl-C still stops the process, only without its line.
+    let _ = interrupt::watch();
     match execute(cli) {
         Ok(code) => std::process::exit(code),
         Err(error) => {

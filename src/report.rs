@@ -4,8 +4,25 @@
 use serde_json::{json, Map, Value};
 
 use crate::metrics::{MetricSummary, METRICS};
-use crate::runner::{mean_concurrency_shares, summarize_metrics, total_audit, total_stats, Replication};
+use crate::runner::{Replication, RunTotals};
 use crate::scenario::Scenario;
+
+/// How many replications a report covers. A run streams its replications into [`RunTotals`]
+/// and keeps none of them; `len` lets renderers read the count as they read the list before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicationCount(pub u32);
+
+impl ReplicationCount {
+    /// The number of replications.
+    pub fn len(&self) -> usize {
+        self.0 as usize
+    }
+
+    /// True when the report covers no replication.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+}
 
 /// The results of one `convosim run`.
 #[derive(Debug, Clone)]
@@ -16,8 +33,10 @@ pub struct RunReport {
     pub policy: String,
     /// Master seed.
     pub seed: u64,
-    /// Replications, in order.
-    pub replications: Vec<Replication>,
+    /// How many replications the report covers.
+    pub replications: ReplicationCount,
+    /// Their running totals (metric values, event and audit counts, concurrency shares).
+    pub totals: RunTotals,
     /// Mean and CI of every metric, catalog order.
     pub metrics: Vec<(&'static str, MetricSummary)>,
     /// Wall time of all replications, seconds (they ran in parallel).
@@ -29,18 +48,23 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// Collects the report of `replications` of `scenario`.
+    /// The report of `replications` of `scenario`, all in memory (fine for a few).
     pub fn new(scenario: &Scenario, seed: u64, replications: Vec<Replication>, wall_s: f64) -> Self {
-        let metrics = summarize_metrics(&replications);
+        Self::from_totals(scenario, seed, RunTotals::of(&replications), wall_s)
+    }
+
+    /// The report of replications of `scenario` accumulated into `totals`.
+    pub fn from_totals(scenario: &Scenario, seed: u64, totals: RunTotals, wall_s: f64) -> Self {
         Self {
             scenario: scenario.name.clone(),
             policy: scenario.policy.label(),
             seed,
-            metrics,
+            metrics: totals.summaries(),
             wall_s,
             agents: scenario.agent_count(),
             slots: scenario.pools.iter().map(|p| (p.count * p.concurrency) as usize).sum(),
-            replications,
+            replications: ReplicationCount(totals.replications()),
+            totals,
         }
     }
 
@@ -51,7 +75,7 @@ impl RunReport {
 
     /// Logical events over all replications.
     pub fn events(&self) -> u64 {
-        total_stats(&self.replications).events
+        self.totals.stats().events
     }
 
     /// The JSON document of `--format json`.
@@ -61,16 +85,16 @@ impl RunReport {
             .iter()
             .map(|(name, s)| (name.to_string(), json!({ "mean": s.mean, "ci95": s.ci95 })))
             .collect();
-        let stats = total_stats(&self.replications);
+        let stats = self.totals.stats();
         let events = stats.events;
-        let audit = total_audit(&self.replications);
+        let audit = self.totals.audit();
         json!({
             "scenario": self.scenario,
             "policy": self.policy,
             "seed": self.seed,
             "replications": self.replications.len(),
             "metrics": metrics,
-            "concurrency_shares": mean_concurrency_shares(&self.replications),
+            "concurrency_shares": self.totals.concurrency_shares(),
             "engine": {
                 "events": events,
                 "wall_s": self.wall_s,
@@ -102,19 +126,6 @@ impl RunReport {
                 number(s.ci95),
                 info.meaning.to_string(),
             ]);
-        }
-        String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
-    }
-
-    /// One row per replication: `replication,seed,events,<every metric>`.
-    pub fn to_replications_csv(&self) -> String {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let header = ["replication", "seed", "events"].into_iter().map(String::from);
-        let _ = writer.write_record(header.chain(METRICS.iter().map(|m| m.name.to_string())));
-        for r in &self.replications {
-            let fixed = [r.index.to_string(), r.seed.to_string(), r.output.stats.events.to_string()];
-            let values = r.output.metrics.values.iter().map(|v| number(*v));
-            let _ = writer.write_record(fixed.into_iter().chain(values));
         }
         String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }

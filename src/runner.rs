@@ -1,7 +1,10 @@
-//! Replications: many independent runs of one scenario, in parallel, in a fixed order.
+//! Replications: many independent runs of one scenario, in parallel, handed back in a fixed
+//! order, and their running totals.
 //!
 //! Each replication's seed is derived from (master seed, point, replication), so the results
-//! are bit-identical whatever the number of threads.
+//! are bit-identical whatever the number of threads. [`stream_replications`] runs them in
+//! windows of a few per thread and hands each to a callback in replication order, so memory
+//! does not grow with their number; [`RunTotals`] accumulates what a report needs from them.
 
 use rayon::prelude::*;
 
@@ -9,6 +12,10 @@ use crate::engine::{self, Audit, EngineStats, RunError, RunOutput};
 use crate::metrics::{summarize, MetricSummary, METRICS};
 use crate::rng::derive_seed;
 use crate::scenario::Scenario;
+
+/// Tasks in flight per worker thread: enough to keep every thread busy while the slowest task
+/// of a window finishes, few enough that results waiting for their turn stay small.
+const TASKS_PER_THREAD: usize = 8;
 
 /// One replication's seed and output.
 #[derive(Debug, Clone)]
@@ -21,64 +28,242 @@ pub struct Replication {
     pub output: RunOutput,
 }
 
+/// Runs `task(0..count)` on the current rayon pool and calls `on_result` with each result in
+/// index order; stops at the first error `on_result` returns. Tasks run in windows of a few
+/// per thread, so at most one window of results is held at a time.
+pub fn for_each_in_order<T: Send, E>(
+    count: u64,
+    task: impl Fn(u64) -> T + Sync,
+    mut on_result: impl FnMut(T) -> Result<(), E>,
+) -> Result<(), E> {
+    let window = (rayon::current_num_threads() * TASKS_PER_THREAD).max(1) as u64;
+    let mut start = 0;
+    while start < count {
+        let end = count.min(start + window);
+        let results: Vec<T> = (start..end).into_par_iter().map(&task).collect();
+        for result in results {
+            on_result(result)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
 /// Runs `replications` replications of `scenario` for sweep point `point` (0 for a single
-/// run), in parallel on the current rayon pool; returned in replication order.
+/// run) on the current rayon pool and calls `on_replication` with each, in replication order.
+pub fn stream_replications<E: From<ReplicationError>>(
+    scenario: &Scenario,
+    master_seed: u64,
+    point: u64,
+    replications: u32,
+    mut on_replication: impl FnMut(Replication) -> Result<(), E>,
+) -> Result<(), E> {
+    let run_one = |index: u64| {
+        let seed = derive_seed(master_seed, point, index);
+        // `index` < `replications`, a u32.
+        let replication = index as u32;
+        engine::run(scenario, seed)
+            .map(|output| Replication { index: replication, seed, output })
+            .map_err(|error| ReplicationError { point, replication, seed, error })
+    };
+    for_each_in_order(u64::from(replications), run_one, |result| on_replication(result?))
+}
+
+/// A replication that could not finish, with what it takes to rerun it alone.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("point {point}, replication {replication} (seed {seed}): {error}")]
+pub struct ReplicationError {
+    /// The sweep point (0 for a single run).
+    pub point: u64,
+    /// The replication's index.
+    pub replication: u32,
+    /// Its seed.
+    pub seed: u64,
+    /// Why it stopped.
+    pub error: RunError,
+}
+
+/// Runs `replications` replications of `scenario` for sweep point `point` (0 for a single
+/// run), in parallel on the current rayon pool; returned in replication order. Holds every
+/// output: for many replications, use [`stream_replications`].
 pub fn run_replications(
     scenario: &Scenario,
     master_seed: u64,
     point: u64,
     replications: u32,
-) -> Result<Vec<Replication>, RunError> {
-    (0..replications)
-        .into_par_iter()
-        .map(|index| {
-            let seed = derive_seed(master_seed, point, u64::from(index));
-            engine::run(scenario, seed).map(|output| Replication { index, seed, output })
-        })
-        .collect()
+) -> Result<Vec<Replication>, ReplicationError> {
+    let mut all = Vec::new();
+    stream_replications(scenario, master_seed, point, replications, |r| {
+        all.push(r);
+        Ok::<(), ReplicationError>(())
+    })?;
+    Ok(all)
+}
+
+/// What a report needs from replications, accumulated one replication at a time in
+/// replication order: per metric one `f64` per replication (the 95% CI needs the mean before
+/// the squared deviations, and this keeps the numbers bit-identical to a two-pass sum over all
+/// outputs), and sums of the rest. About 8 bytes per metric and replication; no histograms.
+#[derive(Debug, Clone)]
+pub struct RunTotals {
+    /// Replications the concurrency shares are averaged over (known up front).
+    planned: u32,
+    /// Replications added so far.
+    added: u32,
+    /// Per metric, in catalog order: each replication's value, NaN where undefined (the
+    /// summary skips non-finite values, so NaN and `None` count the same).
+    values: Vec<Vec<f64>>,
+    /// Per load level: the running mean share of on-shift agent time.
+    concurrency_shares: Vec<f64>,
+    stats: EngineStats,
+    audit: Audit,
+}
+
+impl RunTotals {
+    /// Empty totals for a run of `planned` replications.
+    pub fn new(planned: u32) -> Self {
+        Self {
+            planned,
+            added: 0,
+            values: vec![Vec::new(); METRICS.len()],
+            concurrency_shares: Vec::new(),
+            stats: EngineStats::default(),
+            audit: Audit::default(),
+        }
+    }
+
+    /// The totals of `replications`, in their order.
+    pub fn of(replications: &[Replication]) -> Self {
+        let planned = u32::try_from(replications.len()).unwrap_or(u32::MAX);
+        let mut totals = Self::new(planned);
+        for r in replications {
+            totals.add(&r.output);
+        }
+        totals
+    }
+
+    /// Adds the next replication's output.
+    pub fn add(&mut self, output: &RunOutput) {
+        self.added += 1;
+        for (values, value) in self.values.iter_mut().zip(&output.metrics.values) {
+            values.push(value.unwrap_or(f64::NAN));
+        }
+        let shares = &output.metrics.concurrency_shares;
+        if self.concurrency_shares.len() < shares.len() {
+            self.concurrency_shares.resize(shares.len(), 0.0);
+        }
+        for (total, share) in self.concurrency_shares.iter_mut().zip(shares) {
+            *total += share / f64::from(self.planned);
+        }
+        self.stats.events += output.stats.events;
+        self.stats.stale_timers += output.stats.stale_timers;
+        add_audit(&mut self.audit, &output.audit);
+    }
+
+    /// Replications added so far.
+    pub fn replications(&self) -> u32 {
+        self.added
+    }
+
+    /// Every metric's mean and 95% confidence half-width, in catalog order.
+    pub fn summaries(&self) -> Vec<(&'static str, MetricSummary)> {
+        METRICS
+            .iter()
+            .zip(&self.values)
+            .map(|(info, values)| (info.name, summarize(values.iter().map(|v| Some(*v)))))
+            .collect()
+    }
+
+    /// Mean share of on-shift agent time at each load (index = contacts in handling).
+    pub fn concurrency_shares(&self) -> &[f64] {
+        &self.concurrency_shares
+    }
+
+    /// Event counts summed over replications.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// Invariant counters summed over replications.
+    pub fn audit(&self) -> Audit {
+        self.audit
+    }
+}
+
+fn add_audit(total: &mut Audit, a: &Audit) {
+    total.ready += a.ready;
+    total.picked += a.picked;
+    total.abandoned += a.abandoned;
+    total.waiting_at_horizon += a.waiting_at_horizon;
+    total.over_concurrency += a.over_concurrency;
+    total.off_shift_pickups += a.off_shift_pickups;
+    total.time_reversals += a.time_reversals;
 }
 
 /// Every metric's mean and 95% confidence half-width over `replications`, in catalog order.
 pub fn summarize_metrics(replications: &[Replication]) -> Vec<(&'static str, MetricSummary)> {
-    METRICS
-        .iter()
-        .enumerate()
-        .map(|(i, info)| (info.name, summarize(replications.iter().map(|r| r.output.metrics.values[i]))))
-        .collect()
+    RunTotals::of(replications).summaries()
 }
 
 /// Event counts summed over replications.
 pub fn total_stats(replications: &[Replication]) -> EngineStats {
-    replications.iter().fold(EngineStats::default(), |acc, r| EngineStats {
-        events: acc.events + r.output.stats.events,
-        stale_timers: acc.stale_timers + r.output.stats.stale_timers,
-    })
+    RunTotals::of(replications).stats()
 }
 
 /// Invariant counters summed over replications.
 pub fn total_audit(replications: &[Replication]) -> Audit {
-    replications.iter().fold(Audit::default(), |acc, r| {
-        let a = r.output.audit;
-        Audit {
-            ready: acc.ready + a.ready,
-            picked: acc.picked + a.picked,
-            abandoned: acc.abandoned + a.abandoned,
-            waiting_at_horizon: acc.waiting_at_horizon + a.waiting_at_horizon,
-            over_concurrency: acc.over_concurrency + a.over_concurrency,
-            off_shift_pickups: acc.off_shift_pickups + a.off_shift_pickups,
-            time_reversals: acc.time_reversals + a.time_reversals,
-        }
-    })
+    RunTotals::of(replications).audit()
 }
 
 /// Mean share of on-shift agent time at each load, over replications.
 pub fn mean_concurrency_shares(replications: &[Replication]) -> Vec<f64> {
-    let width = replications.iter().map(|r| r.output.metrics.concurrency_shares.len()).max().unwrap_or(0);
-    let mut shares = vec![0.0; width];
-    for r in replications {
-        for (total, share) in shares.iter_mut().zip(&r.output.metrics.concurrency_shares) {
-            *total += share / replications.len() as f64;
-        }
+    RunTotals::of(replications).concurrency_shares().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_order_whatever_the_window() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let mut seen = Vec::new();
+        let done: Result<(), ()> = pool.install(|| {
+            for_each_in_order(
+                100,
+                |i| i * 2,
+                |v| {
+                    seen.push(v);
+                    Ok(())
+                },
+            )
+        });
+        assert_eq!(done, Ok(()));
+        assert_eq!(seen, (0..100).map(|i| i * 2).collect::<Vec<_>>());
     }
-    shares
+
+    #[test]
+    fn the_first_error_stops_the_stream() {
+        let mut seen = 0;
+        let done = for_each_in_order(
+            1_000,
+            |i| i,
+            |v| {
+                seen += 1;
+                if v == 5 {
+                    Err(v)
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(done, Err(5));
+        assert_eq!(seen, 6);
+    }
+
+    #[test]
+    fn nothing_runs_for_zero_tasks() {
+        let done: Result<(), ()> = for_each_in_order(0, |_| panic!("no task"), |_: ()| Ok(()));
+        assert_eq!(done, Ok(()));
+    }
 }

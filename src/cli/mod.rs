@@ -1,22 +1,26 @@
 //! The command line: its definition (reused by tests) and the commands' pipelines.
 //!
-//! This is the edge where errors get their context and become one line on stderr.
+//! This is the edge where errors get their context and become one line on stderr: usage
+//! errors in [`usage`], Ctrl-C in [`interrupt`], everything else in `main`.
 
 mod gates;
+pub mod interrupt;
 mod sweep;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::metrics::MetricSummary;
 use crate::report::RunReport;
-use crate::runner::run_replications;
-use crate::scenario::{load_policy, load_scenario, preset_summaries, Scenario};
-use crate::sweep::{content_hash, finalize, Point, ResultsWriter, RunInfo, TaskResult};
+use crate::runner::{stream_replications, RunTotals};
+use crate::scenario::{load_policy, load_scenario, load_scenario_with, preset_summaries, Scenario, Setting};
+use crate::sweep::{content_hash, finalize, Point, ResultsWriter, RunInfo, SweepError, TaskResult};
 use gates::{check_assertions, parse_assertions, require_replications};
+use usage::{parse_replications, parse_seed, parse_threads};
 
 /// Simulate routing policies for resumed customer-service conversations.
 #[derive(Debug, Parser)]
@@ -36,6 +40,9 @@ pub enum Command {
     Check {
         /// The scenario TOML file.
         scenario: PathBuf,
+        /// Change one key of the scenario first, as in `run --set`. Repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+        sets: Vec<Setting>,
     },
     /// List the bundled policy presets (and those in ./policies).
     Policies,
@@ -52,8 +59,8 @@ pub enum Command {
 pub struct SweepArgs {
     /// The sweep TOML file.
     pub sweep: PathBuf,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 to 256 (default: all cores).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Results directory (default: results/<name>, or results/<name>/shard-K-of-N).
     #[arg(long, value_name = "DIR")]
@@ -142,11 +149,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME|PATH")]
     pub policy: Option<String>,
     /// Number of replications, instead of the scenario's.
-    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "R", allow_negative_numbers = true, value_parser = parse_replications)]
     pub replications: Option<u32>,
     /// Master seed, instead of the scenario's.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
+    /// Change one key of the scenario before it is validated, by the dotted path a sweep axis
+    /// uses, e.g. `policy.timeout=7m` or `agents.team.count=14`. Repeatable; applied in order,
+    /// before --policy, --replications and --seed.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    pub sets: Vec<Setting>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -154,8 +166,8 @@ pub struct RunArgs {
     /// manifest) into this directory, in the same form as a sweep's.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Worker threads for replications (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads for replications, 1 to 256 (default: all cores).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// A condition the run must meet, e.g. 'abandon_first_share<0.05' (checked on the
     /// conservative end of the 95% CI); exit status 1 if any fails. Repeatable.
@@ -165,9 +177,22 @@ pub struct RunArgs {
 
 /// Runs the parsed command line; the `Ok` value is the process exit code.
 pub fn execute(cli: Cli) -> Result<i32> {
+    // Output locations are checked before anything is loaded or simulated.
+    match &cli.command {
+        Command::Run(RunArgs { out: Some(dir), .. })
+        | Command::Sweep(SweepArgs { out: Some(dir), .. })
+        | Command::Merge(MergeArgs { out: dir, .. }) => {
+            check_output_dir(dir)?;
+            interrupt::writing_to(dir);
+        }
+        Command::Sweep(_) => interrupt::leaves_incomplete(
+            "the sweep's results directory (results/<name>) is incomplete".into(),
+        ),
+        _ => {}
+    }
     match cli.command {
         Command::Run(args) => run(&args),
-        Command::Check { scenario } => check(&scenario),
+        Command::Check { scenario, sets } => check(&scenario, &sets),
         Command::Policies => policies(),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
@@ -175,8 +200,35 @@ pub fn execute(cli: Cli) -> Result<i32> {
     }
 }
 
+/// `--out DIR`: a directory that exists or can be made, checked before any work. Nothing is
+/// created here, so a run refused later for bad input leaves no empty directory behind.
+fn check_output_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        bail!("--out {}: expected a directory, but it is a file", dir.display());
+    }
+    // The nearest part of the path that exists must be a directory for the rest to be made.
+    let existing = dir.ancestors().skip(1).find(|a| a.as_os_str().is_empty() || a.exists());
+    if let Some(parent) = existing.filter(|a| !a.as_os_str().is_empty() && !a.is_dir()) {
+        bail!("--out {}: cannot create the directory: {} is a file", dir.display(), parent.display());
+    }
+    Ok(())
+}
+
+fn parse_setting(text: &str) -> Result<Setting, String> {
+    text.parse()
+}
+
+/// The scenario file with its `--set` changes, validated.
+fn load_with_settings(path: &Path, sets: &[Setting]) -> Result<Scenario> {
+    if sets.is_empty() {
+        Ok(load_scenario(path)?)
+    } else {
+        Ok(load_scenario_with(path, sets)?)
+    }
+}
+
 fn load_for_run(args: &RunArgs) -> Result<Scenario> {
-    let mut scenario = load_scenario(&args.scenario)?;
+    let mut scenario = load_with_settings(&args.scenario, &args.sets)?;
     if let Some(policy) = &args.policy {
         scenario.policy = load_policy(policy)?;
     }
@@ -197,24 +249,47 @@ fn run(args: &RunArgs) -> Result<i32> {
     let pool = thread_pool(args.threads)?;
     let started = SystemTime::now();
     let clock = Instant::now();
-    let replications =
-        pool.install(|| run_replications(&scenario, scenario.seed, 0, scenario.replications))?;
-    let wall_s = clock.elapsed().as_secs_f64();
-    let report = RunReport::new(&scenario, scenario.seed, replications, wall_s);
+    let mut writer = match &args.out {
+        Some(dir) => Some(ResultsWriter::create(dir, &[], &[one_point(&scenario)])?),
+        None => None,
+    };
+    let totals = pool.install(|| simulate(&scenario, writer.as_mut()))?;
+    let report = RunReport::from_totals(&scenario, scenario.seed, totals, clock.elapsed().as_secs_f64());
 
     match args.format {
         Format::Table => print!("{}", report.to_table()),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
         Format::Csv => print!("{}", report.to_summary_csv()),
     }
-    if let Some(dir) = &args.out {
+    if let (Some(dir), Some(writer)) = (&args.out, writer) {
         let run = RunMeta { args, started, threads: pool.current_num_threads() };
-        write_results(dir, &scenario, &report, &run)?;
+        finish_results(dir, writer, &scenario, &report, &run)?;
         eprintln!("wrote {}", dir.display());
     }
     let metrics: Vec<MetricSummary> = report.metrics.iter().map(|(_, s)| *s).collect();
     let failures = check_assertions(&assertions, &[(report.policy.clone(), metrics)]);
     Ok(i32::from(failures > 0))
+}
+
+/// Runs the scenario's replications on the current pool, streaming each into the totals and,
+/// with `--out`, into the results files, so memory does not grow with replications.
+fn simulate(scenario: &Scenario, mut writer: Option<&mut ResultsWriter>) -> Result<RunTotals, SweepError> {
+    let mut totals = RunTotals::new(scenario.replications);
+    stream_replications(scenario, scenario.seed, 0, scenario.replications, |r| {
+        totals.add(&r.output);
+        match writer.as_deref_mut() {
+            Some(writer) => {
+                writer.push(&TaskResult { point: 0, replication: r.index, seed: r.seed, output: r.output })
+            }
+            None => Ok(()),
+        }
+    })?;
+    Ok(totals)
+}
+
+/// A run, written as a sweep of one point with no axes.
+fn one_point(scenario: &Scenario) -> Point {
+    Point { index: 0, values: Vec::new(), scenario: scenario.clone() }
 }
 
 /// What `run --out` records about the run in its manifest.
@@ -224,22 +299,26 @@ struct RunMeta<'a> {
     threads: usize,
 }
 
-/// Writes a run's results in the same form as a one-point sweep's.
-fn write_results(dir: &Path, scenario: &Scenario, report: &RunReport, run: &RunMeta<'_>) -> Result<()> {
-    let point = Point { index: 0, values: Vec::new(), scenario: scenario.clone() };
-    let mut writer = ResultsWriter::create(dir, &[], std::slice::from_ref(&point))?;
-    for r in &report.replications {
-        let task = TaskResult { point: 0, replication: r.index, seed: r.seed, output: r.output.clone() };
-        writer.push(&task)?;
-    }
+/// Writes the manifest and the summary of a run whose replications `writer` has streamed, in
+/// the same form as a one-point sweep's.
+fn finish_results(
+    dir: &Path,
+    writer: ResultsWriter,
+    scenario: &Scenario,
+    report: &RunReport,
+    run: &RunMeta<'_>,
+) -> Result<()> {
     let text = std::fs::read(&run.args.scenario).unwrap_or_default();
-    let identity = format!(
+    let mut identity = format!(
         "{:?}|{}|{}|{}",
         run.args.policy,
         scenario.seed,
         scenario.replications,
         scenario.policy.label()
     );
+    for setting in &run.args.sets {
+        identity.push_str(&format!("|{setting}"));
+    }
     let info = RunInfo {
         convosim_version: env!("CARGO_PKG_VERSION").to_string(),
         sweep: scenario.name.clone(),
@@ -273,8 +352,8 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
         .context("cannot start the worker threads")
 }
 
-fn check(path: &Path) -> Result<i32> {
-    let scenario = load_scenario(path)?;
+fn check(path: &Path, sets: &[Setting]) -> Result<i32> {
+    let scenario = load_with_settings(path, sets)?;
     println!(
         "{}: ok: scenario \"{}\", {} pool(s), {} agents, policy {}, horizon {}, warm-up {}, {} replication(s)",
         path.display(),

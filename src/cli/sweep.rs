@@ -27,6 +27,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     let points = spec.points()?;
     let tasks = shard_tasks(spec.point_count(), spec.replications, shard);
     let out = args.out.clone().unwrap_or_else(|| default_out(&spec, shard));
+    super::interrupt::writing_to(&out);
     let pool = thread_pool(args.threads)?;
 
     let progress = progress_bar(tasks.len() as u64, args.quiet);

@@ -7,6 +7,7 @@
 mod load;
 mod model;
 mod overload;
+mod set_path;
 
 pub(crate) use load::parse_toml;
 pub use load::{
@@ -17,3 +18,4 @@ pub use model::{
     AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel, ShiftSchedule, DAY_S, WEEK_S,
 };
 pub use overload::{LoadEstimate, MAX_EXPECTED_EVENTS, OVERLOAD_FACTOR};
+pub use set_path::{load_scenario_with, set_path, Setting, SettingError};

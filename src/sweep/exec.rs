@@ -2,11 +2,10 @@
 
 use std::str::FromStr;
 
-use rayon::prelude::*;
-
 use super::{Point, SweepError};
 use crate::engine::{self, RunOutput};
 use crate::rng::derive_seed;
+use crate::runner::{for_each_in_order, ReplicationError};
 
 /// A slice of the tasks: shard `index` of `count` (1-based), as in `--shard 3/8`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,24 +65,16 @@ pub fn execute(
     tasks: &[u64],
     mut on_result: impl FnMut(TaskResult) -> Result<(), SweepError>,
 ) -> Result<(), SweepError> {
-    let window = rayon::current_num_threads() * 8;
-    for chunk in tasks.chunks(window.max(1)) {
-        let results: Vec<Result<TaskResult, SweepError>> = chunk
-            .par_iter()
-            .map(|&task| {
-                let point = task / u64::from(replications);
-                let replication = (task % u64::from(replications)) as u32;
-                let seed = derive_seed(seed, point, u64::from(replication));
-                engine::run(&points[point as usize].scenario, seed)
-                    .map(|output| TaskResult { point, replication, seed, output })
-                    .map_err(|error| SweepError::Run { point, replication, seed, error })
-            })
-            .collect();
-        for result in results {
-            on_result(result?)?;
-        }
-    }
-    Ok(())
+    let run_task = |i: u64| {
+        let task = tasks[i as usize];
+        let point = task / u64::from(replications);
+        let replication = (task % u64::from(replications)) as u32;
+        let seed = derive_seed(seed, point, u64::from(replication));
+        engine::run(&points[point as usize].scenario, seed)
+            .map(|output| TaskResult { point, replication, seed, output })
+            .map_err(|error| SweepError::from(ReplicationError { point, replication, seed, error }))
+    };
+    for_each_in_order(tasks.len() as u64, run_task, |result| on_result(result?))
 }
 
 #[cfg(test)]

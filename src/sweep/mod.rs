@@ -59,17 +59,8 @@ pub enum SweepError {
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     /// A replication could not finish.
-    #[error("point {point}, replication {replication} (seed {seed}): {error}")]
-    Run {
-        /// The point's index.
-        point: u64,
-        /// The replication's index.
-        replication: u32,
-        /// Its seed.
-        seed: u64,
-        /// Why it stopped.
-        error: crate::engine::RunError,
-    },
+    #[error(transparent)]
+    Run(#[from] crate::runner::ReplicationError),
     /// A `--shard` value is malformed.
     #[error("--shard {given}: expected K/N with 1 <= K <= N, e.g. 2/8")]
     ShardSpec {

@@ -6,7 +6,7 @@ use toml::{Table, Value};
 
 use super::SweepError;
 use crate::error::ScenarioError;
-use crate::scenario::{parse_toml, scenario_from_table, Scenario};
+use crate::scenario::{parse_toml, scenario_from_table, set_path, Scenario};
 
 /// One axis: a dotted path into the scenario and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -408,74 +408,12 @@ pub fn describe_point(axes: &[Axis], values: &[Value]) -> String {
     axes.iter().zip(values).map(|(a, v)| format!("{}={v}", a.path)).collect::<Vec<_>>().join(", ")
 }
 
-/// Sets `path` in `table`. Array-of-tables segments (like `agents`) are addressed by the
-/// element's `name`, or by index. The parent of the last segment must exist.
-fn set_path(table: &mut Table, path: &str, value: Value) -> Result<(), String> {
-    let segments: Vec<&str> = path.split('.').collect();
-    let (last, parents) = segments.split_last().ok_or("empty axis path")?;
-    let mut current = table;
-    let mut walked = String::new();
-    let mut i = 0;
-    while i < parents.len() {
-        let segment = parents[i];
-        walked = if walked.is_empty() { segment.to_string() } else { format!("{walked}.{segment}") };
-        let next = current.get_mut(segment).ok_or_else(|| format!("the scenario has no `{walked}`"))?;
-        current = match next {
-            Value::Table(t) => t,
-            Value::Array(items) => {
-                let selector = parents.get(i + 1).copied().unwrap_or(last);
-                if i + 1 >= parents.len() {
-                    return Err(format!(
-                        "`{walked}` is a list: name an element, e.g. `{walked}.<name>.{last}`"
-                    ));
-                }
-                i += 1;
-                walked = format!("{walked}.{selector}");
-                let position = items
-                    .iter()
-                    .position(|item| item.get("name").and_then(Value::as_str) == Some(selector))
-                    .or_else(|| selector.parse::<usize>().ok().filter(|n| *n < items.len()));
-                match position.map(|p| &mut items[p]) {
-                    Some(Value::Table(t)) => t,
-                    _ => {
-                        return Err(format!(
-                            "the scenario has no `{walked}` (no element named \"{selector}\")"
-                        ))
-                    }
-                }
-            }
-            _ => return Err(format!("`{walked}` is not a table")),
-        };
-        i += 1;
-    }
-    current.insert(last.to_string(), value);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn table(text: &str) -> Table {
         text.parse().unwrap()
-    }
-
-    #[test]
-    fn set_path_addresses_pools_by_name_and_index() {
-        let mut t = table("[[agents]]\nname = \"a\"\ncount = 1\n[[agents]]\nname = \"b\"\ncount = 2\n[policy]\nkind = \"hybrid\"\n");
-        set_path(&mut t, "agents.b.count", Value::Integer(9)).unwrap();
-        set_path(&mut t, "agents.0.count", Value::Integer(7)).unwrap();
-        set_path(&mut t, "policy.timeout", Value::String("5m".into())).unwrap();
-        set_path(&mut t, "policy", Value::String("sticky".into())).unwrap();
-        let agents = t["agents"].as_array().unwrap();
-        assert_eq!(agents[0]["count"].as_integer(), Some(7));
-        assert_eq!(agents[1]["count"].as_integer(), Some(9));
-        assert_eq!(t["policy"].as_str(), Some("sticky"));
-        assert!(set_path(&mut t, "agents.c.count", Value::Integer(1)).unwrap_err().contains("agents.c"));
-        assert!(set_path(&mut t, "policy.timeout", Value::Integer(1)).unwrap_err().contains("not a table"));
-        assert!(set_path(&mut t, "arrivals.rate_per_hour", Value::Integer(1))
-            .unwrap_err()
-            .contains("arrivals"));
     }
 
     fn axes(text: &str) -> Result<Vec<Axis>, String> {
