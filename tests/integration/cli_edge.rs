@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use crate::cli::{assert_one_line_error, convosim, PATIENCE};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -41,35 +41,11 @@ kind = "hybrid"
 timeout = "10m"
 "#;
 
-/// Longest any spawned child may take to reach a state or to exit: generous, because the
-/// machine's cores are shared, and bounded, so a regression fails instead of hanging.
-const PATIENCE: Duration = Duration::from_secs(120);
-
-fn convosim() -> Command {
-    let mut cmd = Command::cargo_bin("convosim").expect("the convosim binary is built");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).timeout(PATIENCE);
-    cmd
-}
-
 /// Writes [`QUICK`] (after `edit`) into `dir` and returns its path.
 fn quick_scenario(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
     let path = dir.join("quick.toml");
     std::fs::write(&path, edit(QUICK)).expect("the scenario is written");
     path
-}
-
-/// Exit status 2, nothing on stdout, one `error: ` line on stderr holding every fragment.
-fn assert_one_line_error(cmd: &mut Command, fragments: &[&str]) {
-    let mut assert = cmd
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::starts_with("error: "))
-        .stderr(predicate::str::contains("panicked").not())
-        .stderr(predicate::function(|s: &str| s.ends_with('\n') && s.lines().count() == 1));
-    for fragment in fragments {
-        assert = assert.stderr(predicate::str::contains(*fragment));
-    }
 }
 
 // ---- Usage errors: one line, exit 2 ----

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::cli::{assert_one_line_error, convosim};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -69,34 +69,11 @@ const REQUIRED_METRICS: &[&str] = &[
     "queue_length_max",
 ];
 
-/// `convosim` with the crate root as its current directory.
-fn convosim() -> Command {
-    let mut cmd = Command::cargo_bin("convosim").expect("the convosim binary is built");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
 /// [`VALID`] with the first `from` replaced by `to`; panics if `from` is not there, so that an
 /// edit of `VALID` cannot silently turn a bad case into a good one.
 fn edit(from: &str, to: &str) -> String {
     assert!(VALID.contains(from), "VALID has no {from:?}");
     VALID.replacen(from, to, 1)
-}
-
-/// Runs `cmd` and checks the input-error contract: exit status 2, nothing on stdout, exactly one
-/// stderr line that starts with `error: `, contains every fragment, and is not a panic.
-fn assert_input_error(cmd: &mut Command, fragments: &[&str]) {
-    let mut assert = cmd
-        .assert()
-        .failure()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::starts_with("error: "))
-        .stderr(predicate::str::contains("panicked").not())
-        .stderr(predicate::function(|s: &str| s.ends_with('\n') && s.lines().count() == 1));
-    for fragment in fragments {
-        assert = assert.stderr(predicate::str::contains(*fragment));
-    }
 }
 
 /// Writes `text` to `file_name` in a fresh temporary directory and checks that both
@@ -114,8 +91,8 @@ fn rejects_path(path: &Path, fragments: &[&str]) {
     let file_name = path.file_name().and_then(|n| n.to_str()).expect("a UTF-8 file name");
     let mut all = vec![file_name];
     all.extend_from_slice(fragments);
-    assert_input_error(convosim().arg("check").arg(path), &all);
-    assert_input_error(convosim().args(["run", "--replications", "1"]).arg(path), &all);
+    assert_one_line_error(convosim().arg("check").arg(path), &all);
+    assert_one_line_error(convosim().args(["run", "--replications", "1"]).arg(path), &all);
 }
 
 // ---- Files that cannot be read or parsed ----
@@ -328,7 +305,7 @@ fn unknown_preset_in_the_scenario_suggests_the_nearest() {
 
 #[test]
 fn unknown_preset_on_the_command_line_suggests_the_nearest() {
-    assert_input_error(
+    assert_one_line_error(
         convosim().args(["run", "scenarios/mmc.toml", "--replications", "1", "--policy", "hybrid-10"]),
         &["hybrid-10", "policy", "unknown policy preset \"hybrid-10\"", "did you mean \"hybrid-10m\"?"],
     );
@@ -336,7 +313,7 @@ fn unknown_preset_on_the_command_line_suggests_the_nearest() {
 
 #[test]
 fn missing_preset_file_on_the_command_line_is_refused() {
-    assert_input_error(
+    assert_one_line_error(
         convosim().args([
             "run",
             "scenarios/mmc.toml",

@@ -7,41 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-
-/// A small, fast, stable base scenario (2 days, 4 agents × 2 slots at about half load).
-const BASE: &str = r#"
-name = "tiny"
-horizon = "2d"
-warmup = "4h"
-seed = 3
-replications = 3
-
-[arrivals]
-rate_per_hour = 20
-
-[conversation]
-exchanges = { dist = "geometric", mean = 3 }
-handle_time = { dist = "exponential", mean = "4m" }
-gap = { dist = "mixture", parts = [
-  { weight = 0.7, dist = "exponential", mean = "2m" },
-  { weight = 0.3, dist = "exponential", mean = "2h" } ] }
-
-[[agents]]
-name = "team"
-count = 4
-concurrency = 2
-
-[policy]
-kind = "hybrid"
-timeout = "5m"
-"#;
-
-fn convosim() -> Command {
-    let mut cmd = Command::cargo_bin("convosim").expect("binary builds");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+use crate::cli::{convosim, SMALL_CENTER};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -50,7 +16,8 @@ fn text(bytes: &[u8]) -> String {
 /// A temp dir holding base.toml.
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(dir.path().join("base.toml"), BASE).unwrap();
+    fs::write(dir.path().join("base.toml"), SMALL_CENTER.replace("replications = 2", "replications = 3"))
+        .unwrap();
     dir
 }
 

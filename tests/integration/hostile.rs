@@ -5,33 +5,11 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use assert_cmd::Command;
+use crate::cli::{assert_one_line_error, convosim};
 use convosim::scenario::{scenario_from_table, LoadEstimate};
-use predicates::prelude::*;
 use proptest::prelude::*;
 use toml::{Table, Value};
-
-/// `convosim` with the crate root as its current directory, killed if it runs for 20 s.
-fn convosim() -> Command {
-    let mut cmd = Command::cargo_bin("convosim").expect("the convosim binary is built");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).timeout(Duration::from_secs(20));
-    cmd
-}
-
-/// Exit status 2, nothing on stdout, one `error: ` line on stderr containing every fragment.
-fn assert_one_line_error(cmd: &mut Command, fragments: &[&str]) {
-    let mut assert = cmd
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::starts_with("error: "))
-        .stderr(predicate::function(|s: &str| s.ends_with('\n') && s.lines().count() == 1));
-    for fragment in fragments {
-        assert = assert.stderr(predicate::str::contains(*fragment));
-    }
-}
 
 #[test]
 fn a_device_is_refused_at_once_as_a_scenario_or_a_policy() {

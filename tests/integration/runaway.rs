@@ -4,10 +4,9 @@
 //! to their horizon. (The engine's own guards, for what gets past the loader, are unit tests in
 //! `engine`.)
 
-use std::time::Duration;
-
-use assert_cmd::Command;
 use predicates::prelude::*;
+
+use crate::cli::{assert_one_line_error, convosim};
 
 fn scenario(exchanges: &str, rate_per_hour: &str) -> String {
     format!(
@@ -34,23 +33,20 @@ fn run(text: &str) -> assert_cmd::assert::Assert {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("stall.toml");
     std::fs::write(&file, text).expect("write");
-    Command::cargo_bin("convosim")
-        .expect("binary")
-        .args(["run", file.to_str().expect("utf-8 path"), "--format", "csv"])
-        .timeout(Duration::from_secs(120))
-        .assert()
+    convosim().args(["run", file.to_str().expect("utf-8 path"), "--format", "csv"]).assert()
 }
 
-fn one_line_error(assert: assert_cmd::assert::Assert, key: &str) {
-    let out = assert.code(2).stdout(predicate::str::is_empty()).stderr(predicate::str::contains(key));
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+fn refused(text: &str, key: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("stall.toml");
+    std::fs::write(&file, text).expect("write");
+    assert_one_line_error(convosim().args(["run", file.to_str().expect("utf-8 path")]), &[key]);
 }
 
 #[test]
 fn scenarios_whose_clock_could_not_move_are_refused_with_one_line() {
-    one_line_error(run(&scenario("4000000000", "1")), "conversation.exchanges.value");
-    one_line_error(run(&scenario("1", "1e300")), "arrivals.rate_per_hour");
+    refused(&scenario("4000000000", "1"), "conversation.exchanges.value");
+    refused(&scenario("1", "1e300"), "arrivals.rate_per_hour");
 }
 
 #[test]

@@ -4,35 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-const BASE: &str = r#"
-name = "tiny"
-horizon = "2d"
-warmup = "4h"
-seed = 3
-replications = 2
-
-[arrivals]
-rate_per_hour = 20
-
-[conversation]
-exchanges = { dist = "geometric", mean = 3 }
-handle_time = { dist = "exponential", mean = "4m" }
-gap = { dist = "mixture", parts = [
-  { weight = 0.7, dist = "exponential", mean = "2m" },
-  { weight = 0.3, dist = "exponential", mean = "2h" } ] }
-patience_resumed = { dist = "exponential", mean = "1h" }
-
-[[agents]]
-name = "team"
-count = 4
-concurrency = 2
-
-[policy]
-kind = "hybrid"
-timeout = "5m"
-"#;
+use crate::cli::{convosim, SMALL_CENTER};
 
 const SWEEP: &str = r#"
 name = "tiny-sweep"
@@ -44,16 +16,10 @@ seed = 11
 "agents.team.count" = { from = 3, to = 5, step = 1 }
 "#;
 
-fn convosim() -> Command {
-    let mut cmd = Command::cargo_bin("convosim").expect("binary builds");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
 /// A temp dir holding base.toml and sweep.toml (`sweep` replaces the sweep text).
 fn workspace(sweep: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(dir.path().join("base.toml"), BASE).unwrap();
+    fs::write(dir.path().join("base.toml"), SMALL_CENTER).unwrap();
     let file = dir.path().join("sweep.toml");
     fs::write(&file, sweep).unwrap();
     (dir, file)
