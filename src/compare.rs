@@ -41,6 +41,12 @@ pub enum CompareError {
     /// Nothing to compare.
     #[error("no point to compare: both summaries are empty")]
     NoPoints,
+    /// Every chosen metric is undefined on both sides at every point.
+    #[error(
+        "nothing to compare: each chosen metric is undefined on both sides at every point (e.g. \
+         resumed waits with one exchange per conversation); choose others with --metrics"
+    )]
+    NothingDefined,
     /// Too few replications for a confidence interval.
     #[error(
         "the {side} has {replications} replication(s) at ({point}); compare needs at least 2 per \
@@ -157,14 +163,17 @@ pub struct Comparison {
     pub changes: Vec<Change>,
     /// Points compared.
     pub compared: usize,
-    /// Metric values left out because a mean or CI is undefined on one side.
+    /// Metric values left out because the mean is undefined on both sides.
     pub undefined: usize,
+    /// Metric values defined in the baseline but undefined in the candidate, or the other way
+    /// round: (point, metric index, baseline mean, candidate mean).
+    pub lost: Vec<(String, usize, Option<f64>, Option<f64>)>,
 }
 
 impl Comparison {
     /// Whether any metric got significantly worse.
     pub fn has_regression(&self) -> bool {
-        self.changes.iter().any(|c| c.regression)
+        self.changes.iter().any(|c| c.regression) || self.lost.iter().any(|(_, _, b, _)| b.is_some())
     }
 }
 
@@ -262,6 +271,12 @@ pub fn compare(
         result.compared += 1;
         for &i in &options.metrics {
             let (b, c) = (base.metrics[i], cand.metrics[i]);
+            if b.mean.is_some() != c.mean.is_some() {
+                // A metric that stops being measurable is a change a gate must see, never a
+                // silent pass (a regression when the baseline had it).
+                result.lost.push((cand.describe(), i, b.mean, c.mean));
+                continue;
+            }
             match significant(b, c, options.tolerance, options.floors[i]) {
                 None => result.undefined += 1,
                 Some(false) => {}
@@ -284,6 +299,10 @@ pub fn compare(
         }
     }
     result.changes.sort_by_key(|c| !c.regression);
+    let values = result.compared * options.metrics.len();
+    if values > 0 && result.undefined == values {
+        return Err(CompareError::NothingDefined);
+    }
     Ok(result)
 }
 
@@ -348,10 +367,17 @@ pub fn render(comparison: &Comparison, options: &CompareOptions) -> String {
             );
         }
     }
+    for (point, metric, base, cand) in &comparison.lost {
+        let info = &METRICS[*metric];
+        let shown = |v: &Option<f64>| v.map_or("undefined".to_string(), |m| format_metric(m, info.unit));
+        let verdict = if base.is_some() { "REGRESSION" } else { "now defined" };
+        let _ =
+            writeln!(out, "{verdict:<11} {:<30} {:>20} {:>20}  {point}", info.name, shown(base), shown(cand));
+    }
     if comparison.undefined > 0 {
         let _ = writeln!(
             out,
-            "note: {} metric value(s) not compared: undefined mean or 95% CI on one side",
+            "note: {} metric value(s) not compared: undefined on both sides, or a 95% CI undefined",
             comparison.undefined
         );
     }
@@ -430,6 +456,20 @@ mod tests {
         let floor = options().with_floors(&["wait_first_p90_s".into()]).unwrap_err().to_string();
         assert!(floor.contains("METRIC=VALUE"), "{floor}");
         assert!(options().with_floors(&["wait_first_p90_s=-1".into()]).is_err());
+    }
+
+    #[test]
+    fn a_metric_that_becomes_undefined_is_a_regression_and_all_undefined_is_an_error() {
+        let base = table((60.0, 2.0), (0.90, 0.01));
+        let mut cand = table((60.0, 2.0), (0.90, 0.01));
+        let at = crate::metrics::catalog::index_of("wait_first_p90_s").unwrap();
+        cand.rows[0].metrics[at] = MetricSummary { mean: None, ci95: None, n: 0 };
+        let result = compare(&base, &cand, &options()).unwrap();
+        assert!(result.has_regression(), "{result:?}");
+        assert!(render(&result, &options()).contains("REGRESSION  wait_first_p90_s"));
+        // Undefined on both sides for every chosen metric: nothing was compared.
+        let resumed = options().with_metrics("wait_resumed_p90_s").unwrap();
+        assert_eq!(compare(&base, &base, &resumed).unwrap_err(), CompareError::NothingDefined);
     }
 
     #[test]

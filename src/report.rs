@@ -129,11 +129,6 @@ impl RunReport {
         }
         String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }
-
-    /// A table for an 100-column terminal.
-    pub fn to_table(&self) -> String {
-        crate::table::render(self)
-    }
 }
 
 /// A number for CSV: empty when undefined, shortest round-trip form otherwise.

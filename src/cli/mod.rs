@@ -257,7 +257,7 @@ fn run(args: &RunArgs) -> Result<i32> {
     let report = RunReport::from_totals(&scenario, scenario.seed, totals, clock.elapsed().as_secs_f64());
 
     match args.format {
-        Format::Table => print!("{}", report.to_table()),
+        Format::Table => print!("{}", crate::table::render(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
         Format::Csv => print!("{}", report.to_summary_csv()),
     }

@@ -3,6 +3,8 @@
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
+use crate::scenario::MAX_REPLICATIONS;
+
 /// Most worker threads `--threads` accepts. Rayon starts every thread up front, so a typo like
 /// `--threads 100000` would spend minutes (or the process's thread limit) starting them; 256 is
 /// far more than the cores of any machine this simulator targets, and more threads than cores
@@ -14,13 +16,13 @@ pub fn parse_seed(text: &str) -> Result<u64, String> {
     text.trim().parse().map_err(|_| format!("expected a non-negative integer, got \"{text}\""))
 }
 
-/// `--replications`: at least one.
+/// `--replications`: from 1 to the scenario file's own limit.
 pub fn parse_replications(text: &str) -> Result<u32, String> {
     text.trim()
         .parse()
         .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| format!("expected an integer from 1 to {}, got \"{text}\"", u32::MAX))
+        .filter(|n| (1..=MAX_REPLICATIONS).contains(n))
+        .ok_or_else(|| format!("expected an integer from 1 to {MAX_REPLICATIONS}, got \"{text}\""))
 }
 
 /// `--threads`: from 1 to [`MAX_THREADS`].
@@ -136,6 +138,13 @@ mod tests {
 
     use super::*;
     use crate::cli::Cli;
+
+    #[test]
+    fn replications_share_the_scenario_files_limit() {
+        assert_eq!(parse_replications("1000000"), Ok(1_000_000));
+        assert!(parse_replications("1000001").unwrap_err().contains("from 1 to 1000000"));
+        assert!(parse_replications("0").is_err());
+    }
 
     fn line(args: &[&str]) -> String {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();

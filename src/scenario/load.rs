@@ -71,7 +71,10 @@ const SERVICE_LEVEL_KEYS: &[&str] = &["first", "resumed"];
 const MAX_AGENTS: i64 = 1_000_000;
 const MAX_CONCURRENCY: i64 = 10_000;
 const MAX_SLOTS: i64 = 1_000_000;
-const MAX_REPLICATIONS: i64 = 1_000_000;
+/// Pools: a real center has tens; the capacity index holds a table of pools × concurrency.
+const MAX_POOLS: usize = 1_000;
+/// Most replications of one run or sweep point (`--replications` and sweep files too).
+pub const MAX_REPLICATIONS: u32 = 1_000_000;
 
 /// Reads and validates the scenario file at `path`.
 pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -157,7 +160,7 @@ fn header(top: &Section<'_>) -> Result<Header, FieldError> {
     }
     // A scenario without a seed uses seed 1, so that runs are reproducible all the same.
     let seed = top.integer("seed", 0, i64::MAX)?.unwrap_or(1);
-    let replications = top.integer("replications", 1, MAX_REPLICATIONS)?.unwrap_or(1);
+    let replications = top.integer("replications", 1, i64::from(MAX_REPLICATIONS))?.unwrap_or(1);
     Ok(Header {
         name,
         horizon,
@@ -251,7 +254,14 @@ fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
     if items.is_empty() {
         return Err(expected("agents", what, &Value::Array(Vec::new())));
     }
+    if items.len() > MAX_POOLS {
+        return Err(FieldError::new(
+            "agents",
+            format!("expected at most {MAX_POOLS} pools, got {}", items.len()),
+        ));
+    }
     let mut pools: Vec<AgentPool> = Vec::with_capacity(items.len());
+    let mut names: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let (mut total, mut slots) = (0, 0);
     for (i, item) in items.iter().enumerate() {
         let path = index("agents", i);
@@ -260,7 +270,7 @@ fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
             .ok_or_else(|| expected(&path, "a pool like { name = \"team\", count = 16 }", item))?;
         let sec = Section::new(table, &path, AGENT_KEYS)?;
         let pool = agent_pool(&sec)?;
-        if let Some(j) = pools.iter().position(|p| p.name == pool.name) {
+        if let Some(&j) = names.get(&pool.name) {
             return Err(FieldError::new(
                 sec.path("name"),
                 format!("duplicate pool name \"{}\" (also agents[{j}].name)", pool.name.escape_default()),
@@ -284,6 +294,7 @@ fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
                 ),
             ));
         }
+        names.insert(pool.name.clone(), i);
         pools.push(pool);
     }
     Ok(pools)

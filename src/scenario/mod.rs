@@ -12,7 +12,7 @@ mod set_path;
 pub(crate) use load::parse_toml;
 pub use load::{
     load_policy, load_scenario, parse_scenario, preset_summaries, read_text, scenario_from_table,
-    MAX_FILE_BYTES, PRESETS,
+    MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
 };
 pub use model::{
     AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel, ShiftSchedule, DAY_S, WEEK_S,

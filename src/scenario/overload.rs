@@ -91,19 +91,34 @@ pub(crate) fn check_budget(scenario: &Scenario) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Refuses a scenario offered at least [`OVERLOAD_FACTOR`] times its capacity when no
-/// first-contact patience bounds the queue.
+/// First contacts that first-contact patience may keep waiting at once (arrival rate × mean
+/// patience) before it no longer counts as bounding an overloaded queue: a patience of days
+/// bounds nothing a run can hold.
+pub const PATIENT_QUEUE_LIMIT: f64 = 1e6;
+
+/// Refuses a scenario offered at least [`OVERLOAD_FACTOR`] times its capacity unless
+/// first-contact patience bounds the queue (to at most [`PATIENT_QUEUE_LIMIT`] waiting).
 pub(crate) fn check(scenario: &Scenario) -> Result<(), FieldError> {
     let load = LoadEstimate::of(scenario);
-    if scenario.conversation.patience_first.is_some() || load.ratio() < OVERLOAD_FACTOR {
+    if load.ratio() < OVERLOAD_FACTOR {
         return Ok(());
     }
+    let patient_queue = scenario.conversation.patience_first.as_ref().map(|p| load.arrivals_per_s * p.mean());
+    let why = match patient_queue {
+        Some(queue) if queue <= PATIENT_QUEUE_LIMIT => return Ok(()),
+        Some(queue) => format!(
+            "first-contact patience would keep about {} contacts waiting at once, more than a run can \
+             hold ({})",
+            compact(queue),
+            compact(PATIENT_QUEUE_LIMIT)
+        ),
+        None => "the queue would grow without bound".to_string(),
+    };
     Err(FieldError::new(
         "arrivals.rate_per_hour",
         format!(
-            "offered load {} slot-hours per hour is {}× the {} on-shift slots; the queue would grow \
-             without bound. Reduce the load, add agents or patience, or set allow_overload = true \
-             to run it anyway",
+            "offered load {} slot-hours per hour is {}× the {} on-shift slots; {why}. Reduce the \
+             load, add agents or patience, or set allow_overload = true to run it anyway",
             compact(load.offered_slots),
             compact(load.ratio()),
             compact(load.on_shift_slots)
@@ -174,6 +189,10 @@ mod tests {
         assert!(scenario(100.0, 2, "3m", "").is_ok(), "1.75× is not refused");
         let patience = "patience_first = { dist = \"exponential\", mean = \"5m\" }";
         assert!(with_patience(120.0, 2, "3m", "", patience).is_ok(), "abandonment bounds the queue");
+        // A patience of years bounds nothing a run can hold: 120/h × 100 years waiting.
+        let endless = "patience_first = { dist = \"fixed\", value = \"36500d\" }";
+        let err = with_patience(120.0, 2, "3m", "", endless).unwrap_err();
+        assert!(err.contains("first-contact patience would keep about 1.05e8 contacts waiting"), "{err}");
     }
 
     #[test]

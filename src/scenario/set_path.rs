@@ -56,7 +56,7 @@ fn setting_value(text: &str) -> Value {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingError {
     /// The path does not exist in the scenario.
-    #[error("--set {path}: {message}")]
+    #[error("--set {}: {message}", crate::error::printable(path))]
     Path {
         /// The dotted path given.
         path: String,
@@ -64,7 +64,7 @@ pub enum SettingError {
         message: String,
     },
     /// The scenario with the settings applied is invalid.
-    #[error("{error} (with --set {settings})")]
+    #[error("{error} (with --set {})", crate::error::printable(settings))]
     Invalid {
         /// The loader's error, naming the file and the key.
         error: Box<ScenarioError>,

@@ -192,7 +192,7 @@ fn ctrl_c_prints_one_line_and_exits_130() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let scenario = quick_scenario(dir.path(), str::to_string);
     let out = dir.path().join("results");
-    let child = Running::start(&["run", "--replications", "100000000", "--threads", "1"], &scenario, &out);
+    let child = Running::start(&["run", "--replications", "1000000", "--threads", "1"], &scenario, &out);
     // The handler is in place before the output directory is made.
     assert!(wait_until(|| out.is_dir().then_some(())).is_some(), "the run never started");
     child.interrupt();
@@ -209,8 +209,7 @@ fn a_huge_replication_count_streams_instead_of_aborting() {
     let scenario = quick_scenario(dir.path(), str::to_string);
     let out = dir.path().join("results");
     let rows = out.join("replications.csv");
-    let mut child =
-        Running::start(&["run", "--replications", "100000000", "--threads", "2"], &scenario, &out);
+    let mut child = Running::start(&["run", "--replications", "1000000", "--threads", "2"], &scenario, &out);
     // Rows reach the file while the run goes on: nothing was reserved for all replications.
     let header_and_rows = 16 * 1024;
     let grew = wait_until(|| std::fs::metadata(&rows).ok().filter(|m| m.len() > header_and_rows));

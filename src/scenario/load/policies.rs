@@ -97,14 +97,21 @@ struct Preset {
 /// contains a slash or ends with `.toml`; otherwise a name, looked up in `./policies/` first,
 /// then among the built-in [`PRESETS`]. An unknown name is reported at `key` of `file`.
 fn find_preset(name_or_path: &str, base: &Path, file: &Path, key: &str) -> Result<Preset, ScenarioError> {
+    // A preset that cannot be read is reported where it was named, with the reason.
+    let read = |path: &Path| {
+        read_text(path).map_err(|error| ScenarioError::Field {
+            file: file.to_path_buf(),
+            error: FieldError::new(key, format!("the policy preset {error}")),
+        })
+    };
     if name_or_path.contains('/') || name_or_path.contains('\\') || name_or_path.ends_with(".toml") {
         let path = base.join(name_or_path);
-        let text = read_text(&path)?;
+        let text = read(&path)?;
         return Ok(Preset { file: path, text: Cow::Owned(text) });
     }
     let local = Path::new(LOCAL_DIR).join(format!("{name_or_path}.toml"));
     if !name_or_path.is_empty() && local.is_file() {
-        let text = read_text(&local)?;
+        let text = read(&local)?;
         return Ok(Preset { file: local, text: Cow::Owned(text) });
     }
     if !name_or_path.is_empty() && base.join(name_or_path).is_dir() {
