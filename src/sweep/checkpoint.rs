@@ -32,7 +32,11 @@ impl OpenPoint {
     }
 
     pub(super) fn decode(&self) -> Result<(u64, Histogram<u64>, Histogram<u64>), String> {
-        Ok((self.point, decode_wait_histogram(&self.wait_first_ms)?, decode_wait_histogram(&self.wait_resumed_ms)?))
+        Ok((
+            self.point,
+            decode_wait_histogram(&self.wait_first_ms)?,
+            decode_wait_histogram(&self.wait_resumed_ms)?,
+        ))
     }
 }
 
@@ -60,7 +64,10 @@ impl Checkpoint {
             Err(e) => return Err(results_error(&path, format!("cannot read: {e}"))),
         };
         serde_json::from_str(&text).map(Some).map_err(|e| {
-            results_error(&path, format!("not a convosim checkpoint ({e}); run without --resume to start again"))
+            results_error(
+                &path,
+                format!("not a convosim checkpoint ({e}); run without --resume to start again"),
+            )
         })
     }
 

@@ -95,9 +95,11 @@ pub fn execute(
     for start in (0..tasks.len()).step_by(window) {
         let end = tasks.len().min(start + window);
         // One window of the runner's ordered windows: the same order, a place to stop.
-        for_each_in_order((end - start) as u64, |i| run_task(start as u64 + i), |result| {
-            on_step(Step::Task(result?)).map(|_| ())
-        })?;
+        for_each_in_order(
+            (end - start) as u64,
+            |i| run_task(start as u64 + i),
+            |result| on_step(Step::Task(result?)).map(|_| ()),
+        )?;
         if !on_step(Step::WindowEnd)? {
             return Ok(end == tasks.len());
         }

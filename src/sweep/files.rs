@@ -151,7 +151,8 @@ fn point_cells(points: &[Point]) -> Vec<(Vec<String>, String)> {
     points
         .iter()
         .map(|p| {
-            let cells = p.values.iter().map(|v| cell(&serde_json::to_value(v).unwrap_or(Json::Null))).collect();
+            let cells =
+                p.values.iter().map(|v| cell(&serde_json::to_value(v).unwrap_or(Json::Null))).collect();
             (cells, p.scenario.policy.label())
         })
         .collect()
@@ -283,7 +284,8 @@ impl ResultsWriter {
         let (replications_bytes, histograms_bytes) = self.flush_files()?;
         let mut run = run.clone();
         fill_counts(&mut run, self.tasks, self.events, self.contacts);
-        let open_point = self.current.as_ref().map(|(point, first, resumed)| OpenPoint::encode(*point, first, resumed));
+        let open_point =
+            self.current.as_ref().map(|(point, first, resumed)| OpenPoint::encode(*point, first, resumed));
         Checkpoint { run, replications_bytes, histograms_bytes, open_point }.save(&self.dir)
     }
 

@@ -97,7 +97,8 @@ impl OutputFolder {
     /// Writes the manifest (with the checksums of the data files now in the partial folder)
     /// and moves the result into place. `info.files` is filled in here.
     pub fn commit(&self, info: &mut RunInfo) -> Result<(), SweepError> {
-        let present: Vec<&str> = DATA_FILES.iter().copied().filter(|n| self.partial.join(n).exists()).collect();
+        let present: Vec<&str> =
+            DATA_FILES.iter().copied().filter(|n| self.partial.join(n).exists()).collect();
         info.files = BTreeMap::new();
         for name in &present {
             let path = self.partial.join(name);

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as Json};
 
-use super::files::{create, decode_wait_histogram, results_error, write_error, PointHistograms, RunInfo, FIXED_COLUMNS};
+use super::files::{
+    create, decode_wait_histogram, results_error, write_error, PointHistograms, RunInfo, FIXED_COLUMNS,
+};
 use super::folder::{resolved, verify, OutputFolder, HISTOGRAMS, REPLICATIONS};
 use super::summary::{SummaryTable, SummaryWriter};
 use super::SweepError;
@@ -190,7 +192,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SummaryTable, SweepError> {
     if let Some((dir, info)) = dirs.iter().zip(&infos).find(|(_, i)| i.convosim_version != version) {
         return Err(results_error(
             dir,
-            format!("written by convosim {}, this is convosim {version}: rerun it with this version", info.convosim_version),
+            format!(
+                "written by convosim {}, this is convosim {version}: rerun it with this version",
+                info.convosim_version
+            ),
         ));
     }
     check_shards(dirs, &infos)?;
@@ -209,7 +214,12 @@ pub fn summarize_in_place(partial: &Path, info: &RunInfo) -> Result<SummaryTable
 
 /// Reads the rows and histograms of `dirs` and writes the summary into `out` (and, with
 /// `copy_data`, the merged rows and histograms).
-fn write_merged(dirs: &[PathBuf], info: &RunInfo, out: &Path, copy_data: bool) -> Result<SummaryTable, SweepError> {
+fn write_merged(
+    dirs: &[PathBuf],
+    info: &RunInfo,
+    out: &Path,
+    copy_data: bool,
+) -> Result<SummaryTable, SweepError> {
     let axes = info.axes.len();
     let mut sources = Vec::new();
     let mut header = csv::StringRecord::new();
@@ -259,7 +269,10 @@ fn write_merged(dirs: &[PathBuf], info: &RunInfo, out: &Path, copy_data: bool) -
     }
     let table = summary.finish()?;
     if table.rows.len() as u64 != info.points {
-        return Err(results_error(out, format!("{} of {} points have results", table.rows.len(), info.points)));
+        return Err(results_error(
+            out,
+            format!("{} of {} points have results", table.rows.len(), info.points),
+        ));
     }
     Ok(table)
 }
