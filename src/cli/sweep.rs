@@ -49,7 +49,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     let finished = pool.install(|| {
         execute(&points, spec.seed, spec.replications, &tasks[done..], |step| match step {
             Step::Task(result) => {
-                writer.push(&result)?;
+                writer.push(result)?;
                 // Tasks arrive in point-major order: the current point tells how far the sweep is.
                 progress.set_message(format!("point {}/{}", result.point + 1, points.len()));
                 progress.inc(1);

@@ -60,9 +60,9 @@ pub struct TaskResult {
 /// What [`execute`] hands back: a finished task, or the end of a window of tasks (a point at
 /// which the caller may checkpoint and stop).
 #[derive(Debug)]
-pub enum Step {
+pub enum Step<'a> {
     /// The next task in task order.
-    Task(TaskResult),
+    Task(&'a TaskResult),
     /// Every task so far has been handed back.
     WindowEnd,
 }
@@ -80,7 +80,7 @@ pub fn execute(
     seed: u64,
     replications: u32,
     tasks: &[u64],
-    mut on_step: impl FnMut(Step) -> Result<bool, SweepError>,
+    mut on_step: impl FnMut(Step<'_>) -> Result<bool, SweepError>,
 ) -> Result<bool, SweepError> {
     let run_task = |i: u64| {
         let task = tasks[i as usize];
@@ -98,7 +98,7 @@ pub fn execute(
         for_each_in_order(
             (end - start) as u64,
             |i| run_task(start as u64 + i),
-            |result| on_step(Step::Task(result?)).map(|_| ()),
+            |result| on_step(Step::Task(&result?)).map(|_| ()),
         )?;
         if !on_step(Step::WindowEnd)? {
             return Ok(end == tasks.len());
