@@ -106,3 +106,43 @@ impl Checkpoint {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::new_wait_histogram;
+
+    #[test]
+    fn an_open_point_decodes_to_histograms_that_keep_adding_to_the_same_bytes() {
+        let (mut first, mut rest) = (new_wait_histogram(), new_wait_histogram());
+        for v in [0u64, 3, 17, 250, 90_000] {
+            first.record(v).unwrap();
+        }
+        rest.record(1_000_000).unwrap();
+        let (_, mut restored, _) = OpenPoint::encode(4, &first, &first).decode().unwrap();
+        first.add(&rest).unwrap();
+        restored.add(&rest).unwrap();
+        assert_eq!(encode_histogram(&restored), encode_histogram(&first));
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_run_is_refused_with_the_reason() {
+        let json = r#"{"convosim_version":"0.1.0","sweep":"s","sweep_file":"s.toml","content_hash":"h",
+            "seed":1,"replications":2,"points":3,"axes":[],"shard":[1,2],"tasks":4,"threads":1,
+            "started":"","ended":"","wall_s":0.0,"events":0,"events_per_s":0.0,"contacts":0,"contacts_per_s":0.0}"#;
+        let run: RunInfo = serde_json::from_str(json).unwrap();
+        let checkpoint =
+            Checkpoint { run: run.clone(), replications_bytes: 0, histograms_bytes: 0, open_point: None };
+        assert!(checkpoint.check_belongs_to(&run).is_ok());
+        let differ = |edit: fn(&mut RunInfo)| {
+            let mut other = run.clone();
+            edit(&mut other);
+            checkpoint.check_belongs_to(&other).unwrap_err()
+        };
+        assert!(differ(|r| r.convosim_version = "9.9.9".into())
+            .contains("written by convosim 0.1.0, this is 9.9.9"));
+        assert!(differ(|r| r.shard = [2, 2]).contains("holds shard 1/2, not 2/2"));
+        assert!(differ(|r| r.seed = 7).contains("another seed"));
+        assert!(differ(|r| r.content_hash = "g".into()).contains("other inputs"));
+    }
+}

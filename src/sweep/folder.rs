@@ -1,9 +1,9 @@
 //! A results folder's life: complete or clearly absent, one writer at a time, checked on read.
 //!
 //! A run writes into `DIR.partial/` beside its folder `DIR` while holding an exclusive lock on
-//! `DIR.lock`; when every data file is written it writes `manifest.json` last, with the SHA-256
-//! of every data file, and only then moves the files into `DIR`: the old manifest first out,
-//! the data files in, the new manifest last. So `DIR` holds the previous complete result for the
+//! `.DIR.lock` (hidden, beside it); when every data file is written it writes `manifest.json`
+//! last, with the SHA-256 of every data file, and only then moves the files into `DIR`: the
+//! old manifest first out, the data files in, the new manifest last. So `DIR` holds the previous complete result for the
 //! whole run; a crash in the short commit leaves a folder without a manifest, which
 //! [`verify`] (and so `merge` and `compare`) refuses as incomplete. Files are moved one by one
 //! rather than the folder swapped so that other things in `DIR` (shard folders merged into
@@ -34,25 +34,27 @@ pub struct OutputFolder {
     _lock: File,
 }
 
-/// `DIR` with `suffix` added to its last component: `results/x` → `results/x.partial`.
-fn sibling(dir: &Path, suffix: &str) -> Result<PathBuf, SweepError> {
+/// `DIR` with `prefix` and `suffix` added to its last component: `results/x` →
+/// `results/x.partial`, or `results/.x.lock` (hidden, so `shard-*` globs do not pick it up).
+fn sibling(dir: &Path, prefix: &str, suffix: &str) -> Result<PathBuf, SweepError> {
     let name = dir
         .file_name()
         .filter(|_| !matches!(dir.components().next_back(), Some(Component::ParentDir | Component::CurDir)))
         .ok_or_else(|| {
             results_error(dir, "expected a folder with a name (its partial copy and lock go beside it)")
         })?;
-    let mut name = name.to_os_string();
-    name.push(suffix);
-    Ok(dir.with_file_name(name))
+    let mut sibling = std::ffi::OsString::from(prefix);
+    sibling.push(name);
+    sibling.push(suffix);
+    Ok(dir.with_file_name(sibling))
 }
 
 impl OutputFolder {
     /// Takes the lock beside `dir` (creating `dir`'s parent and `dir` itself if needed), or
     /// fails at once if another run holds it.
     pub fn lock(dir: &Path) -> Result<Self, SweepError> {
-        let partial = sibling(dir, ".partial")?;
-        let lock_path = sibling(dir, ".lock")?;
+        let partial = sibling(dir, "", ".partial")?;
+        let lock_path = sibling(dir, ".", ".lock")?;
         fs::create_dir_all(dir).map_err(write_error(dir))?;
         let lock = File::options()
             .create(true)
@@ -220,10 +222,10 @@ mod tests {
 
     #[test]
     fn partial_and_lock_sit_beside_the_folder() {
-        assert_eq!(sibling(Path::new("results/x"), ".partial").unwrap(), Path::new("results/x.partial"));
-        assert_eq!(sibling(Path::new("x/"), ".lock").unwrap(), Path::new("x.lock"));
-        assert!(sibling(Path::new("/"), ".lock").is_err());
-        assert!(sibling(Path::new("a/.."), ".lock").is_err());
+        assert_eq!(sibling(Path::new("results/x"), "", ".partial").unwrap(), Path::new("results/x.partial"));
+        assert_eq!(sibling(Path::new("x/"), ".", ".lock").unwrap(), Path::new(".x.lock"));
+        assert!(sibling(Path::new("/"), ".", ".lock").is_err());
+        assert!(sibling(Path::new("a/.."), ".", ".lock").is_err());
     }
 
     #[test]

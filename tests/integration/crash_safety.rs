@@ -278,7 +278,7 @@ fn two_sweeps_into_one_folder_the_second_fails_at_once() {
     let clock = Instant::now();
     assert_one_line_error(
         convosim().args(["sweep", path(&file), "--quiet", "--out", path(&out)]),
-        &[path(&out), "another convosim is writing this folder", "out.lock"],
+        &[path(&out), "another convosim is writing this folder", ".out.lock"],
     );
     assert!(clock.elapsed() < Duration::from_secs(20), "the second sweep waited");
     // The first goes on undisturbed, and stops cleanly when asked.
@@ -533,4 +533,31 @@ fn run_out_killed_keeps_the_previous_result() {
     let _ = child.finish();
     assert_same(&snapshot(&out), &before, "run --out after SIGKILL");
     convosim().args(["compare", path(&out), path(&out)]).assert().success();
+}
+
+#[test]
+fn shards_inside_the_merged_folder_merge_into_it_as_the_readme_shows() {
+    let (dir, file) = workspace(SMALL_SWEEP);
+    let whole = dir.path().join("whole");
+    assert_success(&sweep(&file, &whole, &[]));
+    let out = dir.path().join("results");
+    for k in 1..=3 {
+        assert_success(&sweep(&file, &out.join(format!("shard-{k}")), &["--shard", &format!("{k}/3")]));
+    }
+    // What the shell's `results/shard-*` gives: lock files are hidden, so not among them.
+    let mut shards: Vec<PathBuf> = fs::read_dir(&out)
+        .expect("readable")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("shard-")))
+        .collect();
+    shards.sort();
+    assert_eq!(shards.len(), 3, "{shards:?}");
+    convosim().arg("merge").args(&shards).args(["--out", path(&out)]).assert().success();
+    let mut expected = snapshot(&whole);
+    let mut merged = snapshot(&out);
+    // The manifests differ in how they came about (merged_from, threads); the data may not.
+    expected.pop();
+    merged.pop();
+    assert_same(&merged, &expected, "merged into the shards' parent");
+    assert!(shards.iter().all(|s| s.join("manifest.json").exists()), "the shards stay");
 }
