@@ -38,36 +38,25 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     let (mut writer, earlier_wall_s) = open_writer(args.resume, &folder, &spec, &points, &mut run)?;
     interrupt::stop_between_windows();
 
-    let done = writer.tasks() as usize;
-    if done > tasks.len() {
-        let message = format!("the checkpoint counts {done} tasks, but this shard has {}", tasks.len());
-        return Err(SweepError::Resume { partial: folder.partial().to_path_buf(), message }.into());
-    }
-    let progress = progress_bar(tasks.len() as u64, args.quiet);
-    progress.set_position(done as u64);
     let clock = Instant::now();
-    let finished = pool.install(|| {
-        execute(&points, spec.seed, spec.replications, &tasks[done..], |step| match step {
-            Step::Task(result) => {
-                writer.push(result)?;
-                // Tasks arrive in point-major order: the current point tells how far the sweep is.
-                progress.set_message(format!("point {}/{}", result.point + 1, points.len()));
-                progress.inc(1);
-                Ok(true)
-            }
-            Step::WindowEnd => {
-                run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
-                writer.checkpoint(&run)?;
-                Ok(!interrupt::requested())
-            }
-        })
-    })?;
-    progress.finish_and_clear();
-    if !finished {
+    let session = Session { pool: &pool, spec: &spec, points: &points, tasks: &tasks, quiet: args.quiet };
+    if !session.run(&mut writer, &mut run, earlier_wall_s, folder.partial())? {
         eprintln!("interrupted: {} of {} tasks done; resume with: {resume}", writer.tasks(), tasks.len());
         return Ok(interrupt::INTERRUPTED_EXIT);
     }
     run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
+    complete(&folder, writer, run, shard, &assertions)
+}
+
+/// Writes the summary of a sweep whose tasks are all done (none for a shard), then its
+/// manifest, and moves the result into place; the exit status of its gates.
+fn complete(
+    folder: &OutputFolder,
+    writer: ResultsWriter,
+    mut run: RunInfo,
+    shard: Shard,
+    assertions: &[crate::gate::Assertion],
+) -> Result<i32> {
     run.ended = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let mut info = writer.finish(run)?;
     eprintln!(
@@ -78,6 +67,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
         info.events_per_s / 1e6,
         info.contacts_per_s
     );
+    let out = folder.dir();
     if shard != Shard::WHOLE {
         folder.commit(&mut info)?;
         eprintln!(
@@ -92,7 +82,57 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     folder.commit(&mut info)?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("wrote {}", out.display());
-    gates(&assertions, &table)
+    gates(assertions, &table)
+}
+
+/// What one session of a sweep runs: the tasks of its shard, on its pool.
+struct Session<'a> {
+    pool: &'a rayon::ThreadPool,
+    spec: &'a SweepSpec,
+    points: &'a [Point],
+    tasks: &'a [u64],
+    quiet: bool,
+}
+
+impl Session<'_> {
+    /// Runs the tasks `writer` has not written yet, checkpointing after every window and
+    /// stopping after the window in which Ctrl-C was pressed; whether every task is done.
+    /// `run.wall_s` counts `earlier_wall_s` plus this session.
+    fn run(
+        &self,
+        writer: &mut ResultsWriter,
+        run: &mut RunInfo,
+        earlier_wall_s: f64,
+        partial: &Path,
+    ) -> Result<bool, SweepError> {
+        let (tasks, points) = (self.tasks, self.points);
+        let done = writer.tasks() as usize;
+        if done > tasks.len() {
+            let message = format!("the checkpoint counts {done} tasks, but this shard has {}", tasks.len());
+            return Err(SweepError::Resume { partial: partial.to_path_buf(), message });
+        }
+        let progress = progress_bar(tasks.len() as u64, self.quiet);
+        progress.set_position(done as u64);
+        let clock = Instant::now();
+        let finished = self.pool.install(|| {
+            execute(points, self.spec.seed, self.spec.replications, &tasks[done..], |step| match step {
+                Step::Task(result) => {
+                    writer.push(result)?;
+                    // Tasks arrive in point-major order: the current point tells how far it is.
+                    progress.set_message(format!("point {}/{}", result.point + 1, points.len()));
+                    progress.inc(1);
+                    Ok(true)
+                }
+                Step::WindowEnd => {
+                    run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
+                    writer.checkpoint(run)?;
+                    Ok(!interrupt::requested())
+                }
+            })
+        })?;
+        progress.finish_and_clear();
+        Ok(finished)
+    }
 }
 
 /// The manifest of this sweep before it runs: what it is, and its start.
