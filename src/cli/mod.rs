@@ -18,7 +18,9 @@ use crate::metrics::MetricSummary;
 use crate::report::RunReport;
 use crate::runner::{stream_replications, RunTotals};
 use crate::scenario::{load_policy, load_scenario, load_scenario_with, preset_summaries, Scenario, Setting};
-use crate::sweep::{content_hash, finalize, Point, ResultsWriter, RunInfo, SweepError, TaskResult};
+use crate::sweep::{
+    content_hash, summarize_in_place, OutputFolder, Point, ResultsWriter, RunInfo, SweepError, TaskResult,
+};
 use gates::{check_assertions, parse_assertions, require_replications};
 use usage::{parse_replications, parse_seed, parse_threads};
 
@@ -71,6 +73,11 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Continue an interrupted sweep from its partial folder (DIR.partial), reusing every task
+    /// it finished; the result is byte-identical to an uninterrupted run. Starts from the
+    /// first task if there is nothing to resume.
+    #[arg(long)]
+    pub resume: bool,
     /// A condition every point must meet, e.g. 'wait_first_p90_s<=60' (checked on the
     /// conservative end of the 95% CI); exit status 1 if any fails. Repeatable.
     #[arg(long = "assert", value_name = "COND")]
@@ -249,8 +256,12 @@ fn run(args: &RunArgs) -> Result<i32> {
     let pool = thread_pool(args.threads)?;
     let started = SystemTime::now();
     let clock = Instant::now();
-    let mut writer = match &args.out {
-        Some(dir) => Some(ResultsWriter::create(dir, &[], &[one_point(&scenario)])?),
+    let folder = args.out.as_deref().map(OutputFolder::lock).transpose()?;
+    let mut writer = match &folder {
+        Some(folder) => {
+            folder.start_fresh()?;
+            Some(ResultsWriter::create(folder.partial(), &[], &[one_point(&scenario)])?)
+        }
         None => None,
     };
     let totals = pool.install(|| simulate(&scenario, writer.as_mut()))?;
@@ -261,10 +272,10 @@ fn run(args: &RunArgs) -> Result<i32> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
         Format::Csv => print!("{}", report.to_summary_csv()),
     }
-    if let (Some(dir), Some(writer)) = (&args.out, writer) {
+    if let (Some(folder), Some(writer)) = (&folder, writer) {
         let run = RunMeta { args, started, threads: pool.current_num_threads() };
-        finish_results(dir, writer, &scenario, &report, &run)?;
-        eprintln!("wrote {}", dir.display());
+        finish_results(folder, writer, &scenario, &report, &run)?;
+        eprintln!("wrote {}", folder.dir().display());
     }
     let metrics: Vec<MetricSummary> = report.metrics.iter().map(|(_, s)| *s).collect();
     let failures = check_assertions(&assertions, &[(report.policy.clone(), metrics)]);
@@ -299,31 +310,24 @@ struct RunMeta<'a> {
     threads: usize,
 }
 
-/// Writes the manifest and the summary of a run whose replications `writer` has streamed, in
-/// the same form as a one-point sweep's.
+/// Writes the summary and then the manifest of a run whose replications `writer` has
+/// streamed, in the same form as a one-point sweep's, and moves them into place.
 fn finish_results(
-    dir: &Path,
+    folder: &OutputFolder,
     writer: ResultsWriter,
     scenario: &Scenario,
     report: &RunReport,
     run: &RunMeta<'_>,
 ) -> Result<()> {
     let text = std::fs::read(&run.args.scenario).unwrap_or_default();
-    let mut identity = format!(
-        "{:?}|{}|{}|{}",
-        run.args.policy,
-        scenario.seed,
-        scenario.replications,
-        scenario.policy.label()
-    );
-    for setting in &run.args.sets {
-        identity.push_str(&format!("|{setting}"));
-    }
+    // The resolved scenario (after --set, --policy, --seed and --replications, with its
+    // policy read from a preset file or ./policies) is what shaped the numbers.
+    let resolved = format!("{scenario:?}");
     let info = RunInfo {
         convosim_version: env!("CARGO_PKG_VERSION").to_string(),
         sweep: scenario.name.clone(),
         sweep_file: run.args.scenario.display().to_string(),
-        content_hash: content_hash(&[text.as_slice(), identity.as_bytes()]),
+        content_hash: content_hash(&[text.as_slice(), resolved.as_bytes()]),
         seed: scenario.seed,
         replications: scenario.replications,
         points: 1,
@@ -339,9 +343,11 @@ fn finish_results(
         contacts: 0,
         contacts_per_s: 0.0,
         merged_from: Vec::new(),
+        files: Default::default(),
     };
-    writer.finish(info)?;
-    finalize(&[dir.to_path_buf()], dir)?;
+    let mut info = writer.finish(info)?;
+    summarize_in_place(folder.partial(), &info)?;
+    folder.commit(&mut info)?;
     Ok(())
 }
 

@@ -7,11 +7,11 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::gates::{check_assertions, parse_assertions, require_replications};
-use super::{thread_pool, CompareArgs, MergeArgs, SweepArgs};
+use super::{interrupt, thread_pool, CompareArgs, MergeArgs, SweepArgs};
 use crate::compare::{compare as compare_tables, render, CompareOptions};
 use crate::sweep::{
-    execute, finalize, load_sweep, read_summary, shard_tasks, ResultsWriter, RunInfo, Shard, SummaryTable,
-    SweepSpec,
+    execute, load_sweep, merge as merge_folders, read_summary, shard_tasks, summarize_in_place, Checkpoint,
+    OutputFolder, Point, ResultsWriter, RunInfo, Shard, Step, SummaryTable, SweepError, SweepSpec,
 };
 
 pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
@@ -27,45 +27,38 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     let points = spec.points()?;
     let tasks = shard_tasks(spec.point_count(), spec.replications, shard);
     let out = args.out.clone().unwrap_or_else(|| default_out(&spec, shard));
-    super::interrupt::writing_to(&out);
     let pool = thread_pool(args.threads)?;
+    let mut run = run_info(&spec, &points, shard, pool.current_num_threads());
+    let folder = OutputFolder::lock(&out)?;
+    let resume = resume_command(args, &out, shard);
+    interrupt::leaves_incomplete(format!(
+        "the sweep is incomplete; its last checkpoint is in {}; resume with: {resume}",
+        folder.partial().display()
+    ));
+    let (mut writer, earlier_wall_s) = open_writer(args.resume, &folder, &spec, &points, &mut run)?;
+    interrupt::stop_between_windows();
 
-    let progress = progress_bar(tasks.len() as u64, args.quiet);
-    let started = SystemTime::now();
     let clock = Instant::now();
-    let mut writer = ResultsWriter::create(&out, &spec.axes, &points)?;
-    pool.install(|| {
-        execute(&points, spec.seed, spec.replications, &tasks, |result| {
-            writer.push(&result)?;
-            // Tasks arrive in point-major order: the current point tells how far the sweep is.
-            progress.set_message(format!("point {}/{}", result.point + 1, points.len()));
-            progress.inc(1);
-            Ok(())
-        })
-    })?;
-    progress.finish_and_clear();
-    let info = RunInfo {
-        convosim_version: env!("CARGO_PKG_VERSION").to_string(),
-        sweep: spec.name.clone(),
-        sweep_file: spec.file.display().to_string(),
-        content_hash: spec.content_hash.clone(),
-        seed: spec.seed,
-        replications: spec.replications,
-        points: spec.point_count(),
-        axes: RunInfo::axes_of(&spec.axes),
-        shard: [shard.index, shard.count],
-        tasks: 0,
-        threads: pool.current_num_threads(),
-        started: humantime::format_rfc3339_seconds(started).to_string(),
-        ended: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        wall_s: clock.elapsed().as_secs_f64(),
-        events: 0,
-        events_per_s: 0.0,
-        contacts: 0,
-        contacts_per_s: 0.0,
-        merged_from: Vec::new(),
-    };
-    let info = writer.finish(info)?;
+    let session = Session { pool: &pool, spec: &spec, points: &points, tasks: &tasks, quiet: args.quiet };
+    if !session.run(&mut writer, &mut run, earlier_wall_s, folder.partial())? {
+        eprintln!("interrupted: {} of {} tasks done; resume with: {resume}", writer.tasks(), tasks.len());
+        return Ok(interrupt::INTERRUPTED_EXIT);
+    }
+    run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
+    complete(&folder, writer, run, shard, &assertions)
+}
+
+/// Writes the summary of a sweep whose tasks are all done (none for a shard), then its
+/// manifest, and moves the result into place; the exit status of its gates.
+fn complete(
+    folder: &OutputFolder,
+    writer: ResultsWriter,
+    mut run: RunInfo,
+    shard: Shard,
+    assertions: &[crate::gate::Assertion],
+) -> Result<i32> {
+    run.ended = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let mut info = writer.finish(run)?;
     eprintln!(
         "{} task(s) in {:.2} s on {} thread(s): {:.2} M events/s, {:.0} contacts/s",
         info.tasks,
@@ -74,7 +67,9 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
         info.events_per_s / 1e6,
         info.contacts_per_s
     );
+    let out = folder.dir();
     if shard != Shard::WHOLE {
+        folder.commit(&mut info)?;
         eprintln!(
             "wrote shard {}/{} to {}; when all shards are done: convosim merge <shard dirs> --out DIR",
             shard.index,
@@ -83,10 +78,125 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
         );
         return Ok(0);
     }
-    let table = finalize(std::slice::from_ref(&out), &out)?;
+    let table = summarize_in_place(folder.partial(), &info)?;
+    folder.commit(&mut info)?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("wrote {}", out.display());
-    gates(&assertions, &table)
+    gates(assertions, &table)
+}
+
+/// What one session of a sweep runs: the tasks of its shard, on its pool.
+struct Session<'a> {
+    pool: &'a rayon::ThreadPool,
+    spec: &'a SweepSpec,
+    points: &'a [Point],
+    tasks: &'a [u64],
+    quiet: bool,
+}
+
+impl Session<'_> {
+    /// Runs the tasks `writer` has not written yet, checkpointing after every window and
+    /// stopping after the window in which Ctrl-C was pressed; whether every task is done.
+    /// `run.wall_s` counts `earlier_wall_s` plus this session.
+    fn run(
+        &self,
+        writer: &mut ResultsWriter,
+        run: &mut RunInfo,
+        earlier_wall_s: f64,
+        partial: &Path,
+    ) -> Result<bool, SweepError> {
+        let (tasks, points) = (self.tasks, self.points);
+        let done = writer.tasks() as usize;
+        if done > tasks.len() {
+            let message = format!("the checkpoint counts {done} tasks, but this shard has {}", tasks.len());
+            return Err(SweepError::Resume { partial: partial.to_path_buf(), message });
+        }
+        let progress = progress_bar(tasks.len() as u64, self.quiet);
+        progress.set_position(done as u64);
+        let clock = Instant::now();
+        let finished = self.pool.install(|| {
+            execute(points, self.spec.seed, self.spec.replications, &tasks[done..], |step| match step {
+                Step::Task(result) => {
+                    writer.push(result)?;
+                    // Tasks arrive in point-major order: the current point tells how far it is.
+                    progress.set_message(format!("point {}/{}", result.point + 1, points.len()));
+                    progress.inc(1);
+                    Ok(true)
+                }
+                Step::WindowEnd => {
+                    run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
+                    writer.checkpoint(run)?;
+                    Ok(!interrupt::requested())
+                }
+            })
+        })?;
+        progress.finish_and_clear();
+        Ok(finished)
+    }
+}
+
+/// The manifest of this sweep before it runs: what it is, and its start.
+fn run_info(spec: &SweepSpec, points: &[Point], shard: Shard, threads: usize) -> RunInfo {
+    RunInfo {
+        convosim_version: env!("CARGO_PKG_VERSION").to_string(),
+        sweep: spec.name.clone(),
+        sweep_file: spec.file.display().to_string(),
+        content_hash: spec.input_hash(points),
+        seed: spec.seed,
+        replications: spec.replications,
+        points: spec.point_count(),
+        axes: RunInfo::axes_of(&spec.axes),
+        shard: [shard.index, shard.count],
+        tasks: 0,
+        threads,
+        started: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        ended: String::new(),
+        wall_s: 0.0,
+        events: 0,
+        events_per_s: 0.0,
+        contacts: 0,
+        contacts_per_s: 0.0,
+        merged_from: Vec::new(),
+        files: Default::default(),
+    }
+}
+
+/// The command that resumes this sweep, for the line printed when it is interrupted.
+fn resume_command(args: &SweepArgs, out: &Path, shard: Shard) -> String {
+    let mut command = format!("convosim sweep {} --resume --out {}", args.sweep.display(), out.display());
+    if shard != Shard::WHOLE {
+        command.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
+    }
+    command
+}
+
+/// The writer of the partial folder, fresh or (with `--resume` and a checkpoint there) where
+/// the checkpoint left it, after checking it belongs to this sweep; also the wall time spent
+/// in earlier sessions. `--resume` with no checkpoint starts from the first task (so a job
+/// script can always pass it), and says so.
+fn open_writer(
+    resume: bool,
+    folder: &OutputFolder,
+    spec: &SweepSpec,
+    points: &[Point],
+    run: &mut RunInfo,
+) -> Result<(ResultsWriter, f64), SweepError> {
+    let partial = folder.partial();
+    if resume {
+        match Checkpoint::load(partial)? {
+            Some(checkpoint) => {
+                checkpoint
+                    .check_belongs_to(run)
+                    .map_err(|message| SweepError::Resume { partial: partial.to_path_buf(), message })?;
+                run.started = checkpoint.run.started.clone();
+                let writer = ResultsWriter::resume(partial, points, &checkpoint)?;
+                return Ok((writer, checkpoint.run.wall_s));
+            }
+            None => eprintln!("nothing to resume in {}: starting from the first task", partial.display()),
+        }
+    }
+    folder.start_fresh()?;
+    Ok((ResultsWriter::create(partial, &spec.axes, points)?, 0.0))
 }
 
 fn default_out(spec: &SweepSpec, shard: Shard) -> PathBuf {
@@ -122,7 +232,7 @@ fn gates(assertions: &[crate::gate::Assertion], table: &SummaryTable) -> Result<
 
 pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     let assertions = parse_assertions(&args.asserts)?;
-    let table = finalize(&args.shards, &args.out)?;
+    let table = merge_folders(&args.shards, &args.out)?;
     // Known only once merged: refuse before printing, so the refusal is the one line.
     require_replications(
         &assertions,

@@ -1,4 +1,5 @@
-//! Running a sweep's tasks in parallel and handing results back in task order.
+//! Running a sweep's tasks in parallel and handing results back in task order, window by
+//! window, with a chance to checkpoint and stop between windows.
 
 use std::str::FromStr;
 
@@ -56,15 +57,31 @@ pub struct TaskResult {
     pub output: RunOutput,
 }
 
-/// Runs `tasks` on the current rayon pool and calls `on_result` for each, in task order.
-/// Tasks run in windows of a few per thread, so memory stays flat however many there are.
+/// What [`execute`] hands back: a finished task, or the end of a window of tasks (a point at
+/// which the caller may checkpoint and stop).
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// The next task in task order.
+    Task(&'a TaskResult),
+    /// Every task so far has been handed back.
+    WindowEnd,
+}
+
+/// Tasks in one window per worker thread: enough to keep every thread busy while the slowest
+/// task of a window finishes, few enough that results waiting for their turn stay small.
+const TASKS_PER_THREAD: usize = 8;
+
+/// Runs `tasks` on the current rayon pool and calls `on_step` for each result, in task order,
+/// and at the end of each window of a few tasks per thread (so memory stays flat however many
+/// there are). `on_step` returns `Ok(false)` at a window's end to stop there; the result is
+/// `Ok(true)` if every task ran.
 pub fn execute(
     points: &[Point],
     seed: u64,
     replications: u32,
     tasks: &[u64],
-    mut on_result: impl FnMut(TaskResult) -> Result<(), SweepError>,
-) -> Result<(), SweepError> {
+    mut on_step: impl FnMut(Step<'_>) -> Result<bool, SweepError>,
+) -> Result<bool, SweepError> {
     let run_task = |i: u64| {
         let task = tasks[i as usize];
         let point = task / u64::from(replications);
@@ -74,7 +91,20 @@ pub fn execute(
             .map(|output| TaskResult { point, replication, seed, output })
             .map_err(|error| SweepError::from(ReplicationError { point, replication, seed, error }))
     };
-    for_each_in_order(tasks.len() as u64, run_task, |result| on_result(result?))
+    let window = (rayon::current_num_threads() * TASKS_PER_THREAD).max(1);
+    for start in (0..tasks.len()).step_by(window) {
+        let end = tasks.len().min(start + window);
+        // One window of the runner's ordered windows: the same order, a place to stop.
+        for_each_in_order(
+            (end - start) as u64,
+            |i| run_task(start as u64 + i),
+            |result| on_step(Step::Task(&result?)).map(|_| ()),
+        )?;
+        if !on_step(Step::WindowEnd)? {
+            return Ok(end == tasks.len());
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -4,15 +4,23 @@
 //! Every replication's seed is `derive_seed(seed, point, replication)`, so a task's result does
 //! not depend on which thread, shard or machine ran it. Results stream to disk in task order;
 //! the summary is computed from the per-replication rows by the same code whether they came
-//! from one run or from merged shards, so both give the same bytes.
+//! from one run or from merged shards, so both give the same bytes. A results folder is
+//! written beside itself and moved into place when complete (`folder.rs`); an unfinished
+//! sweep keeps a checkpoint there and can be resumed (`checkpoint.rs`).
 
+mod checkpoint;
 mod exec;
 mod files;
+mod folder;
+mod merge;
 mod spec;
 mod summary;
 
-pub use exec::{execute, shard_tasks, Shard, TaskResult};
-pub use files::{finalize, ResultsWriter, RunInfo};
+pub use checkpoint::Checkpoint;
+pub use exec::{execute, shard_tasks, Shard, Step, TaskResult};
+pub use files::{ResultsWriter, RunInfo};
+pub use folder::{verify, OutputFolder};
+pub use merge::{merge, summarize_in_place};
 pub use spec::{content_hash, describe_point, load_sweep, Axis, Point, SweepSpec};
 pub use summary::{read_summary, SummaryRow, SummaryTable};
 
@@ -73,6 +81,22 @@ pub enum SweepError {
         /// The directory or file at fault.
         path: PathBuf,
         /// What is wrong.
+        message: String,
+    },
+    /// `--out` cannot be used.
+    #[error("--out {}: {message}", out.display())]
+    OutFlag {
+        /// The folder given.
+        out: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// `--resume` cannot continue the partial folder.
+    #[error("--resume: {}: {message}", partial.display())]
+    Resume {
+        /// The partial folder.
+        partial: PathBuf,
+        /// Why not.
         message: String,
     },
     /// Writing results failed.

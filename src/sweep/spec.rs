@@ -68,7 +68,10 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
         return Err(invalid(file, key, format!("unknown key; expected one of {}", SWEEP_KEYS.join(", "))));
     }
     let name = match table.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            check_name(s).map_err(|message| invalid(file, "name", message))?;
+            s.clone()
+        }
         Some(other) => {
             return Err(invalid(file, "name", format!("expected a non-empty string, got {other}")))
         }
@@ -119,6 +122,44 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
         axes,
         content_hash: content_hash(&[text.as_bytes(), base_text.as_bytes()]),
     })
+}
+
+/// A sweep's name becomes the folder `results/<name>`: it must stay a single folder name there.
+fn check_name(name: &str) -> Result<(), String> {
+    let bad = if name.contains(['/', '\\']) {
+        Some("a path separator")
+    } else if name.contains("..") {
+        Some("\"..\"")
+    } else if name.chars().any(char::is_control) {
+        Some("a control character")
+    } else if name.trim() == "." {
+        Some("only a dot")
+    } else {
+        None
+    };
+    match bad {
+        Some(what) => Err(format!(
+            "expected a plain folder name for results/<name> (letters, digits, '-', '_', '.'), got {name:?} with {what}"
+        )),
+        None => Ok(()),
+    }
+}
+
+impl SweepSpec {
+    /// SHA-256 of everything that shapes the results: the sweep file and base scenario text
+    /// and every point's fully resolved scenario (its policy read from a preset file or a
+    /// `./policies` override included), so shards run with different inputs never merge.
+    pub fn input_hash(&self, points: &[Point]) -> String {
+        use sha2::{Digest, Sha256};
+        use std::io::Write;
+        let mut hasher = Sha256::new();
+        hasher.update(self.content_hash.as_bytes());
+        for point in points {
+            // The Debug form lists every resolved value; hashing it streams, without a copy.
+            let _ = write!(hasher, "{:?}\u{0}", point.scenario);
+        }
+        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// SHA-256 of length-prefixed parts, hex: identifies the inputs of a run or sweep.
@@ -468,6 +509,16 @@ mod tests {
                 .unwrap();
         let error = check_point_count(Path::new("s.toml"), &big).unwrap_err().to_string();
         assert!(error.contains("s.toml: axes: 1000 (a) × 1001 (b) points is too many"), "{error}");
+    }
+
+    #[test]
+    fn names_cannot_leave_the_results_folder() {
+        for name in ["../../x", "a/b", "a\\b", "/abs", "x\u{7}", ".", "..", "a..b"] {
+            assert!(check_name(name).is_err(), "{name:?} accepted");
+        }
+        for name in ["policy-frontier", "v1.2_run", "tiny sweep"] {
+            assert!(check_name(name).is_ok(), "{name:?} refused");
+        }
     }
 
     #[test]

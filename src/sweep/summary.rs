@@ -8,12 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as Json};
 
-use super::files::{
-    create, number, results_error, write_error, PointHistograms, RepRow, RunInfo, FIXED_COLUMNS, SUMMARY_CSV,
-    SUMMARY_JSON,
-};
+use super::files::{create, number, results_error, write_error, PointHistograms, RunInfo, FIXED_COLUMNS};
+use super::folder::{verify, HISTOGRAMS, SUMMARY_CSV, SUMMARY_JSON};
+use super::merge::RepRow;
 use super::SweepError;
-use crate::metrics::{encode_histogram, new_wait_histogram, summarize, MetricSummary, METRICS};
+use crate::metrics::{encode_histogram, summarize, MetricSummary, METRICS};
 
 /// One point of a summary: its axis cells, policy and every metric's mean and CI.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,10 +134,11 @@ impl<'a> SummaryWriter<'a> {
             .zip(&metrics)
             .map(|(m, s)| (m.name.to_string(), json!({ "mean": s.mean, "ci95": s.ci95 })))
             .collect();
-        let (first, resumed) = histograms.get(&point).map_or_else(
-            || (encode_histogram(&new_wait_histogram()), encode_histogram(&new_wait_histogram())),
-            |(f, r)| (encode_histogram(f), encode_histogram(r)),
-        );
+        // Every point with rows has a histogram line: a missing one means a damaged file.
+        let (first, resumed) = histograms
+            .get(&point)
+            .map(|(f, r)| (encode_histogram(f), encode_histogram(r)))
+            .ok_or_else(|| results_error(&self.out, format!("point {point} has no line in {HISTOGRAMS}")))?;
         let entry = json!({
             "point": point,
             "values": values,
@@ -170,8 +170,10 @@ impl<'a> SummaryWriter<'a> {
     }
 }
 
-/// Reads `summary.csv` of a results directory (for `compare`).
+/// Reads `summary.csv` of a complete results directory (for `compare`), after checking every
+/// file against the manifest's checksums.
 pub fn read_summary(dir: &Path) -> Result<SummaryTable, SweepError> {
+    verify(dir, &[SUMMARY_CSV])?;
     let path = dir.join(SUMMARY_CSV);
     let file = File::open(&path).map_err(|e| {
         results_error(&path, format!("cannot read ({e}): run `convosim sweep` or `run --out` first"))

@@ -208,7 +208,8 @@ fn a_huge_replication_count_streams_instead_of_aborting() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let scenario = quick_scenario(dir.path(), str::to_string);
     let out = dir.path().join("results");
-    let rows = out.join("replications.csv");
+    // Rows stream into the partial folder beside --out until the run is complete.
+    let rows = dir.path().join("results.partial").join("replications.csv");
     let mut child = Running::start(&["run", "--replications", "1000000", "--threads", "2"], &scenario, &out);
     // Rows reach the file while the run goes on: nothing was reserved for all replications.
     let header_and_rows = 16 * 1024;

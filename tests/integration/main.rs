@@ -8,6 +8,7 @@ mod cli;
 mod cli_edge;
 mod cli_errors;
 mod common;
+mod crash_safety;
 mod determinism;
 mod erlang_validation;
 mod gates;
