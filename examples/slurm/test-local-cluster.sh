@@ -53,6 +53,10 @@ require_tools() {
   apt-get update -qq || fail "apt-get update failed (no network or no package mirror?)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null ||
     fail "apt-get install slurm-wlm munge failed (see above)"
+  for tool in "${missing[@]}"; do
+    command -v "$tool" >/dev/null || fail "$tool is still not on PATH after installing" \
+      "slurm-wlm and munge (PATH=$PATH)"
+  done
 }
 
 check_prerequisites() {
@@ -61,8 +65,9 @@ check_prerequisites() {
   *) fail "unknown argument $1: the only option is --install" ;;
   esac
   [ "$(id -u)" = 0 ] || fail "needs root: slurmd runs as root to start jobs (try sudo)"
-  [[ $PORT =~ ^[1-9][0-9]{3,4}$ ]] && [ "$PORT" -lt 65535 ] ||
+  if ! [[ $PORT =~ ^[1-9][0-9]{3,4}$ ]] || [ "$PORT" -ge 65535 ]; then
     fail "SLURM_TEST_PORT=$PORT: expected a port from 1000 to 65534"
+  fi
   [[ $TIMEOUT =~ ^[1-9][0-9]{0,3}$ ]] ||
     fail "SLURM_TEST_TIMEOUT=$TIMEOUT: expected whole seconds from 1 to 9999"
   [ -x "$CONVOSIM" ] ||
@@ -226,9 +231,12 @@ diagnostics() {
 # ---------------------------------------------------------------- jobs
 
 # Submits the sweep from the submission folder (not the repository) and prints the job id.
+# Arguments: the --array value, the CPUs per shard, then VAR=value settings for the job.
 submit() {
-  (cd "$WORK/submit" && env "$@" sbatch --parsable --partition=sweeps --cpus-per-task=1 \
-    --time=00:05:00 "${ARRAY_OPTS[@]}" "$SCRIPT" policy-frontier.toml) ||
+  local array=$1 cpus=$2
+  shift 2
+  (cd "$WORK/submit" && env "$@" sbatch --parsable --partition=sweeps --array="$array" \
+    --cpus-per-task="$cpus" --time=00:05:00 "$SCRIPT" policy-frontier.toml) ||
     fail "sbatch refused the sweep (see above)"
 }
 
@@ -268,17 +276,40 @@ prepare_sweep() {
   local copy=$WORK/submit/policy-frontier.toml
   sed -e "s|^base = \"\.\./|base = \"$REPO/scenarios/|" -e 's/^replications = .*/replications = 3/' \
     "$REPO/scenarios/sweeps/policy-frontier.toml" >"$copy"
-  grep -q "^base = \"$REPO/scenarios/" "$copy" && grep -q '^replications = 3$' "$copy" ||
+  { grep -q "^base = \"$REPO/scenarios/" "$copy" && grep -q '^replications = 3$' "$copy"; } ||
     fail "scenarios/sweeps/policy-frontier.toml no longer has the 'base = \"../' and" \
       "'replications =' lines this test rewrites"
   (cd "$WORK/submit" && "$CONVOSIM" sweep policy-frontier.toml --quiet --threads 1 \
     --out "$WORK/reference" >/dev/null 2>&1) || fail "the unsharded reference sweep failed"
 }
 
+# sweep.sbatch run by hand with a job's environment: misuse is one line and exit status 2,
+# before anything is submitted or written.
+expect_refusal() {
+  local want=$1 out status=0
+  shift
+  out=$(cd "$WORK/submit" && env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_MAX -u SHARDS \
+    "$@" bash "$SCRIPT" policy-frontier.toml 2>&1) || status=$?
+  if [ "$status" != 2 ] || [ "$(printf '%s\n' "$out" | wc -l)" != 1 ] || [[ $out != *"$want"* ]]
+  then
+    fail "sweep.sbatch with $*: expected status 2 and one line naming '$want';" \
+      "got status $status: $out"
+  fi
+}
+
+check_misuse() {
+  expect_refusal "as a job array"
+  expect_refusal "not a shard of 4" SLURM_ARRAY_TASK_ID=5 SHARDS=4
+  expect_refusal "set SHARDS=8" SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MAX=8 SHARDS=4
+  expect_refusal "SHARDS=4x" SLURM_ARRAY_TASK_ID=1 SHARDS=4x
+  expect_refusal "CONVOSIM=$WORK/none" SLURM_ARRAY_TASK_ID=1 CONVOSIM="$WORK/none"
+  [ ! -e "$WORK/submit/results" ] || fail "sweep.sbatch wrote results/ when refusing to run"
+  say "ok: sweep.sbatch refuses misuse with one line and exit status 2"
+}
+
 check_full_sweep() {
   local array merge
-  ARRAY_OPTS=(--array=1-$SHARDS)
-  array=$(submit SHARDS=$SHARDS)
+  array=$(submit "1-$SHARDS" 1 SHARDS=$SHARDS)
   say "submitted array job $array ($SHARDS shards, partition sweeps) from $WORK/submit"
   wait_for "$TIMEOUT" "array job $array and its merge to finish" queue_empty
   merge=$(merge_job_of "$array")
@@ -293,7 +324,7 @@ check_full_sweep() {
 }
 
 check_failed_shard() {
-  local out=$WORK/submit/results/failing array merge rerun k dirs=()
+  local out=$WORK/submit/results/failing array merge rerun cpus k dirs=()
   # A binary that fails shard 2 and runs everything else.
   cat >"$WORK/fail-shard-2" <<EOF
 #!/bin/sh
@@ -301,17 +332,18 @@ case " \$* " in *" 2/$SHARDS "*) echo "injected failure of shard 2" >&2; exit 1 
 exec "$CONVOSIM" "\$@"
 EOF
   chmod +x "$WORK/fail-shard-2"
-  ARRAY_OPTS=(--array=1-$SHARDS)
-  array=$(submit SHARDS=$SHARDS OUT="$out" CONVOSIM="$WORK/fail-shard-2")
+  # Shards of 2 CPUs (where there are 2) show that the merge does not inherit them.
+  cpus=$(($(nproc) >= 2 ? 2 : 1))
+  array=$(submit "1-$SHARDS" "$cpus" SHARDS=$SHARDS OUT="$out" CONVOSIM="$WORK/fail-shard-2")
   wait_for "$TIMEOUT" "array job $array (shard 2 failing) and its merge to leave the queue" \
     queue_empty
   merge=$(merge_job_of "$array")
   expect_field "${array}_2" JobState FAILED "the failing shard"
   expect_field "$merge" JobState CANCELLED "the merge job after a failed shard"
+  expect_field "$merge" NumCPUs 1 "the merge job's CPUs (shards of $cpus)"
   say "ok: shard 2 failed and merge job $merge was cancelled, not left pending"
 
-  ARRAY_OPTS=(--array=2)
-  rerun=$(submit SHARDS=$SHARDS OUT="$out")
+  rerun=$(submit 2 1 SHARDS=$SHARDS OUT="$out")
   wait_for "$TIMEOUT" "the re-run of shard 2 (job $rerun) to finish" queue_empty
   expect_field "${rerun}_2" JobState COMPLETED "the re-run of shard 2"
   ! grep -q '^submitted merge job' "$WORK/submit/convosim-sweep-${rerun}_2.out" ||
@@ -330,9 +362,10 @@ main() {
   mkdir "$WORK/log"
   trap cleanup EXIT
   trap 'fail "interrupted"' INT TERM
+  prepare_sweep
+  check_misuse
   start_munge
   start_slurm
-  prepare_sweep
   check_full_sweep
   check_failed_shard
   say "PASS: the Slurm example on a single-node Slurm ($((SECONDS - start)) s)"
