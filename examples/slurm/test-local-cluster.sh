@@ -32,7 +32,11 @@ say() { echo "test-local-cluster: $*"; }
 
 # Records why (also from a subshell) and exits; cleanup prints the FAIL line last.
 fail() {
-  if [ -n "$WORK" ]; then echo "$*" >>"$WORK/fail-reason"; else echo "test-local-cluster: FAIL: $*" >&2; fi
+  if [ -n "$WORK" ]; then
+    echo "$*" >>"$WORK/fail-reason"
+  else
+    echo "test-local-cluster: FAIL: $*" >&2
+  fi
   exit 1
 }
 
@@ -130,8 +134,11 @@ munge_works() {
 # Two partitions on the one node: the test submits to the non-default one, to see that the
 # merge job follows the array into it.
 write_slurm_conf() {
-  local host
+  local host memory
   host=$(hostname -s)
+  # Modest, and never more than the machine has (slurmd drains a node short of its memory).
+  memory=$(awk '/^MemTotal:/ { m = int($2 / 1024) } END { print (m < 1000 ? m : 1000) }' \
+    /proc/meminfo)
   mkdir -p "$WORK/state" "$WORK/spool"
   cat >"$WORK/slurm.conf" <<EOF
 ClusterName=convosimtest
@@ -161,7 +168,7 @@ MailProg=/bin/true
 ReturnToService=2
 MinJobAge=600
 KillWait=5
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=1000 State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$memory State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 PartitionName=sweeps Nodes=$host Default=NO MaxTime=INFINITE State=UP
 EOF
@@ -196,19 +203,35 @@ stop_daemons() {
   DAEMONS=()
 }
 
+# Waits (bounded) while a command succeeds.
+wait_while() {
+  local deadline=$((SECONDS + $1))
+  shift
+  while "$@" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+}
+
+jobs_left() { [ -n "$(squeue -h 2>/dev/null)" ]; }
+
+# A job's slurmstepd outlives its job record briefly; its socket in the spool goes with it.
+steps_left() { compgen -G "$WORK/spool/*_*" >/dev/null; }
+
 # Cancels what is left of the test's jobs (on this private cluster only: SLURM_CONF is ours),
-# so no job step outlives slurmd, then stops the daemons.
+# lets their job steps end, then stops the daemons.
+stop_cluster() {
+  if [ -n "${SLURM_CONF:-}" ] && jobs_left; then
+    scancel --user="$(id -un)" 2>/dev/null || true
+    wait_while 20 jobs_left
+  fi
+  wait_while 15 steps_left
+  stop_daemons
+}
+
 cleanup() {
   local status=$? reason=
   trap - EXIT INT TERM
   if [ -n "$WORK" ]; then
     if [ -n "${SLURM_CONF:-}" ] && [ "$status" != 0 ]; then diagnostics; fi
-    if [ -n "${SLURM_CONF:-}" ] && [ -n "$(squeue -h 2>/dev/null)" ]; then
-      scancel --user="$(id -un)" 2>/dev/null || true
-      local deadline=$((SECONDS + 20))
-      while [ -n "$(squeue -h 2>/dev/null)" ] && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
-    fi
-    stop_daemons
+    stop_cluster
     [ ! -s "$WORK/fail-reason" ] || reason=$(head -n 1 "$WORK/fail-reason")
     if [ "${KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
   fi
@@ -240,7 +263,7 @@ submit() {
     fail "sbatch refused the sweep (see above)"
 }
 
-queue_empty() { [ -z "$(squeue -h 2>/dev/null)" ]; }
+queue_empty() { ! jobs_left; }
 
 # "FIELD=value" of a job (array tasks: the first record), from slurmctld's memory (no
 # accounting here; MinJobAge keeps finished jobs for 10 minutes).
@@ -252,6 +275,14 @@ expect_field() {
   local got
   got=$(job_field "$1" "$2")
   [ "$got" = "$2=$3" ] || fail "$4: job $1 has ${got:-no $2} (expected $2=$3)"
+}
+
+# Every task of an array ended in `state`.
+expect_all_tasks() {
+  local states
+  states=$(squeue -h -t all -j "$1" -o %T 2>/dev/null | sort | uniq -c | xargs)
+  [ "$states" = "$SHARDS $2" ] ||
+    fail "array job $1: expected $SHARDS tasks $2, got: ${states:-none listed}"
 }
 
 # The merge job submitted by an array's first task, from that task's log.
@@ -313,7 +344,7 @@ check_full_sweep() {
   say "submitted array job $array ($SHARDS shards, partition sweeps) from $WORK/submit"
   wait_for "$TIMEOUT" "array job $array and its merge to finish" queue_empty
   merge=$(merge_job_of "$array")
-  expect_field "${array}_$SHARDS" JobState COMPLETED "shard $SHARDS"
+  expect_all_tasks "$array" COMPLETED
   expect_field "$merge" JobState COMPLETED "the merge job"
   expect_field "$merge" Partition sweeps "the merge job's partition"
   expect_field "$merge" NumCPUs 1 "the merge job's CPUs"
