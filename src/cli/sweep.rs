@@ -20,6 +20,12 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
         Some(text) => text.parse()?,
         None => Shard::WHOLE,
     };
+    if shard != Shard::WHOLE && !assertions.is_empty() {
+        anyhow::bail!(
+            "--assert with --shard: a shard holds only part of each point's replications; gate on \
+             the merged result instead: convosim merge SHARD_DIRS --out DIR --assert COND"
+        );
+    }
     let spec = load_sweep(&args.sweep)?;
     let source = "the sweep's `replications` (or its base scenario's)";
     require_replications(&assertions, spec.replications.into(), source)?;

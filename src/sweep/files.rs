@@ -306,7 +306,8 @@ pub(super) fn write_manifest(dir: &Path, info: &RunInfo) -> Result<(), SweepErro
 
 pub(super) fn read_manifest(dir: &Path) -> Result<RunInfo, SweepError> {
     let path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    // Bounded like every file convosim reads (a manifest is a few kilobytes).
+    let text = crate::scenario::read_text(&path).map_err(|e| {
         results_error(&path, format!("cannot read ({e}): is this a convosim results directory?"))
     })?;
     serde_json::from_str(&text).map_err(|e| results_error(&path, format!("not a convosim manifest: {e}")))

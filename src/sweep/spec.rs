@@ -6,7 +6,7 @@ use toml::{Table, Value};
 
 use super::SweepError;
 use crate::error::ScenarioError;
-use crate::scenario::{parse_toml, scenario_from_table, set_path, Scenario};
+use crate::scenario::{parse_toml, scenario_from_table, set_path, Scenario, MAX_REPLICATIONS};
 
 /// One axis: a dotted path into the scenario and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,9 +95,10 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     let base_table = parse_toml(&base_text, &base)?;
     let replications = match table.get("replications") {
         None => None,
-        Some(Value::Integer(n)) if (1..=1_000_000).contains(n) => Some(*n as u32),
+        Some(Value::Integer(n)) if (1..=i64::from(MAX_REPLICATIONS)).contains(n) => Some(*n as u32),
         Some(other) => {
-            return Err(invalid(file, "replications", format!("expected an integer >= 1, got {other}")))
+            let expected = format!("expected an integer from 1 to {MAX_REPLICATIONS}, got {other}");
+            return Err(invalid(file, "replications", expected));
         }
     };
     let seed = match table.get("seed") {
@@ -186,6 +187,17 @@ const SWEEP_CONTROLLED: &[(&str, &str)] = &[
     ("replications", "every point runs the sweep's `replications`"),
 ];
 
+/// The first value that appears twice, numbers compared by value (`60` and `60.0` are one).
+fn first_repeat(values: &[Value]) -> Option<&Value> {
+    let canonical = |v: &Value| match v {
+        Value::Integer(n) => format!("{}", *n as f64),
+        Value::Float(x) => format!("{x}"),
+        other => other.to_string(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    values.iter().find(|v| !seen.insert(canonical(v)))
+}
+
 fn parse_axes(file: &Path, axes: Option<&Value>) -> Result<Vec<Axis>, SweepError> {
     let Some(axes) = axes else { return Ok(Vec::new()) };
     let Value::Table(axes) = axes else {
@@ -223,6 +235,10 @@ fn parse_axes(file: &Path, axes: Option<&Value>) -> Result<Vec<Axis>, SweepError
             }
             if let Some(bad) = values.iter().find(|v| matches!(v, Value::Array(_) | Value::Table(_))) {
                 return Err(invalid(file, &key, format!("expected scalar values, got {bad}")));
+            }
+            if let Some(twice) = first_repeat(&values) {
+                // Two points with the same axis values could not be told apart in the results.
+                return Err(invalid(file, &key, format!("the value {twice} is listed twice")));
             }
             Ok(Axis { path: path.clone(), values })
         })
@@ -480,6 +496,13 @@ mod tests {
         let unquoted = axes("[axes]\nagents.team.count = [1, 2]").unwrap_err();
         assert!(unquoted.contains("\"agents.team.count\" = [...]"), "{unquoted}");
         assert_eq!(axes("[axes]\nx = { from = 0.5, to = 1.5, step = 0.5 }").unwrap()[0].values.len(), 3);
+    }
+
+    #[test]
+    fn an_axis_value_listed_twice_is_refused() {
+        let error = axes("[axes]\nx = [60, 30, 60.0]").unwrap_err();
+        assert!(error.contains("axes.\"x\": the value 60.0 is listed twice"), "{error}");
+        assert!(axes("[axes]\nx = [\"sticky\", \"hybrid-1m\"]").is_ok());
     }
 
     #[test]

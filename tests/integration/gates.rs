@@ -144,6 +144,16 @@ fn compare_refuses_one_replication() {
 }
 
 #[test]
+fn assert_on_a_shard_is_refused_for_the_merge_to_gate() {
+    let dir = workspace();
+    let (output, out_dir) =
+        sweep(dir.path(), "half", "", &["--shard", "1/2", "--assert", "wait_first_p90_s<=0"]);
+    let stderr = refused(&output);
+    assert!(stderr.contains("--assert with --shard") && stderr.contains("convosim merge"), "{stderr}");
+    assert!(!out_dir.exists(), "nothing runs");
+}
+
+#[test]
 fn assert_refuses_to_gate_on_one_replication() {
     let dir = workspace();
     // run: refused before anything runs.
