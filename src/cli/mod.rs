@@ -333,17 +333,11 @@ fn finish_results(
         points: 1,
         axes: Vec::new(),
         shard: [1, 1],
-        tasks: 0,
         threads: run.threads,
         started: humantime::format_rfc3339_seconds(run.started).to_string(),
         ended: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         wall_s: report.wall_s,
-        events: 0,
-        events_per_s: 0.0,
-        contacts: 0,
-        contacts_per_s: 0.0,
-        merged_from: Vec::new(),
-        files: Default::default(),
+        ..Default::default()
     };
     let mut info = writer.finish(info)?;
     summarize_in_place(folder.partial(), &info)?;

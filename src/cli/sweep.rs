@@ -153,17 +153,9 @@ fn run_info(spec: &SweepSpec, points: &[Point], shard: Shard, threads: usize) ->
         points: spec.point_count(),
         axes: RunInfo::axes_of(&spec.axes),
         shard: [shard.index, shard.count],
-        tasks: 0,
         threads,
         started: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        ended: String::new(),
-        wall_s: 0.0,
-        events: 0,
-        events_per_s: 0.0,
-        contacts: 0,
-        contacts_per_s: 0.0,
-        merged_from: Vec::new(),
-        files: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -33,8 +33,9 @@ pub struct AxisInfo {
     pub values: Vec<Json>,
 }
 
-/// `manifest.json`: what ran, where, how fast.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `manifest.json`: what ran, where, how fast. `Default` is a run not yet described, with its
+/// counters at zero: callers set what identifies it and leave the rest to `..Default::default()`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunInfo {
     /// convosim's version.
     pub convosim_version: String,
