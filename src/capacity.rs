@@ -426,7 +426,7 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     fn pool(count: u32, concurrency: u32) -> AgentPool {
-        AgentPool { name: "p".into(), count, concurrency, slowdown: 0.0, shifts: None }
+        AgentPool { name: "p".into(), count, concurrency, slowdown: 0.0, shifts: None, staffing: None }
     }
 
     fn all_on(pools: &[AgentPool], select: SelectRule) -> Capacity {

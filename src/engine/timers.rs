@@ -63,14 +63,18 @@ impl Engine<'_> {
         self.change_shifts(&pools);
     }
 
-    /// Puts the pools' agents on or off shift as their schedules say now, schedules each pool's
+    /// Puts the pools' agents on or off shift as their shifts or staffing vectors say now, schedules each pool's
     /// next change, and lets the agents who came on shift take the waiting backlog.
     fn change_shifts(&mut self, pools: &[usize]) {
         let mut came_on = Vec::new();
         for &pool in pools {
-            let schedule = self.scenario.pools[pool].shifts.as_ref();
-            let on = schedule.is_none_or(|s| s.is_on(self.now));
-            for agent in self.pool_agents(pool) {
+            let definition = &self.scenario.pools[pool];
+            // Agents 0..n of the pool are on: with a staffing vector the same agents stay on as
+            // long as possible, which keeps owners available.
+            let on_count = definition.on_shift_at(self.now);
+            let next = definition.next_change_after(self.now);
+            for (rank, agent) in self.pool_agents(pool).enumerate() {
+                let on = (rank as u64) < u64::from(on_count);
                 if self.capacity.is_on_shift(agent) != on {
                     self.agent_changing(agent);
                     self.capacity.set_on_shift(agent, on);
@@ -79,7 +83,7 @@ impl Engine<'_> {
                     }
                 }
             }
-            if let Some(next) = schedule.and_then(|s| s.next_change_after(self.now)) {
+            if let Some(next) = next {
                 self.schedule(next, Event::ShiftChange { pool: pool as u32 });
             }
         }

@@ -6,7 +6,8 @@
 //! every [`ScenarioError::Field`] names the file, the key and the fix.
 //!
 //! Defaults where the file is silent: `warmup = 0`, `seed = 1`, `replications = 1`, agents'
-//! `concurrency = 1` and `slowdown = 0`, no shifts (always on), no patience (never abandons),
+//! `concurrency = 1` and `slowdown = 0`, no shifts (always on), `staffing_interval = "1h"` and
+//! `staffing_scale = 1` with a staffing vector, no patience (never abandons),
 //! `[service_level]` first = 60s, resumed = 5m.
 
 mod dists;
@@ -14,6 +15,7 @@ mod fields;
 mod policies;
 mod policy_hints;
 mod shifts;
+mod staffing;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -64,7 +66,8 @@ const TOP_KEYS: &[&str] = &[
 const SWEEP_ONLY_KEYS: &[&str] = &["base", "axes"];
 const ARRIVAL_KEYS: &[&str] = &["rate_per_hour", "profile", "weekday"];
 const CONVERSATION_KEYS: &[&str] = &["exchanges", "handle_time", "gap", "patience_first", "patience_resumed"];
-const AGENT_KEYS: &[&str] = &["name", "count", "concurrency", "slowdown", "shifts"];
+const AGENT_KEYS: &[&str] =
+    &["name", "count", "concurrency", "slowdown", "shifts", "staffing", "staffing_interval", "staffing_scale"];
 const SERVICE_LEVEL_KEYS: &[&str] = &["first", "resumed"];
 /// Bounds that keep a typo from asking the engine for billions of agents or slots (the engine
 /// reserves memory per slot up front) or replications.
@@ -276,17 +279,19 @@ fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
                 format!("duplicate pool name \"{}\" (also agents[{j}].name)", pool.name.escape_default()),
             ));
         }
+        // With a staffing vector, the pool's size is its largest value.
+        let size_key = if pool.staffing.is_some() { "staffing" } else { "count" };
         total += i64::from(pool.count);
         if total > MAX_AGENTS {
             return Err(FieldError::new(
-                sec.path("count"),
+                sec.path(size_key),
                 format!("expected at most {MAX_AGENTS} agents over all pools, got {total}"),
             ));
         }
         slots += i64::from(pool.count) * i64::from(pool.concurrency);
         if slots > MAX_SLOTS {
             return Err(FieldError::new(
-                sec.path("count"),
+                sec.path(size_key),
                 format!(
                     "expected at most {MAX_SLOTS} slots (count × concurrency) over all pools, got {slots} \
                      with this pool's {} × {}",
@@ -302,7 +307,16 @@ fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
 
 fn agent_pool(sec: &Section<'_>) -> Result<AgentPool, FieldError> {
     let name = sec.req_name("name")?.to_string();
-    let count = sec.req_integer("count", 1, MAX_AGENTS)?;
+    let staffing = staffing::staffing(sec, MAX_AGENTS)?;
+    let count = match &staffing {
+        Some(vector) => i64::from(vector.max()),
+        None => sec.integer("count", 1, MAX_AGENTS)?.ok_or_else(|| {
+            sec.missing(
+                "count",
+                &format!("an integer from 1 to {MAX_AGENTS} (or a staffing vector, staffing = [...])"),
+            )
+        })?,
+    };
     let concurrency = sec.integer("concurrency", 1, MAX_CONCURRENCY)?.unwrap_or(1);
     let slowdown = sec.number("slowdown", Sign::NonNegative, "a non-negative number")?.unwrap_or(0.0);
     let shift_what = "an array of shifts like [{ days = \"mon-fri\", start = \"08:00\", end = \"17:00\" }]";
@@ -316,6 +330,7 @@ fn agent_pool(sec: &Section<'_>) -> Result<AgentPool, FieldError> {
         concurrency: u32::try_from(concurrency).unwrap_or(1),
         slowdown,
         shifts,
+        staffing,
     })
 }
 

@@ -98,15 +98,106 @@ pub struct ConversationModel {
 pub struct AgentPool {
     /// The pool's name (unique in the scenario).
     pub name: String,
-    /// Number of agents (>= 1).
+    /// Number of agents (>= 1); with a staffing vector, its largest value.
     pub count: u32,
     /// Contacts an agent handles at once (>= 1).
     pub concurrency: u32,
     /// Handle-time slow-down `s`: a contact's handle time is multiplied by `1 + s·(n−1)`,
     /// `n` the agent's contacts in handling including it, fixed at pickup. `>= 0`.
     pub slowdown: f64,
-    /// When the pool's agents are on shift; `None`: always.
+    /// When the pool's agents are on shift; `None`: always (or as `staffing` says).
     pub shifts: Option<ShiftSchedule>,
+    /// How many of the pool's agents are on shift in each interval, instead of `shifts`.
+    pub staffing: Option<Staffing>,
+}
+
+impl AgentPool {
+    /// How many of the pool's agents are on shift at `t`: agents `0..n` of the pool are on,
+    /// the rest off.
+    pub fn on_shift_at(&self, t: f64) -> u32 {
+        match (&self.staffing, &self.shifts) {
+            (Some(staffing), _) => staffing.on_at(t),
+            (None, Some(shifts)) if !shifts.is_on(t) => 0,
+            (None, _) => self.count,
+        }
+    }
+
+    /// The first time strictly after `t` at which [`Self::on_shift_at`] changes, if ever.
+    pub fn next_change_after(&self, t: f64) -> Option<f64> {
+        match (&self.staffing, &self.shifts) {
+            (Some(staffing), _) => staffing.next_change_after(t),
+            (None, Some(shifts)) => shifts.next_change_after(t),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A staffing vector: agents on shift per interval, repeating every day or every week
+/// (Monday 00:00 first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Staffing {
+    on: Vec<u32>,
+    interval_s: f64,
+    /// Indices `k` with `on[k] != on[k - 1]` (cyclically), ascending: the only boundaries at
+    /// which the engine needs an event.
+    changes: Vec<usize>,
+}
+
+impl Staffing {
+    /// A vector of `on.len()` intervals of `interval_s` seconds each (whole seconds; the loader
+    /// checks that they make a day or a week).
+    pub fn new(on: Vec<u32>, interval_s: f64) -> Self {
+        let n = on.len();
+        let changes = (0..n).filter(|&k| on[k] != on[(k + n - 1) % n]).collect();
+        Self { on, interval_s, changes }
+    }
+
+    /// Agents on shift per interval.
+    pub fn values(&self) -> &[u32] {
+        &self.on
+    }
+
+    /// Interval width, seconds.
+    pub fn interval_s(&self) -> f64 {
+        self.interval_s
+    }
+
+    /// The period the vector repeats over (a day or a week), seconds.
+    pub fn period_s(&self) -> f64 {
+        self.on.len() as f64 * self.interval_s
+    }
+
+    /// The largest value: the pool's number of agents.
+    pub fn max(&self) -> u32 {
+        self.on.iter().copied().max().unwrap_or(0)
+    }
+
+    /// The mean number of agents on shift over the period.
+    pub fn mean(&self) -> f64 {
+        self.on.iter().map(|&n| f64::from(n)).sum::<f64>() / self.on.len().max(1) as f64
+    }
+
+    /// Agents on shift at `t`.
+    pub fn on_at(&self, t: f64) -> u32 {
+        let k = (t.rem_euclid(self.period_s()) / self.interval_s) as usize;
+        self.on.get(k).or(self.on.last()).copied().unwrap_or(0)
+    }
+
+    /// The first interval boundary strictly after `t` at which the value changes, if any.
+    pub fn next_change_after(&self, t: f64) -> Option<f64> {
+        let first = *self.changes.first()?;
+        let period = self.period_s();
+        // Boundaries are whole seconds, so these products and sums are exact: the same instants
+        // as a shift list describing the same pattern.
+        let period_start = (t / period).floor() * period;
+        let w = t - period_start;
+        let at = |k: usize| k as f64 * self.interval_s;
+        let i = self.changes.partition_point(|&k| at(k) <= w);
+        Some(match self.changes.get(i) {
+            Some(&k) => period_start + at(k),
+            None => period_start + period + at(first),
+        })
+    }
 }
 
 /// A weekly on-shift schedule.
@@ -179,6 +270,31 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staffing_value_and_next_change() {
+        let mut on = vec![2; 24];
+        on[8..17].fill(5);
+        let s = Staffing::new(on, 3600.0);
+        assert_eq!((s.max(), s.on_at(0.0), s.on_at(8.0 * 3600.0), s.on_at(17.0 * 3600.0)), (5, 2, 5, 2));
+        assert_eq!(s.on_at(DAY_S + 9.5 * 3600.0), 5);
+        assert_eq!(s.next_change_after(0.0), Some(8.0 * 3600.0));
+        assert_eq!(s.next_change_after(8.0 * 3600.0), Some(17.0 * 3600.0));
+        assert_eq!(s.next_change_after(20.0 * 3600.0), Some(DAY_S + 8.0 * 3600.0));
+        assert!((s.mean() - (15.0 * 2.0 + 9.0 * 5.0) / 24.0).abs() < 1e-12);
+        assert_eq!(Staffing::new(vec![3; 168], 3600.0).next_change_after(1.0), None);
+    }
+
+    #[test]
+    fn weekly_staffing_changes_only_where_the_value_does() {
+        let mut on = vec![1; 168];
+        on[24..48].fill(4); // Tuesday
+        let s = Staffing::new(on, 3600.0);
+        assert_eq!(s.next_change_after(0.0), Some(DAY_S));
+        assert_eq!(s.next_change_after(DAY_S), Some(2.0 * DAY_S));
+        assert_eq!(s.next_change_after(3.0 * DAY_S), Some(WEEK_S + DAY_S));
+        assert_eq!(s.on_at(WEEK_S + DAY_S + 1.0), 4);
+    }
 
     fn weekdays_9_to_17() -> ShiftSchedule {
         ShiftSchedule {

@@ -24,7 +24,8 @@ pub struct LoadEstimate {
     /// Slots the work would keep busy on average: arrivals × mean exchanges × mean handle time
     /// (with no slow-down). Slot-hours per hour.
     pub offered_slots: f64,
-    /// Slots on shift on average: Σ count × concurrency × share of the week on shift.
+    /// Slots on shift on average: Σ count × concurrency × share of the week on shift (with a
+    /// staffing vector, its mean × concurrency).
     pub on_shift_slots: f64,
 }
 
@@ -44,6 +45,9 @@ impl LoadEstimate {
             .pools
             .iter()
             .map(|pool| {
+                if let Some(staffing) = &pool.staffing {
+                    return staffing.mean() * f64::from(pool.concurrency);
+                }
                 let on_share = pool.shifts.as_ref().map_or(1.0, |s| {
                     s.weekly_on.iter().map(|(start, end)| end - start).sum::<f64>() / WEEK_S
                 });
