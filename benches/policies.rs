@@ -41,6 +41,7 @@ fn busy_center(agents: u32, select: SelectRule) -> Capacity {
         concurrency: CONCURRENCY,
         slowdown: 0.0,
         shifts: None,
+        staffing: None,
     }];
     let mut capacity = Capacity::new(&pools, select);
     for agent in 0..agents {

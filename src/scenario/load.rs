@@ -66,8 +66,16 @@ const TOP_KEYS: &[&str] = &[
 const SWEEP_ONLY_KEYS: &[&str] = &["base", "axes"];
 const ARRIVAL_KEYS: &[&str] = &["rate_per_hour", "profile", "weekday"];
 const CONVERSATION_KEYS: &[&str] = &["exchanges", "handle_time", "gap", "patience_first", "patience_resumed"];
-const AGENT_KEYS: &[&str] =
-    &["name", "count", "concurrency", "slowdown", "shifts", "staffing", "staffing_interval", "staffing_scale"];
+const AGENT_KEYS: &[&str] = &[
+    "name",
+    "count",
+    "concurrency",
+    "slowdown",
+    "shifts",
+    "staffing",
+    "staffing_interval",
+    "staffing_scale",
+];
 const SERVICE_LEVEL_KEYS: &[&str] = &["first", "resumed"];
 /// Bounds that keep a typo from asking the engine for billions of agents or slots (the engine
 /// reserves memory per slot up front) or replications.

@@ -181,6 +181,21 @@ mod tests {
     }
 
     #[test]
+    fn a_staffing_vector_counts_its_mean_on_shift_slots() {
+        let text = "name = \"t\"\nhorizon = \"1d\"\n[arrivals]\nrate_per_hour = 120\n[conversation]\n\
+                    exchanges = { dist = \"fixed\", value = 1 }\nhandle_time = { dist = \"fixed\", value = \"3m\" }\n\
+                    [[agents]]\nname = \"team\"\nconcurrency = 2\n\
+                    staffing = [0, 0, 0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 0]\n\
+                    [policy]\nkind = \"next_available\"\n";
+        // 6 agents × 2 slots for 12 hours of 24: 6 slots on average against 6 offered.
+        let s = parse_scenario(text, Path::new("t.toml")).unwrap();
+        assert!((LoadEstimate::of(&s).on_shift_slots - 6.0).abs() < 1e-12);
+        let halved = text.replace("[policy]", "staffing_scale = 0.5\n[policy]");
+        let err = parse_scenario(&halved, Path::new("t.toml")).unwrap_err().to_string();
+        assert!(err.contains("is 2× the 3 on-shift slots"), "{err}");
+    }
+
+    #[test]
     fn a_grossly_overloaded_center_without_patience_is_refused_unless_allowed() {
         // 12 offered against 5.7 on-shift slots: 2.1×.
         let err = scenario(120.0, 2, "3m", "").unwrap_err();

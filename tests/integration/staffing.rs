@@ -67,7 +67,9 @@ fn assert_bit_identical(a: &Scenario, b: &Scenario) {
 #[test]
 fn a_constant_vector_is_count_without_shifts() {
     let counted = center("[[agents]]\nname = \"team\"\ncount = 4\nconcurrency = 2");
-    for (values, interval) in [(vector(&[(4, 24)]), "1h"), (vector(&[(4, 168)]), "1h"), (vector(&[(4, 96)]), "15m")] {
+    for (values, interval) in
+        [(vector(&[(4, 24)]), "1h"), (vector(&[(4, 168)]), "1h"), (vector(&[(4, 96)]), "15m")]
+    {
         let staffed = center(&format!(
             "[[agents]]\nname = \"team\"\nstaffing = {values}\nstaffing_interval = \"{interval}\"\nconcurrency = 2"
         ));
@@ -92,7 +94,8 @@ fn a_vector_shaped_like_a_shift_is_that_shift() {
     let weekdays = daily.replace("\"daily\"", "\"mon-fri\"");
     let day = [(0, 8), (5, 9), (0, 7)];
     let week: Vec<(u32, usize)> = day.repeat(5).into_iter().chain([(0, 48)]).collect();
-    let weekday_vector = format!("{always}[[agents]]\nname = \"day\"\nconcurrency = 2\nstaffing = {}", vector(&week));
+    let weekday_vector =
+        format!("{always}[[agents]]\nname = \"day\"\nconcurrency = 2\nstaffing = {}", vector(&week));
     assert_bit_identical(&center(&weekdays), &center(&weekday_vector));
 }
 
@@ -104,7 +107,8 @@ fn agents_zero_to_n_are_the_ones_on_shift() {
     let split = "[[agents]]\nname = \"always\"\ncount = 1\nconcurrency = 2\n\
                  [[agents]]\nname = \"late\"\ncount = 2\nconcurrency = 2\n\
                  shifts = [{ days = \"daily\", start = \"08:00\", end = \"24:00\" }]";
-    let staffed = format!("[[agents]]\nname = \"team\"\nconcurrency = 2\nstaffing = {}", vector(&[(1, 8), (3, 16)]));
+    let staffed =
+        format!("[[agents]]\nname = \"team\"\nconcurrency = 2\nstaffing = {}", vector(&[(1, 8), (3, 16)]));
     assert_bit_identical(&center(split), &center(&staffed));
 }
 
@@ -175,12 +179,24 @@ fn staffing_mistakes_are_one_keyed_line() {
     let ones = vector(&[(1, 24)]);
     let cases: Vec<(String, Vec<&str>)> = vec![
         (format!("{ones}\ncount = 3"), vec!["agents[0].staffing: expected either `count`", "not both"]),
-        (vector(&[(1, 25)]), vec!["agents[0].staffing: expected 24 values (one day) or 168", "got 25 values"]),
-        (format!("[-1, {}]", vec!["1"; 23].join(", ")), vec!["agents[0].staffing[0]: expected an integer from 0"]),
+        (
+            vector(&[(1, 25)]),
+            vec!["agents[0].staffing: expected 24 values (one day) or 168", "got 25 values"],
+        ),
+        (
+            format!("[-1, {}]", vec!["1"; 23].join(", ")),
+            vec!["agents[0].staffing[0]: expected an integer from 0"],
+        ),
         (format!("[1.5, {}]", vec!["1"; 23].join(", ")), vec!["agents[0].staffing[0]: expected an integer"]),
         (vector(&[(0, 24)]), vec!["agents[0].staffing: expected at least one interval", "all zeros"]),
-        (format!("{ones}\nstaffing_interval = \"7m\""), vec!["agents[0].staffing_interval: expected a whole", "\"7m\""]),
-        (format!("{ones}\nstaffing_scale = -1"), vec!["agents[0].staffing_scale: expected a positive number"]),
+        (
+            format!("{ones}\nstaffing_interval = \"7m\""),
+            vec!["agents[0].staffing_interval: expected a whole", "\"7m\""],
+        ),
+        (
+            format!("{ones}\nstaffing_scale = -1"),
+            vec!["agents[0].staffing_scale: expected a positive number"],
+        ),
     ];
     for (i, (values, fragments)) in cases.iter().enumerate() {
         let path = staffed_file(dir.path(), &format!("bad{i}.toml"), values);
@@ -194,4 +210,15 @@ fn staffing_mistakes_are_one_keyed_line() {
         convosim().arg("check").arg(&base).args(["--set", "agents.team.staffing_scale=0.1"]),
         &["agents[0].staffing_scale: expected a scale that leaves at least one interval", "--set"],
     );
+}
+
+#[test]
+fn the_bundled_staffing_scenario_loads_and_runs_clean() {
+    let bundled = scenario(include_str!("../../scenarios/staffing-vector.toml"));
+    let staffing = bundled.pools[0].staffing.as_ref().expect("a staffing vector");
+    assert_eq!((bundled.pools[0].count, staffing.values().len()), (13, 24));
+    let mut short = bundled.clone();
+    short.horizon = 2.0 * crate::common::DAY;
+    let summary = run_summary(&short, 7, 2);
+    assert!(summary.audit().picked > 1000, "{:?}", summary.audit());
 }

@@ -55,7 +55,10 @@ pub(super) fn staffing(sec: &Section<'_>, max_agents: i64) -> Result<Option<Staf
         on.push(u32::try_from(n).unwrap_or(0));
     }
     if on.iter().all(|n| *n == 0) {
-        return Err(FieldError::new(path, "expected at least one interval with agents on shift, got all zeros"));
+        return Err(FieldError::new(
+            path,
+            "expected at least one interval with agents on shift, got all zeros",
+        ));
     }
     let Some(scale) = sec.number("staffing_scale", Sign::Positive, "a positive number like 1.5")? else {
         return Ok(Some(Staffing::new(on, interval_s)));
@@ -125,7 +128,8 @@ mod tests {
     fn a_daily_and_a_weekly_vector() {
         let s = parse(&day(&["3"; 24].join(","))).unwrap().unwrap();
         assert_eq!((s.values().len(), s.interval_s(), s.max()), (24, 3600.0, 3));
-        let week = parse(&format!("staffing = [{}]\nstaffing_interval = \"4h\"", ["1"; 42].join(","))).unwrap();
+        let week =
+            parse(&format!("staffing = [{}]\nstaffing_interval = \"4h\"", ["1"; 42].join(","))).unwrap();
         assert_eq!(week.unwrap().period_s(), 7.0 * DAY_S);
         assert_eq!(parse("count = 4").unwrap(), None);
     }
@@ -138,7 +142,9 @@ mod tests {
         let e = err(&format!("{}\nstaffing_scale = 0.1", day(&values)));
         assert!(e.starts_with("agents[0].staffing_scale: ") && e.contains("rounds to 0"), "{e}");
         assert!(err(&format!("{}\nstaffing_scale = 1e300", day(&values))).contains("at most 1000000"));
-        assert!(err(&format!("{}\nstaffing_scale = 0", day(&values))).starts_with("agents[0].staffing_scale: "));
+        assert!(
+            err(&format!("{}\nstaffing_scale = 0", day(&values))).starts_with("agents[0].staffing_scale: ")
+        );
     }
 
     #[test]
