@@ -85,6 +85,7 @@ const BUNDLED: &[&str] = &[
     include_str!("../../scenarios/mmc_a.toml"),
     include_str!("../../scenarios/erlang_r.toml"),
     include_str!("../../scenarios/week-with-shifts.toml"),
+    include_str!("../../scenarios/staffing-vector.toml"),
 ];
 
 /// Accepted scenarios larger than this (expected contacts over the shortened horizon, or slots)

@@ -39,6 +39,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("mmc_a", include_str!("../../../scenarios/mmc_a.toml")),
     ("erlang_r", include_str!("../../../scenarios/erlang_r.toml")),
     ("week-with-shifts", include_str!("../../../scenarios/week-with-shifts.toml")),
+    ("staffing-vector", include_str!("../../../scenarios/staffing-vector.toml")),
 ];
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
