@@ -16,5 +16,6 @@ mod hostile;
 mod invariants;
 mod routing_policies;
 mod runaway;
+mod schema;
 mod sweeps;
 mod tie_semantics;
