@@ -21,7 +21,7 @@ use super::files::{
 use super::folder::{resolved, verify, OutputFolder, HISTOGRAMS, REPLICATIONS};
 use super::summary::{SummaryTable, SummaryWriter};
 use super::SweepError;
-use crate::metrics::{Histograms, METRICS};
+use crate::metrics::METRICS;
 
 /// One parsed row of `replications.csv`.
 #[derive(Debug, Clone)]
@@ -196,7 +196,7 @@ fn read_histograms(dirs: &[PathBuf], fields: &[String]) -> Result<PointHistogram
             }
             let histograms = read_histogram_fields(&entry, fields)
                 .map_err(|m| results_error(&path, format!("point {point}: {m}")))?;
-            merged.entry(point).or_insert_with(Histograms::default).add(&histograms);
+            merged.entry(point).or_default().add(&histograms);
         }
     }
     Ok(merged)
