@@ -2,7 +2,8 @@
 //!
 //! A run (or shard) writes `replications.csv` (one row per task, in task order) and
 //! `histograms.jsonl` (each point's merged wait histograms) through [`ResultsWriter`], which
-//! can checkpoint its progress between windows of tasks and resume from a checkpoint; the
+//! can checkpoint its progress between windows of tasks and resume from a checkpoint. The
+//! manifest records the files' column [`Layout`], declared here once for every writer; the
 //! summary is written by `merge.rs`, the manifest and the move into place by `folder.rs`.
 
 use std::collections::BTreeMap;

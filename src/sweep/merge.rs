@@ -3,7 +3,8 @@
 //!
 //! Inputs are checked before anything is written: each must be a complete folder whose files
 //! match its manifest's checksums, written by this convosim version, and together they must be
-//! every shard of one sweep exactly once (same input hash, seed and replications). Rows are
+//! every shard of one sweep exactly once (same input hash, seed and replications), with this
+//! convosim's column layout (recorded in each manifest). Rows are
 //! merged in task order with a heap over the shards, and every metric cell must be a finite
 //! number or empty.
 
