@@ -27,6 +27,9 @@ pub enum CompareError {
         /// The candidate's axis names.
         candidate: String,
     },
+    /// The summaries have different columns: written by convosims with other metrics.
+    #[error("different column layouts: {0}; compare results written by one convosim version")]
+    DifferentColumns(String),
     /// Points present on one side only.
     #[error("the points do not match: {0}")]
     UnmatchedPoints(String),
@@ -264,6 +267,11 @@ pub fn compare(
     candidate: &SummaryTable,
     options: &CompareOptions,
 ) -> Result<Comparison, CompareError> {
+    // Metrics are matched by position in the catalog: columns that differ would compare
+    // one metric with another.
+    if let Some(difference) = baseline.column_difference(candidate, "the baseline", "the candidate") {
+        return Err(CompareError::DifferentColumns(difference));
+    }
     check_layout(baseline, candidate)?;
     let mut result = Comparison::default();
     for cand in &candidate.rows {
@@ -403,7 +411,7 @@ mod tests {
     }
 
     fn table(wait: (f64, f64), sl: (f64, f64)) -> SummaryTable {
-        SummaryTable { rows: vec![row(&[("policy", "sticky")], wait, sl)] }
+        SummaryTable::new(vec![row(&[("policy", "sticky")], wait, sl)])
     }
 
     fn options() -> CompareOptions {
@@ -474,22 +482,42 @@ mod tests {
 
     #[test]
     fn points_must_match_on_both_sides() {
-        let two = |a: &str, b: &str| SummaryTable {
-            rows: vec![row(&[("x", a)], (1.0, 0.1), (0.9, 0.0)), row(&[("x", b)], (1.0, 0.1), (0.9, 0.0))],
+        let two = |a: &str, b: &str| {
+            SummaryTable::new(vec![
+                row(&[("x", a)], (1.0, 0.1), (0.9, 0.0)),
+                row(&[("x", b)], (1.0, 0.1), (0.9, 0.0)),
+            ])
         };
         let error = compare(&two("1", "2"), &two("1", "3"), &options()).unwrap_err().to_string();
         assert!(error.contains("1 point(s) missing in the candidate: (x=2)"), "{error}");
         assert!(error.contains("1 point(s) missing in the baseline: (x=3)"), "{error}");
-        let other = SummaryTable { rows: vec![row(&[("y", "1")], (1.0, 0.1), (0.9, 0.0))] };
+        let other = SummaryTable::new(vec![row(&[("y", "1")], (1.0, 0.1), (0.9, 0.0))]);
         let error = compare(&two("1", "2"), &other, &options()).unwrap_err();
         assert!(matches!(error, CompareError::DifferentAxes { .. }), "{error}");
-        let empty = SummaryTable { rows: Vec::new() };
+        let empty = SummaryTable::new(Vec::new());
         assert_eq!(compare(&empty, &empty, &options()).unwrap_err(), CompareError::NoPoints);
         assert!(compare(&empty, &two("1", "2"), &options()).is_err());
         assert!(compare(&two("1", "1"), &two("1", "1"), &options())
             .unwrap_err()
             .to_string()
             .contains("twice"));
+    }
+
+    #[test]
+    fn summaries_with_other_columns_are_refused_naming_the_column() {
+        let base = table((60.0, 2.0), (0.90, 0.01));
+        let mut renamed = base.clone();
+        renamed.columns[4] = "wait_first_p51_s_mean".into();
+        let error = compare(&base, &renamed, &options()).unwrap_err().to_string();
+        assert!(
+            error.contains("summary.csv has column \"wait_first_p50_s_mean\" in the baseline where the candidate has \"wait_first_p51_s_mean\""),
+            "{error}"
+        );
+        let mut longer = base.clone();
+        longer.columns.push("bot_time_mean_s_mean".into());
+        let error = compare(&base, &longer, &options()).unwrap_err().to_string();
+        assert!(error.contains("\"bot_time_mean_s_mean\" in the candidate only"), "{error}");
+        assert!(compare(&base, &base, &options()).is_ok());
     }
 
     #[test]

@@ -347,7 +347,7 @@ mod tests {
         let long = "policy.a_rather_long_option_name";
         let rows =
             ["x1", "x2"].map(|v| sweep_row(&[(long, "same-prefix"), ("agents.team.count", v)], 0.5, 0.0));
-        let text = render_sweep(&SummaryTable { rows: rows.to_vec() });
+        let text = render_sweep(&SummaryTable::new(rows.to_vec()));
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[1].starts_with(&format!("{long} agents.team.count")), "{text}");
         assert!(lines[2].starts_with("same-prefix") && lines[2].contains(" x1 "), "{text}");
@@ -364,7 +364,7 @@ mod tests {
             sweep_row(&[("x", "busy")], 0.99, 0.0),
             sweep_row(&[("x", "backlog")], 0.90, 30.0),
         ];
-        let text = render_sweep(&SummaryTable { rows });
+        let text = render_sweep(&SummaryTable::new(rows));
         let flagged: Vec<&str> = text.lines().filter(|l| l.ends_with(" *")).collect();
         assert_eq!(flagged.len(), 2, "{text}");
         assert!(flagged[0].starts_with("busy") && flagged[1].starts_with("backlog"), "{text}");
@@ -373,7 +373,7 @@ mod tests {
 
     #[test]
     fn control_characters_in_values_are_escaped() {
-        let text = render_sweep(&SummaryTable { rows: vec![sweep_row(&[("x", "a\u{1b}[2Jb")], 0.5, 0.0)] });
+        let text = render_sweep(&SummaryTable::new(vec![sweep_row(&[("x", "a\u{1b}[2Jb")], 0.5, 0.0)]));
         assert!(text.contains("a\\u{1b}[2Jb") && !text.contains('\u{1b}'), "{text}");
     }
 }

@@ -1,50 +1,6 @@
-//! The list of metrics, once, in report order, with a one-line meaning each, the direction
-//! that is an improvement, the unit, and the smallest change that can count as a regression.
-
-/// Every metric of a replication. The discriminant is the index into [`METRICS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)] // each is documented in METRICS
-pub enum Metric {
-    WaitFirstMean,
-    WaitFirstP50,
-    WaitFirstP90,
-    WaitFirstP95,
-    WaitFirstP99,
-    WaitFirstMax,
-    WaitedFirstShare,
-    SlFirstShare,
-    WaitResumedMean,
-    WaitResumedP50,
-    WaitResumedP90,
-    WaitResumedP95,
-    WaitResumedP99,
-    WaitResumedMax,
-    WaitedResumedShare,
-    SlResumedShare,
-    AbandonFirstShare,
-    AbandonResumedShare,
-    QueueTimeFirstAllMean,
-    AffinityRetentionShare,
-    HandoffsPerConversation,
-    SingleAgentConversationShare,
-    OccupancyShare,
-    UtilizationShare,
-    AgentOccupancyMin,
-    AgentOccupancyMax,
-    AgentOccupancyCv,
-    ConversationsResolved,
-    ConversationsAbandoned,
-    ConversationDurationMean,
-    ContactsFirst,
-    ContactsResumed,
-    UnfinishedContacts,
-    FallbacksFired,
-    OwnerOfflineReroutes,
-    QueueLengthMean,
-    QueueLengthMax,
-    PersonalQueueLengthMean,
-    PersonalQueueLengthMax,
-}
+//! The list of metrics, declared once, in report order: each with its name, unit, the direction
+//! that is an improvement, the scopes it is reported at, and a one-line meaning. Its unit gives
+//! the smallest change that can count as a regression. Nothing is guessed from a name.
 
 /// Which direction of change is an improvement (for `compare`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +13,26 @@ pub enum Better {
     Neither,
 }
 
+/// Where a metric is measured: over the whole run, or broken down by interval of the day or
+/// week, by pool, or by channel. A metric lists every scope it is reported at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// The whole statistics window of a replication.
+    Run,
+    /// One interval of the day or week (contacts by ready time, time averages split exactly).
+    Interval,
+    /// One agent pool.
+    Pool,
+    /// One channel.
+    Channel,
+}
+
 /// What a metric's number is, for showing it and for its absolute floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
-    /// Seconds (names ending in `_s`).
+    /// Seconds (names end in `_s`).
     Seconds,
-    /// A share in [0, 1] (names ending in `_share`, and one agent's occupancy).
+    /// A share in [0, 1] (names end in `_share`, and one agent's occupancy).
     Share,
     /// A count of contacts or conversations per replication.
     Count,
@@ -86,7 +56,7 @@ impl Unit {
     }
 }
 
-/// A metric's name (as in JSON and CSV) and meaning.
+/// A metric's declaration.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricInfo {
     /// Column name: snake case, unit suffix `_s` for seconds, `_share` for shares in [0, 1].
@@ -95,135 +65,116 @@ pub struct MetricInfo {
     pub meaning: &'static str,
     /// Which direction is an improvement.
     pub better: Better,
+    /// Where it is reported (every metric has [`Scope::Run`] today).
+    pub scopes: &'static [Scope],
     /// What the number is.
     pub unit: Unit,
     /// The absolute floor for `compare` (see [`Unit::floor`]); `--floor` overrides it.
     pub floor: f64,
 }
 
-/// The unit follows the naming convention; the few names without a suffix are listed.
-const fn unit_of(name: &str) -> Unit {
-    if ends_with(name, "_s") {
-        Unit::Seconds
-    } else if ends_with(name, "_share") || starts_with(name, "agent_occupancy_m") {
-        Unit::Share
-    } else if starts_with(name, "contacts_")
-        || starts_with(name, "conversations_")
-        || ends_with(name, "_contacts")
-        || ends_with(name, "_fired")
-        || ends_with(name, "_max")
-    {
-        Unit::Count
-    } else {
-        Unit::Number
-    }
+/// Declares [`Metric`] and [`METRICS`] from one table, so a metric's variant, name, unit,
+/// direction, scopes and meaning are written once, side by side.
+macro_rules! catalog {
+    ($($variant:ident $name:literal $unit:ident $better:ident [$($scope:ident),+] $meaning:literal;)*) => {
+        /// Every metric of a replication. The discriminant is the index into [`METRICS`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[allow(missing_docs)] // each is documented in METRICS
+        pub enum Metric { $($variant,)* }
+
+        /// Every metric, in [`Metric`] order (the report and column order).
+        pub const METRICS: &[MetricInfo] = &[$(MetricInfo {
+            name: $name,
+            meaning: $meaning,
+            better: Better::$better,
+            scopes: &[$(Scope::$scope),+],
+            unit: Unit::$unit,
+            floor: Unit::$unit.floor(),
+        },)*];
+    };
 }
 
-const fn info(name: &'static str, meaning: &'static str) -> MetricInfo {
-    let better =
-        if starts_with(name, "sl_") || starts_with(name, "affinity") || starts_with(name, "single_agent") {
-            Better::Higher
-        } else if starts_with(name, "wait")
-            || starts_with(name, "abandon")
-            || starts_with(name, "queue")
-            || starts_with(name, "personal_queue")
-            || starts_with(name, "handoffs")
-            || starts_with(name, "unfinished")
-            || starts_with(name, "conversations_abandoned")
-        {
-            Better::Lower
-        } else {
-            Better::Neither
-        };
-    let unit = unit_of(name);
-    MetricInfo { name, meaning, better, unit, floor: unit.floor() }
+catalog! {
+    // variant                  name                           unit    better  scopes meaning
+    WaitFirstMean                "wait_first_mean_s"               Seconds Lower   [Run]
+        "mean wait of picked-up first contacts";
+    WaitFirstP50                 "wait_first_p50_s"                Seconds Lower   [Run]
+        "median wait of picked-up first contacts";
+    WaitFirstP90                 "wait_first_p90_s"                Seconds Lower   [Run]
+        "90th percentile wait of picked-up first contacts";
+    WaitFirstP95                 "wait_first_p95_s"                Seconds Lower   [Run]
+        "95th percentile wait of picked-up first contacts";
+    WaitFirstP99                 "wait_first_p99_s"                Seconds Lower   [Run]
+        "99th percentile wait of picked-up first contacts";
+    WaitFirstMax                 "wait_first_max_s"                Seconds Lower   [Run]
+        "longest wait of a picked-up first contact";
+    WaitedFirstShare             "waited_first_share"              Share   Lower   [Run]
+        "first contacts not picked up at once (abandoned count as waited)";
+    SlFirstShare                 "sl_first_share"                  Share   Higher  [Run]
+        "first contacts picked up within the threshold (abandoned are misses)";
+    WaitResumedMean              "wait_resumed_mean_s"             Seconds Lower   [Run]
+        "mean wait of picked-up resumed contacts";
+    WaitResumedP50               "wait_resumed_p50_s"              Seconds Lower   [Run]
+        "median wait of picked-up resumed contacts";
+    WaitResumedP90               "wait_resumed_p90_s"              Seconds Lower   [Run]
+        "90th percentile wait of picked-up resumed contacts";
+    WaitResumedP95               "wait_resumed_p95_s"              Seconds Lower   [Run]
+        "95th percentile wait of picked-up resumed contacts";
+    WaitResumedP99               "wait_resumed_p99_s"              Seconds Lower   [Run]
+        "99th percentile wait of picked-up resumed contacts";
+    WaitResumedMax               "wait_resumed_max_s"              Seconds Lower   [Run]
+        "longest wait of a picked-up resumed contact";
+    WaitedResumedShare           "waited_resumed_share"            Share   Lower   [Run]
+        "resumed contacts not picked up at once (abandoned count as waited)";
+    SlResumedShare               "sl_resumed_share"                Share   Higher  [Run]
+        "resumed contacts picked up within the threshold";
+    AbandonFirstShare            "abandon_first_share"             Share   Lower   [Run]
+        "first contacts abandoned / picked up or abandoned";
+    AbandonResumedShare          "abandon_resumed_share"           Share   Lower   [Run]
+        "resumed contacts abandoned / picked up or abandoned";
+    QueueTimeFirstAllMean        "queue_time_first_all_mean_s"     Seconds Lower   [Run]
+        "mean time in queue of first contacts, abandoned included (Erlang A's Lq/λ)";
+    AffinityRetentionShare       "affinity_retention_share"        Share   Higher  [Run]
+        "resumed contacts picked up by their owner";
+    HandoffsPerConversation      "handoffs_per_conversation"       Number  Lower   [Run]
+        "resumed contacts picked up by another agent, per resolved conversation";
+    SingleAgentConversationShare "single_agent_conversation_share" Share   Higher  [Run]
+        "resolved conversations handled end to end by one agent";
+    OccupancyShare               "occupancy_share"                 Share   Neither [Run]
+        "busy slot-time / on-shift slot-time";
+    UtilizationShare             "utilization_share"               Share   Neither [Run]
+        "on-shift time with at least one contact / on-shift time";
+    AgentOccupancyMin            "agent_occupancy_min"             Share   Neither [Run]
+        "lowest occupancy of one agent";
+    AgentOccupancyMax            "agent_occupancy_max"             Share   Neither [Run]
+        "highest occupancy of one agent";
+    AgentOccupancyCv             "agent_occupancy_cv"              Number  Neither [Run]
+        "coefficient of variation of occupancy across agents";
+    ConversationsResolved        "conversations_resolved"          Count   Neither [Run]
+        "conversations whose last exchange ended in the window";
+    ConversationsAbandoned       "conversations_abandoned"         Count   Lower   [Run]
+        "conversations ended by an abandonment in the window";
+    ConversationDurationMean     "conversation_duration_mean_s"    Seconds Neither [Run]
+        "arrival to resolution, conversations arrived and resolved in the window";
+    ContactsFirst                "contacts_first"                  Count   Neither [Run]
+        "first contacts that became ready in the window";
+    ContactsResumed              "contacts_resumed"                Count   Neither [Run]
+        "resumed contacts that became ready in the window";
+    UnfinishedContacts           "unfinished_contacts"             Count   Lower   [Run]
+        "contacts ready in the window still waiting at the horizon";
+    FallbacksFired               "fallbacks_fired"                 Count   Neither [Run]
+        "contacts whose hybrid timeout fired while waiting for the owner";
+    OwnerOfflineReroutes         "owner_offline_reroutes"          Number  Neither [Run]
+        "resumed contacts sent to the pool at once because the owner was off shift";
+    QueueLengthMean              "queue_length_mean"               Number  Lower   [Run]
+        "time-average number of waiting contacts, all queues";
+    QueueLengthMax               "queue_length_max"                Count   Lower   [Run]
+        "most contacts waiting at once, all queues";
+    PersonalQueueLengthMean      "personal_queue_length_mean"      Number  Lower   [Run]
+        "time-average number of contacts waiting in personal queues";
+    PersonalQueueLengthMax       "personal_queue_length_max"       Count   Lower   [Run]
+        "longest personal queue of one agent";
 }
-
-const fn ends_with(text: &str, suffix: &str) -> bool {
-    let (text, suffix) = (text.as_bytes(), suffix.as_bytes());
-    if suffix.len() > text.len() {
-        return false;
-    }
-    let offset = text.len() - suffix.len();
-    let mut i = 0;
-    while i < suffix.len() {
-        if text[offset + i] != suffix[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn starts_with(text: &str, prefix: &str) -> bool {
-    let (text, prefix) = (text.as_bytes(), prefix.as_bytes());
-    if prefix.len() > text.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < prefix.len() {
-        if text[i] != prefix[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-/// Every metric, in [`Metric`] order.
-pub const METRICS: &[MetricInfo] = &[
-    info("wait_first_mean_s", "mean wait of picked-up first contacts"),
-    info("wait_first_p50_s", "median wait of picked-up first contacts"),
-    info("wait_first_p90_s", "90th percentile wait of picked-up first contacts"),
-    info("wait_first_p95_s", "95th percentile wait of picked-up first contacts"),
-    info("wait_first_p99_s", "99th percentile wait of picked-up first contacts"),
-    info("wait_first_max_s", "longest wait of a picked-up first contact"),
-    info("waited_first_share", "first contacts not picked up at once (abandoned count as waited)"),
-    info("sl_first_share", "first contacts picked up within the threshold (abandoned are misses)"),
-    info("wait_resumed_mean_s", "mean wait of picked-up resumed contacts"),
-    info("wait_resumed_p50_s", "median wait of picked-up resumed contacts"),
-    info("wait_resumed_p90_s", "90th percentile wait of picked-up resumed contacts"),
-    info("wait_resumed_p95_s", "95th percentile wait of picked-up resumed contacts"),
-    info("wait_resumed_p99_s", "99th percentile wait of picked-up resumed contacts"),
-    info("wait_resumed_max_s", "longest wait of a picked-up resumed contact"),
-    info("waited_resumed_share", "resumed contacts not picked up at once (abandoned count as waited)"),
-    info("sl_resumed_share", "resumed contacts picked up within the threshold"),
-    info("abandon_first_share", "first contacts abandoned / picked up or abandoned"),
-    info("abandon_resumed_share", "resumed contacts abandoned / picked up or abandoned"),
-    info(
-        "queue_time_first_all_mean_s",
-        "mean time in queue of first contacts, abandoned included (Erlang A's Lq/λ)",
-    ),
-    info("affinity_retention_share", "resumed contacts picked up by their owner"),
-    info(
-        "handoffs_per_conversation",
-        "resumed contacts picked up by another agent, per resolved conversation",
-    ),
-    info("single_agent_conversation_share", "resolved conversations handled end to end by one agent"),
-    info("occupancy_share", "busy slot-time / on-shift slot-time"),
-    info("utilization_share", "on-shift time with at least one contact / on-shift time"),
-    info("agent_occupancy_min", "lowest occupancy of one agent"),
-    info("agent_occupancy_max", "highest occupancy of one agent"),
-    info("agent_occupancy_cv", "coefficient of variation of occupancy across agents"),
-    info("conversations_resolved", "conversations whose last exchange ended in the window"),
-    info("conversations_abandoned", "conversations ended by an abandonment in the window"),
-    info(
-        "conversation_duration_mean_s",
-        "arrival to resolution, conversations arrived and resolved in the window",
-    ),
-    info("contacts_first", "first contacts that became ready in the window"),
-    info("contacts_resumed", "resumed contacts that became ready in the window"),
-    info("unfinished_contacts", "contacts ready in the window still waiting at the horizon"),
-    info("fallbacks_fired", "contacts whose hybrid timeout fired while waiting for the owner"),
-    info(
-        "owner_offline_reroutes",
-        "resumed contacts sent to the pool at once because the owner was off shift",
-    ),
-    info("queue_length_mean", "time-average number of waiting contacts, all queues"),
-    info("queue_length_max", "most contacts waiting at once, all queues"),
-    info("personal_queue_length_mean", "time-average number of contacts waiting in personal queues"),
-    info("personal_queue_length_max", "longest personal queue of one agent"),
-];
 
 /// The index in [`METRICS`] of the metric named `name`.
 pub fn index_of(name: &str) -> Option<usize> {
@@ -246,19 +197,66 @@ mod tests {
         assert_eq!(names.len(), METRICS.len());
     }
 
+    /// Each metric's direction, unit and scopes, as declared: the test fails when a declaration
+    /// changes without this list changing with it, so a direction is never changed by accident.
+    /// The directions are the ones `compare` used before they were declared (then guessed from
+    /// name prefixes), so no comparison changed with the declaration.
     #[test]
-    fn directions_follow_the_names() {
-        let better = |name| METRICS[index_of(name).unwrap()].better;
-        assert_eq!(better("wait_first_p90_s"), Better::Lower);
-        assert_eq!(better("waited_resumed_share"), Better::Lower);
-        assert_eq!(better("sl_first_share"), Better::Higher);
-        assert_eq!(better("affinity_retention_share"), Better::Higher);
-        assert_eq!(better("occupancy_share"), Better::Neither);
-        assert_eq!(better("contacts_first"), Better::Neither);
+    fn every_metric_declares_a_direction_and_a_scope() {
+        use Better::{Higher as H, Lower as L, Neither as N};
+        let expected: [(&str, Better); 39] = [
+            ("wait_first_mean_s", L),
+            ("wait_first_p50_s", L),
+            ("wait_first_p90_s", L),
+            ("wait_first_p95_s", L),
+            ("wait_first_p99_s", L),
+            ("wait_first_max_s", L),
+            ("waited_first_share", L),
+            ("sl_first_share", H),
+            ("wait_resumed_mean_s", L),
+            ("wait_resumed_p50_s", L),
+            ("wait_resumed_p90_s", L),
+            ("wait_resumed_p95_s", L),
+            ("wait_resumed_p99_s", L),
+            ("wait_resumed_max_s", L),
+            ("waited_resumed_share", L),
+            ("sl_resumed_share", H),
+            ("abandon_first_share", L),
+            ("abandon_resumed_share", L),
+            ("queue_time_first_all_mean_s", L),
+            ("affinity_retention_share", H),
+            ("handoffs_per_conversation", L),
+            ("single_agent_conversation_share", H),
+            ("occupancy_share", N),
+            ("utilization_share", N),
+            ("agent_occupancy_min", N),
+            ("agent_occupancy_max", N),
+            ("agent_occupancy_cv", N),
+            ("conversations_resolved", N),
+            ("conversations_abandoned", L),
+            ("conversation_duration_mean_s", N),
+            ("contacts_first", N),
+            ("contacts_resumed", N),
+            ("unfinished_contacts", L),
+            ("fallbacks_fired", N),
+            ("owner_offline_reroutes", N),
+            ("queue_length_mean", L),
+            ("queue_length_max", L),
+            ("personal_queue_length_mean", L),
+            ("personal_queue_length_max", L),
+        ];
+        let declared: Vec<(&str, Better)> = METRICS.iter().map(|m| (m.name, m.better)).collect();
+        assert_eq!(declared, expected);
+        for m in METRICS {
+            // Every metric is a whole-run metric today; breakdowns add scopes, never remove Run.
+            assert_eq!(m.scopes.first(), Some(&Scope::Run), "{}", m.name);
+            assert!(m.scopes.windows(2).all(|w| w[0] < w[1]), "{}: scopes sorted, no repeats", m.name);
+            assert!(!m.meaning.is_empty(), "{}", m.name);
+        }
     }
 
     #[test]
-    fn units_and_floors_follow_the_names() {
+    fn units_and_floors_keep_the_naming_convention() {
         let unit = |name| METRICS[index_of(name).unwrap()].unit;
         assert_eq!(unit("wait_first_mean_s"), Unit::Seconds);
         assert_eq!(unit("conversation_duration_mean_s"), Unit::Seconds);
@@ -274,5 +272,12 @@ mod tests {
         assert_eq!(floor("wait_resumed_mean_s"), 1.0);
         assert_eq!(floor("abandon_first_share"), 0.005);
         assert!(METRICS.iter().all(|m| m.floor > 0.0 && m.floor.is_finite()));
+        // Names and units agree both ways: a unit suffix means that unit.
+        for m in METRICS {
+            assert_eq!(m.name.ends_with("_s"), m.unit == Unit::Seconds, "{}", m.name);
+            if m.name.ends_with("_share") {
+                assert_eq!(m.unit, Unit::Share, "{}", m.name);
+            }
+        }
     }
 }

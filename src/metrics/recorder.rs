@@ -4,7 +4,7 @@
 use hdrhistogram::Histogram;
 
 use super::catalog::{Metric, METRICS};
-use super::{new_wait_histogram, ReplicationMetrics, HISTOGRAM_UNIT_S};
+use super::{Histograms, ReplicationMetrics, HISTOGRAM_UNIT_S, WAIT_FIRST, WAIT_RESUMED};
 use crate::scenario::ServiceLevel;
 
 /// Counters for one class of contact (first or resumed).
@@ -45,8 +45,10 @@ pub struct Recorder {
     service_level: ServiceLevel,
     first: ContactStats,
     resumed: ContactStats,
-    wait_first: Histogram<u64>,
-    wait_resumed: Histogram<u64>,
+    /// Wait histograms by key; `wait_index` finds first and resumed waits without a lookup.
+    histograms: Histograms,
+    /// Positions in `histograms` of [`WAIT_FIRST`] and [`WAIT_RESUMED`].
+    wait_index: [usize; 2],
     resumed_by_owner: u64,
     resolved: u64,
     abandoned_conversations: u64,
@@ -72,14 +74,18 @@ impl Recorder {
     /// `[warmup, horizon)`.
     pub fn new(warmup: f64, horizon: f64, service_level: ServiceLevel, concurrency: Vec<u32>) -> Self {
         let max_concurrency = concurrency.iter().copied().max().unwrap_or(1) as usize;
+        let histograms = Histograms::waits();
+        // Both keys are in `Histograms::waits()`, so the positions exist.
+        let position = |key| histograms.index_of(key).unwrap_or_default();
+        let wait_index = [position(WAIT_FIRST), position(WAIT_RESUMED)];
         Self {
             warmup,
             horizon,
             service_level,
             first: ContactStats::default(),
             resumed: ContactStats::default(),
-            wait_first: new_wait_histogram(),
-            wait_resumed: new_wait_histogram(),
+            histograms,
+            wait_index,
             resumed_by_owner: 0,
             resolved: 0,
             abandoned_conversations: 0,
@@ -141,7 +147,7 @@ impl Recorder {
         stats.picked_within_sl += u64::from(wait <= threshold);
         stats.wait_sum += wait;
         stats.wait_max = stats.wait_max.max(wait);
-        let histogram = if first { &mut self.wait_first } else { &mut self.wait_resumed };
+        let histogram = self.histograms.at_mut(self.wait_index[usize::from(!first)]);
         // An auto-resizing histogram only fails on values beyond u64, which a wait cannot reach.
         let _ = histogram.record((wait / HISTOGRAM_UNIT_S).round() as u64);
         if !first {
@@ -242,9 +248,10 @@ impl Recorder {
             (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 * HISTOGRAM_UNIT_S)
         };
 
-        for (first, stats, hist) in
-            [(true, &self.first, &self.wait_first), (false, &self.resumed, &self.wait_resumed)]
+        let [first_index, resumed_index] = self.wait_index;
+        for (first, stats, index) in [(true, &self.first, first_index), (false, &self.resumed, resumed_index)]
         {
+            let hist = self.histograms.at(index);
             let m = |f: Metric, r: Metric| if first { f } else { r };
             set(m(Metric::WaitFirstMean, Metric::WaitResumedMean), ratio(stats.wait_sum, stats.picked));
             set(m(Metric::WaitFirstP50, Metric::WaitResumedP50), seconds(hist, 0.50));
@@ -320,11 +327,6 @@ impl Recorder {
             .iter()
             .map(|t| if total_load_time > 0.0 { t / total_load_time } else { 0.0 })
             .collect();
-        ReplicationMetrics {
-            values,
-            wait_first: self.wait_first,
-            wait_resumed: self.wait_resumed,
-            concurrency_shares,
-        }
+        ReplicationMetrics { values, histograms: self.histograms, concurrency_shares }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A run (or shard) writes `replications.csv` (one row per task, in task order) and
 //! `histograms.jsonl` (each point's merged wait histograms) through [`ResultsWriter`], which
-//! can checkpoint its progress between windows of tasks and resume from a checkpoint; the
+//! can checkpoint its progress between windows of tasks and resume from a checkpoint. The
+//! manifest records the files' column [`Layout`], declared here once for every writer; the
 //! summary is written by `merge.rs`, the manifest and the move into place by `folder.rs`.
 
 use std::collections::BTreeMap;
@@ -10,19 +11,112 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value as Json};
+use serde_json::{Map, Value as Json};
 
 use super::checkpoint::{Checkpoint, OpenPoint};
 use super::folder::{HISTOGRAMS, MANIFEST, REPLICATIONS};
 use super::{Axis, Point, SweepError, TaskResult};
-use crate::metrics::{decode_histogram, encode_histogram, new_wait_histogram, METRICS};
-/// Columns of `replications.csv` after the axes.
-pub(super) const FIXED_COLUMNS: [&str; 5] = ["policy_label", "replication", "seed", "events", "contacts"];
+use crate::metrics::{
+    decode_histogram, encode_histogram, new_wait_histogram, Histograms, METRICS, WAIT_FIRST, WAIT_KEYS,
+    WAIT_RESUMED,
+};
+use hdrhistogram::Histogram;
 
-/// Each point's merged wait histograms (first, resumed).
-pub(super) type PointHistograms = BTreeMap<u64, (Histogram<u64>, Histogram<u64>)>;
+/// Columns of `replications.csv` after the axes, before the metrics.
+pub(super) const FIXED_COLUMNS: [&str; 5] = ["policy_label", "replication", "seed", "events", "contacts"];
+/// Columns of `summary.csv` after the axes, before the metrics.
+pub(super) const SUMMARY_FIXED_COLUMNS: [&str; 2] = ["policy_label", "replications"];
+/// A histogram's field in `histograms.jsonl` and `summary.json` is its key and this unit.
+const HISTOGRAM_FIELD_SUFFIX: &str = "_ms";
+
+/// Each point's merged wait histograms.
+pub(super) type PointHistograms = BTreeMap<u64, Histograms>;
+
+/// The column layout of a results folder, recorded in its manifest so that `merge` and
+/// `compare` never combine or set side by side files whose columns mean different things.
+/// Each list starts after `point` and the axis columns (the manifest's `axes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layout {
+    /// The columns of `replications.csv`.
+    pub replications_csv: Vec<String>,
+    /// The columns of `summary.csv`.
+    pub summary_csv: Vec<String>,
+    /// The histogram fields of each `histograms.jsonl` line (after `point`) and of each
+    /// point's `histograms` in `summary.json`.
+    pub histograms: Vec<String>,
+}
+
+impl Layout {
+    /// The layout this convosim writes.
+    pub fn current() -> Self {
+        let strings = |names: &[&str]| names.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let mut replications_csv = strings(&FIXED_COLUMNS);
+        replications_csv.extend(METRICS.iter().map(|m| m.name.to_string()));
+        let mut summary_csv = strings(&SUMMARY_FIXED_COLUMNS);
+        summary_csv
+            .extend(METRICS.iter().flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)]));
+        let histograms = WAIT_KEYS.iter().map(|k| histogram_field(k)).collect();
+        Self { replications_csv, summary_csv, histograms }
+    }
+
+    /// True for a manifest written before layouts were recorded.
+    pub fn is_unrecorded(&self) -> bool {
+        self.replications_csv.is_empty() && self.summary_csv.is_empty() && self.histograms.is_empty()
+    }
+
+    /// The first difference from `other`, in words: `summary.csv has "a" where OTHER has "b"`
+    /// (`ours` and `theirs` name the two sides); `None` when the layouts are the same.
+    pub fn difference(&self, other: &Layout, ours: &str, theirs: &str) -> Option<String> {
+        let lists = [
+            ("replications.csv", &self.replications_csv, &other.replications_csv),
+            ("summary.csv", &self.summary_csv, &other.summary_csv),
+            ("histograms.jsonl", &self.histograms, &other.histograms),
+        ];
+        lists.into_iter().find_map(|(file, a, b)| column_difference(file, a, b, ours, theirs))
+    }
+}
+
+/// The first column where `a` (ours) and `b` (theirs) differ, in words.
+pub(super) fn column_difference(
+    file: &str,
+    a: &[String],
+    b: &[String],
+    ours: &str,
+    theirs: &str,
+) -> Option<String> {
+    let at = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
+    Some(match (a.get(at), b.get(at)) {
+        (Some(x), Some(y)) => format!("{file} has column \"{x}\" in {ours} where {theirs} has \"{y}\""),
+        (Some(x), None) => format!("{file} has column \"{x}\" in {ours} only"),
+        (None, Some(y)) => format!("{file} has column \"{y}\" in {theirs} only"),
+        (None, None) => return None,
+    })
+}
+
+/// The field of histogram `key` in results files (`wait_first` → `wait_first_ms`).
+fn histogram_field(key: &str) -> String {
+    format!("{key}{HISTOGRAM_FIELD_SUFFIX}")
+}
+
+/// Histograms as JSON fields, in key order: `{"wait_first_ms": "...", "wait_resumed_ms": "..."}`.
+pub(super) fn histogram_fields(histograms: &Histograms) -> Map<String, Json> {
+    histograms.iter().map(|(key, h)| (histogram_field(key), Json::String(encode_histogram(h)))).collect()
+}
+
+/// Reads the histogram `fields` of a JSON object (others, like `point`, are left alone): each
+/// must be there and decode.
+pub(super) fn read_histogram_fields(object: &Json, fields: &[String]) -> Result<Histograms, String> {
+    let mut histograms = Histograms::default();
+    for field in fields {
+        let key = field.strip_suffix(HISTOGRAM_FIELD_SUFFIX).unwrap_or(field);
+        let text = object[field.as_str()].as_str().ok_or_else(|| format!("no {field}"))?;
+        let decoded = decode_wait_histogram(text).map_err(|m| format!("{field}: {m}"))?;
+        // Adding to a fresh histogram of the same precision cannot fail.
+        let _ = histograms.entry(key.to_string()).add(&decoded);
+    }
+    Ok(histograms)
+}
 
 /// An axis as recorded in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +167,9 @@ pub struct RunInfo {
     pub contacts: u64,
     /// Contacts per wall second.
     pub contacts_per_s: f64,
+    /// The column layout of the data files (absent in manifests written before it was recorded).
+    #[serde(default, skip_serializing_if = "Layout::is_unrecorded")]
+    pub layout: Layout,
     /// For a merged result: the manifests of its shards.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<RunInfo>,
@@ -142,7 +239,7 @@ pub struct ResultsWriter {
     /// Per point: axis cells and policy label.
     point_cells: Vec<(Vec<String>, String)>,
     /// The point whose tasks are arriving, with its histograms so far.
-    current: Option<(u64, Histogram<u64>, Histogram<u64>)>,
+    current: Option<(u64, Histograms)>,
     events: u64,
     contacts: u64,
     tasks: u64,
@@ -166,8 +263,7 @@ impl ResultsWriter {
         let mut rows = csv::Writer::from_writer(create(&rows_path)?);
         let header = std::iter::once("point".to_string())
             .chain(axes.iter().map(|a| a.path.clone()))
-            .chain(FIXED_COLUMNS.iter().map(|c| c.to_string()))
-            .chain(METRICS.iter().map(|m| m.name.to_string()));
+            .chain(Layout::current().replications_csv);
         rows.write_record(header).map_err(|e| results_error(&rows_path, e.to_string()))?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -205,7 +301,14 @@ impl ResultsWriter {
         let rows = csv::Writer::from_writer(reopen(REPLICATIONS, checkpoint.replications_bytes)?);
         let histograms = reopen(HISTOGRAMS, checkpoint.histograms_bytes)?;
         let current = match &checkpoint.open_point {
-            Some(open) => Some(open.decode().map_err(|m| results_error(dir, format!("checkpoint: {m}")))?),
+            Some(open) => {
+                let (point, first, resumed) =
+                    open.decode().map_err(|m| results_error(dir, format!("checkpoint: {m}")))?;
+                let mut histograms = Histograms::waits();
+                histograms.entry(WAIT_FIRST.into()).add(&first).ok();
+                histograms.entry(WAIT_RESUMED.into()).add(&resumed).ok();
+                Some((point, histograms))
+            }
             None => None,
         };
         Ok(Self {
@@ -241,14 +344,11 @@ impl ResultsWriter {
             .chain(output.metrics.values.iter().map(|v| number(*v)));
         let path = self.dir.join(REPLICATIONS);
         self.rows.write_record(record).map_err(|e| results_error(&path, e.to_string()))?;
-        if self.current.as_ref().is_some_and(|(p, _, _)| *p != result.point) {
+        if self.current.as_ref().is_some_and(|(p, _)| *p != result.point) {
             self.flush_point()?;
         }
-        let (_, first, resumed) =
-            self.current.get_or_insert_with(|| (result.point, new_wait_histogram(), new_wait_histogram()));
-        // Auto-resizing histograms of the same precision always add.
-        let _ = first.add(&output.metrics.wait_first);
-        let _ = resumed.add(&output.metrics.wait_resumed);
+        let (_, histograms) = self.current.get_or_insert_with(|| (result.point, Histograms::waits()));
+        histograms.add(&output.metrics.histograms);
         self.events += output.stats.events;
         self.contacts += output.audit.ready;
         self.tasks += 1;
@@ -256,14 +356,10 @@ impl ResultsWriter {
     }
 
     fn flush_point(&mut self) -> Result<(), SweepError> {
-        if let Some((point, first, resumed)) = self.current.take() {
-            let line = json!({
-                "point": point,
-                "wait_first_ms": encode_histogram(&first),
-                "wait_resumed_ms": encode_histogram(&resumed),
-            });
+        if let Some((point, histograms)) = self.current.take() {
             let path = self.dir.join(HISTOGRAMS);
-            writeln!(self.histograms, "{line}").map_err(write_error(&path))?;
+            writeln!(self.histograms, "{}", histogram_line(point, &histograms))
+                .map_err(write_error(&path))?;
         }
         Ok(())
     }
@@ -285,8 +381,12 @@ impl ResultsWriter {
         let (replications_bytes, histograms_bytes) = self.flush_files()?;
         let mut run = run.clone();
         fill_counts(&mut run, self.tasks, self.events, self.contacts);
-        let open_point =
-            self.current.as_ref().map(|(point, first, resumed)| OpenPoint::encode(*point, first, resumed));
+        // The checkpoint holds the two wait histograms by name (see checkpoint.rs).
+        let open_point = self.current.as_ref().map(|(point, histograms)| {
+            let empty = new_wait_histogram();
+            let get = |key| histograms.get(key).unwrap_or(&empty);
+            OpenPoint::encode(*point, get(WAIT_FIRST), get(WAIT_RESUMED))
+        });
         Checkpoint { run, replications_bytes, histograms_bytes, open_point }.save(&self.dir)
     }
 
@@ -295,8 +395,17 @@ impl ResultsWriter {
         self.flush_point()?;
         self.flush_files()?;
         fill_counts(&mut info, self.tasks, self.events, self.contacts);
+        info.layout = Layout::current();
         Ok(info)
     }
+}
+
+/// One line of `histograms.jsonl`: `{"point":P,"wait_first_ms":"...","wait_resumed_ms":"..."}`.
+pub(super) fn histogram_line(point: u64, histograms: &Histograms) -> Json {
+    let mut line = Map::new();
+    line.insert("point".into(), Json::from(point));
+    line.extend(histogram_fields(histograms));
+    Json::Object(line)
 }
 
 pub(super) fn write_manifest(dir: &Path, info: &RunInfo) -> Result<(), SweepError> {

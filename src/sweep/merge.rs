@@ -3,7 +3,8 @@
 //!
 //! Inputs are checked before anything is written: each must be a complete folder whose files
 //! match its manifest's checksums, written by this convosim version, and together they must be
-//! every shard of one sweep exactly once (same input hash, seed and replications). Rows are
+//! every shard of one sweep exactly once (same input hash, seed and replications), with this
+//! convosim's column layout (recorded in each manifest). Rows are
 //! merged in task order with a heap over the shards, and every metric cell must be a finite
 //! number or empty.
 
@@ -12,15 +13,16 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use super::files::{
-    create, decode_wait_histogram, results_error, write_error, PointHistograms, RunInfo, FIXED_COLUMNS,
+    column_difference, create, histogram_line, read_histogram_fields, results_error, write_error, Layout,
+    PointHistograms, RunInfo, FIXED_COLUMNS,
 };
 use super::folder::{resolved, verify, OutputFolder, HISTOGRAMS, REPLICATIONS};
 use super::summary::{SummaryTable, SummaryWriter};
 use super::SweepError;
-use crate::metrics::{encode_histogram, new_wait_histogram, METRICS};
+use crate::metrics::METRICS;
 
 /// One parsed row of `replications.csv`.
 #[derive(Debug, Clone)]
@@ -59,8 +61,12 @@ impl RowSource {
         let file = File::open(&path).map_err(|e| results_error(&path, format!("cannot read: {e}")))?;
         let mut reader = csv::Reader::from_reader(BufReader::new(file));
         let header = reader.headers().map_err(|e| results_error(&path, e.to_string()))?.clone();
-        if header.len() != 1 + axes + FIXED_COLUMNS.len() + METRICS.len() {
-            return Err(results_error(&path, "unexpected columns: written by another convosim version?"));
+        let columns: Vec<String> = header.iter().skip(1 + axes).map(String::from).collect();
+        let expected = Layout::current().replications_csv;
+        if let Some(difference) =
+            column_difference(REPLICATIONS, &columns, &expected, "the file", "this convosim")
+        {
+            return Err(results_error(&path, format!("unexpected columns: {difference}")));
         }
         Ok((Self { path, reader }, header))
     }
@@ -138,7 +144,39 @@ fn check_shards(dirs: &[PathBuf], infos: &[RunInfo]) -> Result<(), SweepError> {
     Ok(())
 }
 
-fn read_histograms(dirs: &[PathBuf]) -> Result<PointHistograms, SweepError> {
+/// Every shard must record this convosim's column layout: rows or histograms of another layout
+/// would be merged column by column into the wrong metrics.
+fn check_layouts(dirs: &[PathBuf], infos: &[RunInfo]) -> Result<(), SweepError> {
+    let rerun = "rerun it with this convosim";
+    for (dir, info) in dirs.iter().zip(infos) {
+        if info.layout.is_unrecorded() {
+            return Err(results_error(
+                dir,
+                format!("manifest.json records no column layout (written by an earlier convosim); {rerun}"),
+            ));
+        }
+    }
+    let first = &infos[0].layout;
+    for (dir, info) in dirs.iter().zip(infos).skip(1) {
+        let theirs = format!("{}", dirs[0].display());
+        if let Some(difference) = info.layout.difference(first, "this shard", &theirs) {
+            return Err(results_error(
+                dir,
+                format!("column layout differs from another shard's: {difference}"),
+            ));
+        }
+    }
+    match first.difference(&Layout::current(), "the shard", "this convosim") {
+        Some(difference) => {
+            Err(results_error(&dirs[0], format!("column layout differs: {difference}; {rerun}")))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Each point's histograms over `dirs`, merged; every line holds `point` and exactly the
+/// histogram `fields` of the layout.
+fn read_histograms(dirs: &[PathBuf], fields: &[String]) -> Result<PointHistograms, SweepError> {
     let mut merged = PointHistograms::new();
     for dir in dirs {
         let path = dir.join(HISTOGRAMS);
@@ -151,17 +189,15 @@ fn read_histograms(dirs: &[PathBuf]) -> Result<PointHistograms, SweepError> {
             let entry: Json = serde_json::from_str(&line).map_err(|e| results_error(&path, e.to_string()))?;
             let point =
                 entry["point"].as_u64().ok_or_else(|| results_error(&path, "a line without a point"))?;
-            let decode = |key: &str| {
-                entry[key]
-                    .as_str()
-                    .ok_or_else(|| format!("no {key}"))
-                    .and_then(decode_wait_histogram)
-                    .map_err(|m| results_error(&path, m))
-            };
-            let (first, resumed) = (decode("wait_first_ms")?, decode("wait_resumed_ms")?);
-            let slot = merged.entry(point).or_insert_with(|| (new_wait_histogram(), new_wait_histogram()));
-            let _ = slot.0.add(&first);
-            let _ = slot.1.add(&resumed);
+            let unknown = entry.as_object().and_then(|fields_here| {
+                fields_here.keys().find(|k| *k != "point" && !fields.contains(k)).cloned()
+            });
+            if let Some(field) = unknown {
+                return Err(results_error(&path, format!("point {point}: unexpected field \"{field}\"")));
+            }
+            let histograms = read_histogram_fields(&entry, fields)
+                .map_err(|m| results_error(&path, format!("point {point}: {m}")))?;
+            merged.entry(point).or_default().add(&histograms);
         }
     }
     Ok(merged)
@@ -199,6 +235,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SummaryTable, SweepError> {
         ));
     }
     check_shards(dirs, &infos)?;
+    check_layouts(dirs, &infos)?;
     folder.start_fresh()?;
     let table = write_merged(dirs, &infos[0], folder.partial(), true)?;
     let mut merged = merge_infos(&infos);
@@ -228,7 +265,7 @@ fn write_merged(
         sources.push(source);
         header = h;
     }
-    let histograms = read_histograms(dirs)?;
+    let histograms = read_histograms(dirs, &Layout::current().histograms)?;
     if let Some(point) = histograms.keys().find(|p| **p >= info.points) {
         return Err(results_error(&dirs[0].join(HISTOGRAMS), format!("point {point} is not in the sweep")));
     }
@@ -280,9 +317,8 @@ fn write_merged(
 fn write_merged_histograms(out: &Path, histograms: &PointHistograms) -> Result<(), SweepError> {
     let path = out.join(HISTOGRAMS);
     let mut file = create(&path)?;
-    for (point, (first, resumed)) in histograms {
-        let line = json!({ "point": point, "wait_first_ms": encode_histogram(first), "wait_resumed_ms": encode_histogram(resumed) });
-        writeln!(file, "{line}").map_err(write_error(&path))?;
+    for (point, set) in histograms {
+        writeln!(file, "{}", histogram_line(*point, set)).map_err(write_error(&path))?;
     }
     file.flush().map_err(write_error(&path))
 }
@@ -302,6 +338,7 @@ fn merge_infos(infos: &[RunInfo]) -> RunInfo {
     merged.events_per_s = merged.events as f64 / merged.wall_s.max(1e-9);
     merged.contacts_per_s = merged.contacts as f64 / merged.wall_s.max(1e-9);
     merged.files = BTreeMap::new();
+    merged.layout = Layout::current();
     let mut shards = infos.to_vec();
     shards.sort_by_key(|i| i.shard[0]);
     merged.merged_from = shards;

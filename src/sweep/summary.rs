@@ -8,11 +8,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as Json};
 
-use super::files::{create, number, results_error, write_error, PointHistograms, RunInfo, FIXED_COLUMNS};
+use super::files::{
+    column_difference, create, histogram_fields, number, results_error, write_error, Layout, PointHistograms,
+    RunInfo, FIXED_COLUMNS, SUMMARY_FIXED_COLUMNS,
+};
 use super::folder::{verify, HISTOGRAMS, SUMMARY_CSV, SUMMARY_JSON};
 use super::merge::RepRow;
 use super::SweepError;
-use crate::metrics::{encode_histogram, summarize, MetricSummary, METRICS};
+use crate::metrics::{summarize, MetricSummary, METRICS};
 
 /// One point of a summary: its axis cells, policy and every metric's mean and CI.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +52,21 @@ impl SummaryRow {
 pub struct SummaryTable {
     /// Rows in point order.
     pub rows: Vec<SummaryRow>,
+    /// The columns of `summary.csv` after `point` and the axes, as its manifest records them
+    /// (`compare` refuses two summaries whose columns differ).
+    pub columns: Vec<String>,
+}
+
+impl SummaryTable {
+    /// A summary with this convosim's columns.
+    pub fn new(rows: Vec<SummaryRow>) -> Self {
+        Self { rows, columns: Layout::current().summary_csv }
+    }
+
+    /// The first column where this summary (`ours`) and `other` (`theirs`) differ, in words.
+    pub fn column_difference(&self, other: &SummaryTable, ours: &str, theirs: &str) -> Option<String> {
+        column_difference(SUMMARY_CSV, &self.columns, &other.columns, ours, theirs)
+    }
 }
 
 /// Writes `summary.csv` and `summary.json` point by point.
@@ -73,8 +91,7 @@ impl<'a> SummaryWriter<'a> {
         let mut csv = csv::Writer::from_writer(create(&csv_path)?);
         let header = std::iter::once("point".to_string())
             .chain(axis_names.iter().cloned())
-            .chain(["policy_label".to_string(), "replications".to_string()])
-            .chain(METRICS.iter().flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)]));
+            .chain(Layout::current().summary_csv);
         csv.write_record(header).map_err(|e| results_error(&csv_path, e.to_string()))?;
         let json_path = out.join(SUMMARY_JSON);
         let mut json = create(&json_path)?;
@@ -135,9 +152,9 @@ impl<'a> SummaryWriter<'a> {
             .map(|(m, s)| (m.name.to_string(), json!({ "mean": s.mean, "ci95": s.ci95 })))
             .collect();
         // Every point with rows has a histogram line: a missing one means a damaged file.
-        let (first, resumed) = histograms
+        let point_histograms = histograms
             .get(&point)
-            .map(|(f, r)| (encode_histogram(f), encode_histogram(r)))
+            .map(histogram_fields)
             .ok_or_else(|| results_error(&self.out, format!("point {point} has no line in {HISTOGRAMS}")))?;
         let entry = json!({
             "point": point,
@@ -145,7 +162,7 @@ impl<'a> SummaryWriter<'a> {
             "policy": policy,
             "replications": group.len(),
             "metrics": metric_json,
-            "histograms": { "wait_first_ms": first, "wait_resumed_ms": resumed },
+            "histograms": point_histograms,
         });
         let json_path = self.out.join(SUMMARY_JSON);
         let separator = if self.rows.is_empty() { "" } else { "," };
@@ -166,21 +183,21 @@ impl<'a> SummaryWriter<'a> {
         let json_path = self.out.join(SUMMARY_JSON);
         writeln!(self.json, "]}}").map_err(write_error(&json_path))?;
         self.json.flush().map_err(write_error(&json_path))?;
-        Ok(SummaryTable { rows: self.rows })
+        Ok(SummaryTable::new(self.rows))
     }
 }
 
 /// Reads `summary.csv` of a complete results directory (for `compare`), after checking every
 /// file against the manifest's checksums.
 pub fn read_summary(dir: &Path) -> Result<SummaryTable, SweepError> {
-    verify(dir, &[SUMMARY_CSV])?;
+    let info = verify(dir, &[SUMMARY_CSV])?;
     let path = dir.join(SUMMARY_CSV);
     let file = File::open(&path).map_err(|e| {
         results_error(&path, format!("cannot read ({e}): run `convosim sweep` or `run --out` first"))
     })?;
     let mut reader = csv::Reader::from_reader(BufReader::new(file));
     let header = reader.headers().map_err(|e| results_error(&path, e.to_string()))?.clone();
-    let Some(policy_col) = header.iter().position(|h| h == "policy_label") else {
+    let Some(policy_col) = header.iter().position(|h| h == SUMMARY_FIXED_COLUMNS[0]) else {
         return Err(results_error(&path, "no `policy_label` column: not a convosim summary"));
     };
     let axis_names: Vec<String> = header.iter().skip(1).take(policy_col - 1).map(String::from).collect();
@@ -214,5 +231,11 @@ pub fn read_summary(dir: &Path) -> Result<SummaryTable, SweepError> {
                 .collect(),
         });
     }
-    Ok(SummaryTable { rows })
+    // A folder written before layouts were recorded: its header says what its columns are.
+    let columns = if info.layout.is_unrecorded() {
+        header.iter().skip(policy_col).map(String::from).collect()
+    } else {
+        info.layout.summary_csv
+    };
+    Ok(SummaryTable { rows, columns })
 }

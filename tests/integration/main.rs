@@ -16,6 +16,7 @@ mod hostile;
 mod invariants;
 mod routing_policies;
 mod runaway;
+mod schema;
 mod staffing;
 mod sweeps;
 mod tie_semantics;

@@ -56,8 +56,9 @@ fn runs(s: &Scenario) -> Vec<Replication> {
 fn assert_bit_identical(a: &Scenario, b: &Scenario) {
     for (x, y) in runs(a).iter().zip(&runs(b)) {
         assert_eq!(x.output.metrics.values, y.output.metrics.values, "rep {}", x.index);
-        assert_eq!(x.output.metrics.wait_first, y.output.metrics.wait_first);
-        assert_eq!(x.output.metrics.wait_resumed, y.output.metrics.wait_resumed);
+        for key in ["wait_first", "wait_resumed"] {
+            assert_eq!(x.output.metrics.histograms.get(key), y.output.metrics.histograms.get(key), "{key}");
+        }
         assert_eq!(x.output.metrics.concurrency_shares, y.output.metrics.concurrency_shares);
         assert_eq!(x.output.audit, y.output.audit);
         assert_eq!(x.output.stats, y.output.stats);
