@@ -6,6 +6,7 @@ use toml::{Table, Value};
 
 use super::SweepError;
 use crate::error::ScenarioError;
+use crate::rng::TaskSeeds;
 use crate::scenario::{parse_toml, scenario_from_table, set_path, Scenario, MAX_REPLICATIONS};
 
 /// One axis: a dotted path into the scenario and the values it takes.
@@ -32,6 +33,9 @@ pub struct SweepSpec {
     pub replications: u32,
     /// Master seed.
     pub seed: u64,
+    /// Common random numbers (`common_random_numbers`, default true): replication r has one
+    /// seed at every point, so points are compared on the same customers.
+    pub common_random_numbers: bool,
     /// Axes, outermost first.
     pub axes: Vec<Axis>,
     /// SHA-256 of the sweep file and the base file, hex.
@@ -49,7 +53,7 @@ pub struct Point {
     pub scenario: Scenario,
 }
 
-const SWEEP_KEYS: &[&str] = &["name", "base", "replications", "seed", "axes"];
+const SWEEP_KEYS: &[&str] = &["name", "base", "replications", "seed", "common_random_numbers", "axes"];
 
 fn invalid(file: &Path, key: &str, message: impl Into<String>) -> SweepError {
     SweepError::Invalid { file: file.to_path_buf(), key: key.to_string(), message: message.into() }
@@ -108,6 +112,14 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
             return Err(invalid(file, "seed", format!("expected a non-negative integer, got {other}")))
         }
     };
+    let common_random_numbers = match table.get("common_random_numbers") {
+        None => true,
+        Some(Value::Boolean(on)) => *on,
+        Some(other) => {
+            let expected = format!("expected true or false, got {other}");
+            return Err(invalid(file, "common_random_numbers", expected));
+        }
+    };
     let axes = parse_axes(file, table.get("axes"))?;
     check_overlaps(file, &axes, &base_table)?;
     check_point_count(file, &axes)?;
@@ -120,6 +132,7 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
         base_table,
         replications: replications.unwrap_or(base_scenario.replications),
         seed: seed.unwrap_or(base_scenario.seed),
+        common_random_numbers,
         axes,
         content_hash: content_hash(&[text.as_bytes(), base_text.as_bytes()]),
     })
@@ -147,6 +160,13 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 impl SweepSpec {
+    /// How the tasks get their seeds: by replication only (common random numbers, so every
+    /// point sees the same customers wherever its axes leave them alone), or by point and
+    /// replication.
+    pub fn task_seeds(&self) -> TaskSeeds {
+        TaskSeeds { master: self.seed, common: self.common_random_numbers }
+    }
+
     /// SHA-256 of everything that shapes the results: the sweep file and base scenario text
     /// and every point's fully resolved scenario (its policy read from a preset file or a
     /// `./policies` override included), so shards run with different inputs never merge.
@@ -183,7 +203,7 @@ pub const MAX_AXES: usize = 64;
 
 /// Run settings the sweep sets for every point itself: an axis over one would be ignored.
 const SWEEP_CONTROLLED: &[(&str, &str)] = &[
-    ("seed", "each replication's seed derives from the sweep's `seed`, the point and the replication"),
+    ("seed", "each replication's seed derives from the sweep's `seed` and the replication"),
     ("replications", "every point runs the sweep's `replications`"),
 ];
 
