@@ -73,8 +73,8 @@ const TASKS_PER_THREAD: usize = 8;
 
 /// Runs `tasks` on the current rayon pool and calls `on_step` for each result, in task order,
 /// and at the end of each window of a few tasks per thread (so memory stays flat however many
-/// there are). Each task runs with `seeds.seed(point, replication)`. `on_step` returns `Ok(false)` at a window's end to stop there; the result is
-/// `Ok(true)` if every task ran.
+/// there are). Each task runs with `seeds.seed(point, replication)`. `on_step` returns
+/// `Ok(false)` at a window's end to stop there; the result is `Ok(true)` if every task ran.
 pub fn execute(
     points: &[Point],
     seeds: TaskSeeds,

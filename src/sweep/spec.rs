@@ -97,6 +97,33 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     let base = file.parent().unwrap_or(Path::new("")).join(&base_rel);
     let base_text = read(&base)?;
     let base_table = parse_toml(&base_text, &base)?;
+    let settings = run_settings(file, &table)?;
+    let axes = parse_axes(file, table.get("axes"))?;
+    check_overlaps(file, &axes, &base_table)?;
+    check_point_count(file, &axes)?;
+    // The base's own replications and seed apply when the sweep is silent.
+    let base_scenario = scenario_from_table(&base_table, &base)?;
+    Ok(SweepSpec {
+        name,
+        file: file.to_path_buf(),
+        base,
+        base_table,
+        replications: settings.replications.unwrap_or(base_scenario.replications),
+        seed: settings.seed.unwrap_or(base_scenario.seed),
+        common_random_numbers: settings.common_random_numbers,
+        axes,
+        content_hash: content_hash(&[text.as_bytes(), base_text.as_bytes()]),
+    })
+}
+
+/// The sweep file's run settings; `None` where the base scenario's apply.
+struct RunSettings {
+    replications: Option<u32>,
+    seed: Option<u64>,
+    common_random_numbers: bool,
+}
+
+fn run_settings(file: &Path, table: &Table) -> Result<RunSettings, SweepError> {
     let replications = match table.get("replications") {
         None => None,
         Some(Value::Integer(n)) if (1..=i64::from(MAX_REPLICATIONS)).contains(n) => Some(*n as u32),
@@ -112,6 +139,7 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
             return Err(invalid(file, "seed", format!("expected a non-negative integer, got {other}")))
         }
     };
+    // On by default: comparing points on the same customers is what a sweep is for.
     let common_random_numbers = match table.get("common_random_numbers") {
         None => true,
         Some(Value::Boolean(on)) => *on,
@@ -120,22 +148,7 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
             return Err(invalid(file, "common_random_numbers", expected));
         }
     };
-    let axes = parse_axes(file, table.get("axes"))?;
-    check_overlaps(file, &axes, &base_table)?;
-    check_point_count(file, &axes)?;
-    // The base's own replications and seed apply when the sweep is silent.
-    let base_scenario = scenario_from_table(&base_table, &base)?;
-    Ok(SweepSpec {
-        name,
-        file: file.to_path_buf(),
-        base,
-        base_table,
-        replications: replications.unwrap_or(base_scenario.replications),
-        seed: seed.unwrap_or(base_scenario.seed),
-        common_random_numbers,
-        axes,
-        content_hash: content_hash(&[text.as_bytes(), base_text.as_bytes()]),
-    })
+    Ok(RunSettings { replications, seed, common_random_numbers })
 }
 
 /// A sweep's name becomes the folder `results/<name>`: it must stay a single folder name there.

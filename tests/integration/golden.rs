@@ -122,3 +122,117 @@ fn sweep_rows_are_unchanged_with_and_without_common_random_numbers() {
     fs::write(&off, format!("common_random_numbers = false\n{SWEEP}")).unwrap();
     assert_golden("sweep without CRN", &sweep(&off, &dir.path().join("off"), &[]), SWEEP_INDEPENDENT);
 }
+
+/// `replications.csv` as (header, rows), every cell a string.
+fn rows(dir: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(dir.join("replications.csv")).expect("replications.csv");
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    (header, rows)
+}
+
+/// The column `name` of `rows`, as (point, replication, value).
+fn column(dir: &Path, name: &str) -> Vec<(String, String, String)> {
+    let (header, rows) = rows(dir);
+    let at = |n: &str| header.iter().position(|h| h == n).unwrap_or_else(|| panic!("no column {n}"));
+    let (p, r, c) = (at("point"), at("replication"), at(name));
+    rows.iter().map(|row| (row[p].clone(), row[r].clone(), row[c].clone())).collect()
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(dir.join("manifest.json"))).expect("manifest.json")
+}
+
+#[test]
+fn with_common_random_numbers_replication_r_has_one_seed_and_the_same_customers_everywhere() {
+    let (dir, file) = workspace(SMALL_CENTER, SWEEP);
+    let out = sweep(&file, &dir.path().join("crn"), &[]);
+    assert_eq!(manifest(&out)["common_random_numbers"], true);
+    let seeds = column(&out, "seed");
+    let firsts = column(&out, "contacts_first");
+    assert_eq!(seeds.len(), 9, "3 points × 3 replications");
+    for (i, (point, replication, seed)) in seeds.iter().enumerate() {
+        let (_, _, first_seed) = &seeds[i % 3];
+        assert_eq!(seed, first_seed, "point {point}, replication {replication}: another seed than point 0");
+        // The same arrivals: sticky, hybrid and next-available meet the same new conversations.
+        assert_eq!(firsts[i].2, firsts[i % 3].2, "point {point}, replication {replication}: other arrivals");
+    }
+    let distinct: std::collections::HashSet<_> = seeds.iter().map(|s| &s.2).collect();
+    assert_eq!(distinct.len(), 3, "replications must still differ");
+    // `run` is point 0: the base scenario run with the sweep's seed has the same seeds.
+    let run = dir.path().join("run");
+    let base = dir.path().join("base.toml");
+    succeed(convosim().args(["run", base.to_str().unwrap(), "--seed", "5", "--replications", "3"]).args([
+        "--policy",
+        "hybrid-1m",
+        "--out",
+        run.to_str().unwrap(),
+    ]));
+    assert!(manifest(&run).get("common_random_numbers").is_none(), "a run is one point");
+    let run_seeds: Vec<_> = column(&run, "seed").into_iter().map(|s| s.2).collect();
+    let point0: Vec<_> = seeds[..3].iter().map(|s| s.2.clone()).collect();
+    assert_eq!(run_seeds, point0);
+    // Apart from the sweep's axis column, run's rows are point 0's.
+    let without_axis = |row: &Vec<String>| [&row[..1], &row[2..]].concat();
+    let point0_rows: Vec<_> = rows(&out).1[..3].iter().map(without_axis).collect();
+    assert_eq!(rows(&run).1, point0_rows, "run and point 0 are the same tasks");
+}
+
+#[test]
+fn without_common_random_numbers_every_point_has_its_own_seeds() {
+    let (dir, _) = workspace(SMALL_CENTER, SWEEP);
+    let file = dir.path().join("off.toml");
+    fs::write(&file, format!("common_random_numbers = false\n{SWEEP}")).unwrap();
+    let out = sweep(&file, &dir.path().join("off"), &[]);
+    assert_eq!(manifest(&out)["common_random_numbers"], false);
+    let seeds: std::collections::HashSet<_> = column(&out, "seed").into_iter().map(|s| s.2).collect();
+    assert_eq!(seeds.len(), 9, "3 points × 3 replications, each with its own seed");
+    let expected: std::collections::HashSet<_> =
+        (0..3).flat_map(|p| (0..3).map(move |r| convosim::rng::derive_seed(5, p, r).to_string())).collect();
+    assert_eq!(seeds, expected);
+}
+
+#[test]
+fn common_random_numbers_must_be_a_boolean() {
+    let (dir, _) = workspace(SMALL_CENTER, SWEEP);
+    let file = dir.path().join("bad.toml");
+    fs::write(&file, format!("common_random_numbers = \"yes\"\n{SWEEP}")).unwrap();
+    crate::cli::assert_one_line_error(
+        convosim().args(["sweep", file.to_str().unwrap(), "--quiet"]),
+        &["bad.toml: common_random_numbers: expected true or false, got \"yes\""],
+    );
+}
+
+#[test]
+fn reporting_only_keys_never_change_what_is_simulated() {
+    let text = "name = \"sl\"\nbase = \"base.toml\"\nreplications = 2\nseed = 9\n[axes]\n\
+                \"service_level.first\" = [\"10s\", \"2m\"]\n\"service_level.resumed\" = [\"1m\", \"1h\"]\n";
+    let base = format!("{SMALL_CENTER}\n[service_level]\nfirst = \"60s\"\nresumed = \"5m\"\n");
+    let (dir, file) = workspace(&base, text);
+    let (header, rows) = rows(&sweep(&file, &dir.path().join("sl"), &[]));
+    let simulated: Vec<usize> = (0..header.len())
+        .filter(|&c| !header[c].starts_with("sl_") && !header[c].starts_with("service_level.") && c > 0)
+        .collect();
+    let cells = |row: &Vec<String>| simulated.iter().map(|&c| row[c].clone()).collect::<Vec<_>>();
+    assert_eq!(rows.len(), 8, "4 points × 2 replications");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(cells(row), cells(&rows[i % 2]), "row {i}: more than the sl_* columns changed");
+    }
+    let sl = header.iter().position(|h| h == "sl_resumed_share").unwrap();
+    assert_ne!(rows[0][sl], rows[2][sl], "the thresholds must change the sl_* columns");
+}
+
+#[test]
+fn a_sharded_common_random_numbers_sweep_merges_to_the_whole_byte_for_byte() {
+    let (dir, file) = workspace(SMALL_CENTER, SWEEP);
+    let whole = sweep(&file, &dir.path().join("whole"), &[]);
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|k| sweep(&file, &dir.path().join(format!("s{k}")), &["--shard", &format!("{k}/2")]))
+        .collect();
+    let merged = dir.path().join("merged");
+    succeed(convosim().arg("merge").args(&shards).args(["--out", merged.to_str().unwrap()]));
+    for name in ["replications.csv", "summary.csv", "summary.json", "histograms.jsonl"] {
+        assert_eq!(read(whole.join(name)), read(merged.join(name)), "{name} differs");
+    }
+    assert_eq!(manifest(&merged)["common_random_numbers"], true);
+}
