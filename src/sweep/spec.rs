@@ -216,7 +216,7 @@ pub const MAX_AXES: usize = 64;
 
 /// Run settings the sweep sets for every point itself: an axis over one would be ignored.
 const SWEEP_CONTROLLED: &[(&str, &str)] = &[
-    ("seed", "each replication's seed derives from the sweep's `seed` and the replication"),
+    ("seed", "each replication's seed derives from the sweep's `seed`"),
     ("replications", "every point runs the sweep's `replications`"),
 ];
 
