@@ -2,8 +2,10 @@
 //!
 //! Every replication's seed is a pure function of (master seed, point, replication), so results
 //! do not depend on thread count or scheduling. Within a run, each source of randomness has its
-//! own stream, so that changing the policy does not shift the arrivals or handle times drawn
-//! (common random numbers make policy comparisons sharper).
+//! own stream, so that changing the policy does not shift the arrivals or handle times drawn.
+//! Across a sweep, [`TaskSeeds`] gives replication r the same seed at every point by default
+//! (common random numbers): points are compared on the same customers, which makes their
+//! differences sharper than independent seeds would.
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -22,6 +24,25 @@ fn mix(mut z: u64) -> u64 {
 /// The seed of replication `replication` of sweep point `point` under `master` seed.
 pub fn derive_seed(master: u64, point: u64, replication: u64) -> u64 {
     mix(mix(mix(master) ^ point) ^ replication.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// How a sweep's (point, replication) tasks get their seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskSeeds {
+    /// The sweep's master seed.
+    pub master: u64,
+    /// Common random numbers: the seed ignores the point.
+    pub common: bool,
+}
+
+impl TaskSeeds {
+    /// The seed of replication `replication` of point `point`. With common random numbers it
+    /// is point 0's seed at every point, which is also the seed `run` gives that replication,
+    /// so a run and the first point of a sweep keep the seeds they always had.
+    pub fn seed(&self, point: u64, replication: u64) -> u64 {
+        let point = if self.common { 0 } else { point };
+        derive_seed(self.master, point, replication)
+    }
 }
 
 /// Independent streams for each source of randomness in a run.
@@ -67,5 +88,19 @@ mod tests {
         assert_eq!(seeds.len(), 2500);
         assert_eq!(derive_seed(7, 3, 4), derive_seed(7, 3, 4));
         assert_ne!(derive_seed(7, 3, 4), derive_seed(8, 3, 4));
+    }
+
+    #[test]
+    fn common_seeds_depend_on_the_replication_only() {
+        let common = TaskSeeds { master: 7, common: true };
+        let independent = TaskSeeds { master: 7, common: false };
+        for replication in 0..20 {
+            let first = derive_seed(7, 0, replication);
+            assert!((0..20).all(|point| common.seed(point, replication) == first));
+            assert_eq!(independent.seed(0, replication), first);
+            assert_eq!(independent.seed(3, replication), derive_seed(7, 3, replication));
+            assert_ne!(independent.seed(3, replication), first);
+        }
+        assert_ne!(common.seed(0, 1), common.seed(0, 2));
     }
 }

@@ -121,7 +121,8 @@ impl Session<'_> {
         progress.set_position(done as u64);
         let clock = Instant::now();
         let finished = self.pool.install(|| {
-            execute(points, self.spec.seed, self.spec.replications, &tasks[done..], |step| match step {
+            execute(points, self.spec.task_seeds(), self.spec.replications, &tasks[done..], |step| match step
+            {
                 Step::Task(result) => {
                     writer.push(result)?;
                     // Tasks arrive in point-major order: the current point tells how far it is.
@@ -149,6 +150,7 @@ fn run_info(spec: &SweepSpec, points: &[Point], shard: Shard, threads: usize) ->
         sweep_file: spec.file.display().to_string(),
         content_hash: spec.input_hash(points),
         seed: spec.seed,
+        common_random_numbers: Some(spec.common_random_numbers),
         replications: spec.replications,
         points: spec.point_count(),
         axes: RunInfo::axes_of(&spec.axes),

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use super::{Point, SweepError};
 use crate::engine::{self, RunOutput};
-use crate::rng::derive_seed;
+use crate::rng::TaskSeeds;
 use crate::runner::{for_each_in_order, ReplicationError};
 
 /// A slice of the tasks: shard `index` of `count` (1-based), as in `--shard 3/8`.
@@ -73,11 +73,11 @@ const TASKS_PER_THREAD: usize = 8;
 
 /// Runs `tasks` on the current rayon pool and calls `on_step` for each result, in task order,
 /// and at the end of each window of a few tasks per thread (so memory stays flat however many
-/// there are). `on_step` returns `Ok(false)` at a window's end to stop there; the result is
-/// `Ok(true)` if every task ran.
+/// there are). Each task runs with `seeds.seed(point, replication)`. `on_step` returns
+/// `Ok(false)` at a window's end to stop there; the result is `Ok(true)` if every task ran.
 pub fn execute(
     points: &[Point],
-    seed: u64,
+    seeds: TaskSeeds,
     replications: u32,
     tasks: &[u64],
     mut on_step: impl FnMut(Step<'_>) -> Result<bool, SweepError>,
@@ -86,7 +86,7 @@ pub fn execute(
         let task = tasks[i as usize];
         let point = task / u64::from(replications);
         let replication = (task % u64::from(replications)) as u32;
-        let seed = derive_seed(seed, point, u64::from(replication));
+        let seed = seeds.seed(point, u64::from(replication));
         engine::run(&points[point as usize].scenario, seed)
             .map(|output| TaskResult { point, replication, seed, output })
             .map_err(|error| SweepError::from(ReplicationError { point, replication, seed, error }))

@@ -141,6 +141,10 @@ pub struct RunInfo {
     pub content_hash: String,
     /// Master seed.
     pub seed: u64,
+    /// A sweep's: whether replication r ran with one seed at every point (common random
+    /// numbers) or with a seed per point; absent for a run, which is one point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_random_numbers: Option<bool>,
     /// Replications per point.
     pub replications: u32,
     /// Number of points.

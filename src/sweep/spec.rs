@@ -6,6 +6,7 @@ use toml::{Table, Value};
 
 use super::SweepError;
 use crate::error::ScenarioError;
+use crate::rng::TaskSeeds;
 use crate::scenario::{parse_toml, scenario_from_table, set_path, Scenario, MAX_REPLICATIONS};
 
 /// One axis: a dotted path into the scenario and the values it takes.
@@ -32,6 +33,9 @@ pub struct SweepSpec {
     pub replications: u32,
     /// Master seed.
     pub seed: u64,
+    /// Common random numbers (`common_random_numbers`, default true): replication r has one
+    /// seed at every point, so points are compared on the same customers.
+    pub common_random_numbers: bool,
     /// Axes, outermost first.
     pub axes: Vec<Axis>,
     /// SHA-256 of the sweep file and the base file, hex.
@@ -49,7 +53,7 @@ pub struct Point {
     pub scenario: Scenario,
 }
 
-const SWEEP_KEYS: &[&str] = &["name", "base", "replications", "seed", "axes"];
+const SWEEP_KEYS: &[&str] = &["name", "base", "replications", "seed", "common_random_numbers", "axes"];
 
 fn invalid(file: &Path, key: &str, message: impl Into<String>) -> SweepError {
     SweepError::Invalid { file: file.to_path_buf(), key: key.to_string(), message: message.into() }
@@ -93,6 +97,33 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     let base = file.parent().unwrap_or(Path::new("")).join(&base_rel);
     let base_text = read(&base)?;
     let base_table = parse_toml(&base_text, &base)?;
+    let settings = run_settings(file, &table)?;
+    let axes = parse_axes(file, table.get("axes"))?;
+    check_overlaps(file, &axes, &base_table)?;
+    check_point_count(file, &axes)?;
+    // The base's own replications and seed apply when the sweep is silent.
+    let base_scenario = scenario_from_table(&base_table, &base)?;
+    Ok(SweepSpec {
+        name,
+        file: file.to_path_buf(),
+        base,
+        base_table,
+        replications: settings.replications.unwrap_or(base_scenario.replications),
+        seed: settings.seed.unwrap_or(base_scenario.seed),
+        common_random_numbers: settings.common_random_numbers,
+        axes,
+        content_hash: content_hash(&[text.as_bytes(), base_text.as_bytes()]),
+    })
+}
+
+/// The sweep file's run settings; `None` where the base scenario's apply.
+struct RunSettings {
+    replications: Option<u32>,
+    seed: Option<u64>,
+    common_random_numbers: bool,
+}
+
+fn run_settings(file: &Path, table: &Table) -> Result<RunSettings, SweepError> {
     let replications = match table.get("replications") {
         None => None,
         Some(Value::Integer(n)) if (1..=i64::from(MAX_REPLICATIONS)).contains(n) => Some(*n as u32),
@@ -108,21 +139,16 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
             return Err(invalid(file, "seed", format!("expected a non-negative integer, got {other}")))
         }
     };
-    let axes = parse_axes(file, table.get("axes"))?;
-    check_overlaps(file, &axes, &base_table)?;
-    check_point_count(file, &axes)?;
-    // The base's own replications and seed apply when the sweep is silent.
-    let base_scenario = scenario_from_table(&base_table, &base)?;
-    Ok(SweepSpec {
-        name,
-        file: file.to_path_buf(),
-        base,
-        base_table,
-        replications: replications.unwrap_or(base_scenario.replications),
-        seed: seed.unwrap_or(base_scenario.seed),
-        axes,
-        content_hash: content_hash(&[text.as_bytes(), base_text.as_bytes()]),
-    })
+    // On by default: comparing points on the same customers is what a sweep is for.
+    let common_random_numbers = match table.get("common_random_numbers") {
+        None => true,
+        Some(Value::Boolean(on)) => *on,
+        Some(other) => {
+            let expected = format!("expected true or false, got {other}");
+            return Err(invalid(file, "common_random_numbers", expected));
+        }
+    };
+    Ok(RunSettings { replications, seed, common_random_numbers })
 }
 
 /// A sweep's name becomes the folder `results/<name>`: it must stay a single folder name there.
@@ -147,6 +173,13 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 impl SweepSpec {
+    /// How the tasks get their seeds: by replication only (common random numbers, so every
+    /// point sees the same customers wherever its axes leave them alone), or by point and
+    /// replication.
+    pub fn task_seeds(&self) -> TaskSeeds {
+        TaskSeeds { master: self.seed, common: self.common_random_numbers }
+    }
+
     /// SHA-256 of everything that shapes the results: the sweep file and base scenario text
     /// and every point's fully resolved scenario (its policy read from a preset file or a
     /// `./policies` override included), so shards run with different inputs never merge.
@@ -183,7 +216,7 @@ pub const MAX_AXES: usize = 64;
 
 /// Run settings the sweep sets for every point itself: an axis over one would be ignored.
 const SWEEP_CONTROLLED: &[(&str, &str)] = &[
-    ("seed", "each replication's seed derives from the sweep's `seed`, the point and the replication"),
+    ("seed", "each replication's seed derives from the sweep's `seed`"),
     ("replications", "every point runs the sweep's `replications`"),
 ];
 

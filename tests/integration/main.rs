@@ -12,6 +12,7 @@ mod crash_safety;
 mod determinism;
 mod erlang_validation;
 mod gates;
+mod golden;
 mod hostile;
 mod invariants;
 mod routing_policies;
