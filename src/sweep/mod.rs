@@ -1,8 +1,9 @@
 //! Parameter sweeps: a base scenario, axes over any of its keys, replications; run in
 //! parallel, split into shards for a cluster, merged exactly.
 //!
-//! Every replication's seed is `derive_seed(seed, point, replication)`, so a task's result does
-//! not depend on which thread, shard or machine ran it. Results stream to disk in task order;
+//! Every replication's seed is a function of (seed, replication), the same at every point
+//! (common random numbers; with `common_random_numbers = false`, of (seed, point, replication)),
+//! so a task's result does not depend on which thread, shard or machine ran it. Results stream to disk in task order;
 //! the summary is computed from the per-replication rows by the same code whether they came
 //! from one run or from merged shards, so both give the same bytes. A results folder is
 //! written beside itself and moved into place when complete (`folder.rs`); an unfinished
@@ -18,7 +19,7 @@ mod summary;
 
 pub use checkpoint::Checkpoint;
 pub use exec::{execute, shard_tasks, Shard, Step, TaskResult};
-pub use files::{ResultsWriter, RunInfo};
+pub use files::{Layout, ResultsWriter, RunInfo};
 pub use folder::{verify, OutputFolder};
 pub use merge::{merge, summarize_in_place};
 pub use spec::{content_hash, describe_point, load_sweep, Axis, Point, SweepSpec};
