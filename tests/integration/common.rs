@@ -13,6 +13,20 @@ use convosim::metrics::MetricSummary;
 use convosim::runner::{run_replications, summarize_metrics, total_audit, Replication};
 use convosim::scenario::{parse_scenario, Scenario};
 
+/// A messaging day: a time-of-day arrival profile and conversations with ping-pong and
+/// hours-later resumptions, and patience for first contacts. Goes after `rate_per_hour` in
+/// `[arrivals]`, and ends the `[conversation]` table.
+pub const MESSAGING_DAY: &str = r#"profile = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.2, 1.5, 1.6, 1.6,
+           1.5, 1.4, 1.4, 1.4, 1.3, 1.2, 1.1, 1.1, 1.0, 0.8, 0.5, 0.3]
+
+[conversation]
+exchanges   = { dist = "geometric", mean = 3 }
+handle_time = { dist = "lognormal", mean = "4m", cv = 0.8 }
+gap = { dist = "mixture", parts = [
+  { weight = 0.6, dist = "exponential", mean = "1m" },
+  { weight = 0.4, dist = "exponential", mean = "3h" } ] }
+patience_first = { dist = "exponential", mean = "30m" }"#;
+
 /// Seconds in a day.
 pub const DAY: f64 = 86_400.0;
 

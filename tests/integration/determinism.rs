@@ -6,7 +6,7 @@ use convosim::runner::{run_replications, Replication};
 use convosim::Scenario;
 use serde_json::Value;
 
-use crate::common::scenario;
+use crate::common::{scenario, MESSAGING_DAY};
 
 /// reference.toml: resumed conversations, bimodal gaps, patience, hybrid 10m.
 const REFERENCE: &str = r#"
@@ -38,23 +38,14 @@ timeout = "10m"
 
 /// Every random choice the engine makes: random select, random first agent, shifts, slow-down,
 /// a time-of-day profile, two pools.
-const RANDOM_ROUTING: &str = r#"
+const RANDOM_ROUTING_TEMPLATE: &str = r#"
 name = "random_routing"
 horizon = "5d"
 warmup = "12h"
 
 [arrivals]
 rate_per_hour = 50
-profile = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.2, 1.5, 1.6, 1.6,
-           1.5, 1.4, 1.4, 1.4, 1.3, 1.2, 1.1, 1.1, 1.0, 0.8, 0.5, 0.3]
-
-[conversation]
-exchanges   = { dist = "geometric", mean = 3 }
-handle_time = { dist = "lognormal", mean = "4m", cv = 0.8 }
-gap = { dist = "mixture", parts = [
-  { weight = 0.6, dist = "exponential", mean = "1m" },
-  { weight = 0.4, dist = "exponential", mean = "3h" } ] }
-patience_first = { dist = "exponential", mean = "30m" }
+MESSAGING_DAY
 
 [[agents]]
 name = "day"
@@ -76,6 +67,11 @@ first_contact = "random_agent"
 owner_offline = "fallback"
 "#;
 
+/// [`RANDOM_ROUTING_TEMPLATE`] with the messaging day filled in.
+fn random_routing() -> String {
+    RANDOM_ROUTING_TEMPLATE.replace("MESSAGING_DAY", MESSAGING_DAY)
+}
+
 /// The report's JSON without the wall-clock-dependent "engine" section.
 fn report_json(s: &Scenario, seed: u64, reps: Vec<Replication>) -> Value {
     let mut json = RunReport::new(s, seed, reps, 1.0).to_json();
@@ -89,8 +85,8 @@ fn run_json(s: &Scenario, seed: u64, reps: u32) -> Value {
 
 #[test]
 fn same_seed_gives_identical_json() {
-    for text in [REFERENCE, RANDOM_ROUTING] {
-        let s = scenario(text);
+    for text in [REFERENCE.to_string(), random_routing()] {
+        let s = scenario(&text);
         let first = run_json(&s, 42, 4);
         let again = run_json(&s, 42, 4);
         assert_eq!(first, again, "{}", s.name);
@@ -108,8 +104,8 @@ fn same_seed_gives_identical_json() {
 
 #[test]
 fn different_seeds_give_different_numbers() {
-    for text in [REFERENCE, RANDOM_ROUTING] {
-        let s = scenario(text);
+    for text in [REFERENCE.to_string(), random_routing()] {
+        let s = scenario(&text);
         let a = run_json(&s, 1, 2);
         let b = run_json(&s, 2, 2);
         assert_ne!(a["metrics"], b["metrics"], "{}", s.name);
@@ -126,8 +122,8 @@ fn different_seeds_give_different_numbers() {
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    for text in [REFERENCE, RANDOM_ROUTING] {
-        let s = scenario(text);
+    for text in [REFERENCE.to_string(), random_routing()] {
+        let s = scenario(&text);
         let on_threads = |n: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("a rayon pool");
             pool.install(|| run_replications(&s, 9, 3, 6).expect("runs"))

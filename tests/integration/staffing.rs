@@ -7,7 +7,7 @@ use convosim::Scenario;
 use serde_json::Value;
 
 use crate::cli::{assert_one_line_error, convosim};
-use crate::common::{run_summary, scenario};
+use crate::common::{run_summary, scenario, MESSAGING_DAY};
 
 /// A two-day center with random routing choices (so any change in agent order shows), with
 /// `POOL` standing for the `[[agents]]` tables under test.
@@ -18,16 +18,7 @@ warmup = "6h"
 
 [arrivals]
 rate_per_hour = 24
-profile = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.2, 1.5, 1.6, 1.6,
-           1.5, 1.4, 1.4, 1.4, 1.3, 1.2, 1.1, 1.1, 1.0, 0.8, 0.5, 0.3]
-
-[conversation]
-exchanges   = { dist = "geometric", mean = 3 }
-handle_time = { dist = "lognormal", mean = "4m", cv = 0.8 }
-gap = { dist = "mixture", parts = [
-  { weight = 0.6, dist = "exponential", mean = "1m" },
-  { weight = 0.4, dist = "exponential", mean = "3h" } ] }
-patience_first = { dist = "exponential", mean = "30m" }
+MESSAGING_DAY
 
 POOL
 
@@ -39,7 +30,7 @@ owner_offline = "fallback"
 "#;
 
 fn center(pools: &str) -> Scenario {
-    scenario(&CENTER.replace("POOL", pools))
+    scenario(&CENTER.replace("MESSAGING_DAY", MESSAGING_DAY).replace("POOL", pools))
 }
 
 /// A vector as TOML: `(value, repeat)` runs.
