@@ -73,6 +73,7 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod suggest;
+pub mod staff;
 pub mod sweep;
 pub mod table;
 
