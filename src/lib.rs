@@ -72,8 +72,8 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
-pub mod suggest;
 pub mod staff;
+pub mod suggest;
 pub mod sweep;
 pub mod table;
 

@@ -2,6 +2,7 @@
 //! count is the input table with the pool's `count` set, validated again and run on the same
 //! seeds (point 0 of the master seed); the chosen count then runs once more on fresh seeds.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -89,7 +90,8 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
         );
     }
     for policy in &args.policies {
-        crate::scenario::load_policy(policy.trim()).map_err(|e| anyhow::anyhow!("--policies {policy}: {e}"))?;
+        crate::scenario::load_policy(policy.trim())
+            .map_err(|e| anyhow::anyhow!("--policies {policy}: {e}"))?;
     }
     let replications = args.replications.unwrap_or(base.replications);
     let source = if args.replications.is_some() { "--replications" } else { "the scenario's `replications`" };
@@ -159,12 +161,19 @@ fn solve(setup: &Setup<'_>, policy: Option<&str>) -> Result<Answer> {
         &setup.targets,
         start,
         |count| evaluate(&scenario_at(setup, policy, count)?, setup.seed, setup.replications),
-        |e| eprintln!("staff ({label}): {}", progress_line(e)),
+        |e| {
+            // Progress only for a person watching: stdout lists every count anyway, and an
+            // error must stay one line on stderr.
+            if std::io::stderr().is_terminal() {
+                eprintln!("staff ({label}): {}", progress_line(e));
+            }
+        },
     )?;
     let fresh = fresh_seed(setup.seed);
     let achieved = evaluate(&scenario_at(setup, policy, search.count)?, fresh, setup.replications)?;
     let staffed = table_at(setup, policy, search.count)?;
-    let policy = policy.map_or_else(|| scenario_at(setup, None, 1).map(|s| s.policy.label()), |p| Ok(p.into()))?;
+    let policy =
+        policy.map_or_else(|| scenario_at(setup, None, 1).map(|s| s.policy.label()), |p| Ok(p.into()))?;
     Ok(Answer { policy, search, slots_per_agent, achieved, staffed })
 }
 
@@ -214,7 +223,11 @@ impl Answer {
 fn print_answers(setup: &Setup<'_>, answers: &[Answer]) -> Result<()> {
     if setup.args.format == Format::Json {
         let docs: Vec<Json> = answers.iter().map(|a| a.to_json(setup)).collect();
-        let doc = if setup.args.policies.is_empty() { docs.into_iter().next().unwrap_or_default() } else { Json::Array(docs) };
+        let doc = if setup.args.policies.is_empty() {
+            docs.into_iter().next().unwrap_or_default()
+        } else {
+            Json::Array(docs)
+        };
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
@@ -269,7 +282,8 @@ fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
 
 /// `staffed.toml`, or one `staffed-<policy>.toml` per policy.
 fn write_staffed(dir: &Path, answers: &[Answer], per_policy: bool) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("--out {}: cannot create the directory", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--out {}: cannot create the directory", dir.display()))?;
     for answer in answers {
         let name =
             if per_policy { format!("staffed-{}.toml", answer.policy) } else { "staffed.toml".to_string() };
