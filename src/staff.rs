@@ -37,17 +37,15 @@ pub struct Search {
 
 /// No count up to the search's limit meets a target.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "--target '{target}': not met at any count up to {limit} ({MAX_DOUBLINGS} doublings from \
-     {start}); best value reached: {best}"
-)]
+#[error("--target '{target}': not met at any count up to {limit} ({why}); best value reached: {best}")]
 pub struct NotMet {
     /// The first target that still misses at the largest count.
     pub target: String,
     /// The largest count tried.
     pub limit: u32,
-    /// The count the search started from.
-    pub start: u32,
+    /// Why the search stopped there: the doublings ran out, or the scenario's limits refuse
+    /// the next count.
+    pub why: String,
     /// That target's best summary over the counts tried, as `mean ± ci (at count n)`.
     pub best: String,
 }
@@ -88,31 +86,46 @@ fn meets(targets: &[Assertion], metrics: &[(&'static str, MetricSummary)]) -> bo
     targets.iter().zip(metrics).all(|(t, (_, s))| t.check(s).holds())
 }
 
-/// Searches counts from `start` for the smallest one meeting every target. `evaluate` returns
-/// every metric's summary (catalog order) at a count; `on_evaluation` sees each result as it
-/// comes, for progress. Fails with [`NotMet`] after [`MAX_DOUBLINGS`] doublings.
+/// What `evaluate` says about a count: every metric's summary (catalog order), or that the
+/// scenario's limits (agents, slots) refuse the count, with the loader's reason.
+pub type Outcome = Result<Vec<(&'static str, MetricSummary)>, String>;
+
+/// Searches counts from `start` for the smallest one meeting every target. `evaluate` runs a
+/// count; `on_evaluation` sees each result as it comes, for progress. Fails with [`NotMet`]
+/// after [`MAX_DOUBLINGS`] doublings or at a count the scenario's limits refuse.
 pub fn search<E: From<NotMet>>(
     targets: &[Assertion],
     start: u32,
-    mut evaluate: impl FnMut(u32) -> Result<Vec<(&'static str, MetricSummary)>, E>,
+    mut evaluate: impl FnMut(u32) -> Result<Outcome, E>,
     mut on_evaluation: impl FnMut(&Evaluation),
 ) -> Result<Search, E> {
     let mut evaluations = Vec::new();
-    let mut run = |count: u32, evaluations: &mut Vec<Evaluation>| -> Result<bool, E> {
-        let metrics = target_metrics(targets, &evaluate(count)?);
+    // Ok(None): the count is refused, with the reason.
+    let mut run = |count: u32, evaluations: &mut Vec<Evaluation>| -> Result<Result<bool, String>, E> {
+        let all = match evaluate(count)? {
+            Ok(all) => all,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let metrics = target_metrics(targets, &all);
         let evaluation = Evaluation { count, meets: meets(targets, &metrics), metrics };
         on_evaluation(&evaluation);
         let met = evaluation.meets;
         evaluations.push(evaluation);
-        Ok(met)
+        Ok(Ok(met))
     };
     let start = start.max(1);
     // `lo` misses (0 agents serve no one), `hi` meets.
     let (mut lo, mut hi) = (0, start);
     let mut doublings = 0;
-    while !run(hi, &mut evaluations)? {
-        if doublings == MAX_DOUBLINGS || hi == u32::MAX {
-            return Err(not_met(targets, &evaluations, start).into());
+    loop {
+        let why = match run(hi, &mut evaluations)? {
+            Ok(true) => break,
+            Ok(false) if doublings < MAX_DOUBLINGS && hi < u32::MAX => None,
+            Ok(false) => Some(format!("{MAX_DOUBLINGS} doublings from {start}")),
+            Err(refused) => Some(format!("count {hi} is refused: {refused}")),
+        };
+        if let Some(why) = why {
+            return Err(not_met(targets, &evaluations, why).into());
         }
         doublings += 1;
         lo = hi;
@@ -120,7 +133,8 @@ pub fn search<E: From<NotMet>>(
     }
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if run(mid, &mut evaluations)? {
+        // Counts between two that ran are within the limits.
+        if run(mid, &mut evaluations)?.unwrap_or(false) {
             hi = mid;
         } else {
             lo = mid;
@@ -131,9 +145,9 @@ pub fn search<E: From<NotMet>>(
 
 /// The error for a search that never met the targets: the first target missing at the largest
 /// count, with its best conservative bound over every count tried.
-fn not_met(targets: &[Assertion], evaluations: &[Evaluation], start: u32) -> NotMet {
+fn not_met(targets: &[Assertion], evaluations: &[Evaluation], why: String) -> NotMet {
     let last = evaluations.last();
-    let limit = last.map_or(start, |e| e.count);
+    let limit = last.map_or(0, |e| e.count);
     let position = last
         .and_then(|e| targets.iter().zip(&e.metrics).position(|(t, (_, s))| !t.check(s).holds()))
         .unwrap_or(0);
@@ -159,7 +173,7 @@ fn not_met(targets: &[Assertion], evaluations: &[Evaluation], start: u32) -> Not
     NotMet {
         target: target.map(ToString::to_string).unwrap_or_default(),
         limit,
-        start,
+        why,
         best: match best {
             Some((_, count, s)) => format!("{} (at count {count})", format_summary(&s)),
             None => "undefined at every count".to_string(),
@@ -182,12 +196,12 @@ mod tests {
     use crate::metrics::METRICS;
 
     /// A fake evaluation: waited_first_share falls as 1/count, with a fixed CI.
-    fn fake(count: u32) -> Result<Vec<(&'static str, MetricSummary)>, NotMet> {
+    fn fake(count: u32) -> Result<Outcome, NotMet> {
         let mut all: Vec<_> =
             METRICS.iter().map(|m| (m.name, MetricSummary { mean: None, ci95: None, n: 0 })).collect();
         let i = index_of("waited_first_share").unwrap();
         all[i].1 = MetricSummary { mean: Some(1.0 / f64::from(count)), ci95: Some(0.001), n: 10 };
-        Ok(all)
+        Ok(Ok(all))
     }
 
     fn target(text: &str) -> Vec<Assertion> {
@@ -222,6 +236,15 @@ mod tests {
         assert_eq!(error.limit, 4 << MAX_DOUBLINGS);
         assert!(error.to_string().contains("waited_first_share<=0"), "{error}");
         assert!(error.best.contains(&format!("at count {}", 4 << MAX_DOUBLINGS)), "{error}");
+    }
+
+    #[test]
+    fn a_refused_count_ends_the_search_with_the_best_value() {
+        let limited = |count: u32| if count > 50 { Ok(Err("at most 50".to_string())) } else { fake(count) };
+        let error = search(&target("waited_first_share<=0.001"), 4, limited, |_| {}).unwrap_err();
+        assert_eq!(error.limit, 32);
+        assert!(error.why.contains("count 64 is refused: at most 50"), "{error}");
+        assert!(error.best.contains("at count 32"), "{error}");
     }
 
     #[test]

@@ -109,6 +109,18 @@ fn json_has_the_documented_shape() {
 }
 
 #[test]
+fn the_answer_does_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let scenario = write(dir.path(), "small.toml", SMALL_CENTER);
+    let run = |threads: &str| {
+        staff_json(&[&scenario, "--pool", "team", "--target", "sl_first_share>=0.8", "--threads", threads])
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert!(one["evaluations"].as_array().is_some_and(|e| e.len() >= 2), "{one}");
+}
+
+#[test]
 fn out_writes_a_scenario_with_the_count() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let scenario = write(dir.path(), "mmc.toml", MMC);
@@ -177,6 +189,21 @@ fn bad_input_is_one_keyed_line() {
     assert_one_line_error(
         &mut staff(&["--pool", "team", "--target", "waited_first_share<0", "--set", "horizon=2d"]),
         &["--target 'waited_first_share<0'", "best value reached"],
+    );
+    let huge = MMC.replace("count = 3", "count = 3\nconcurrency = 10000");
+    let huge = write(dir.path(), "huge.toml", &huge);
+    assert_one_line_error(
+        convosim().args([
+            "staff",
+            &huge,
+            "--pool",
+            "team",
+            "--target",
+            "waited_first_share<0",
+            "--set",
+            "horizon=2d",
+        ]),
+        &["--target 'waited_first_share<0'", "count 128 is refused", "slots", "best value reached"],
     );
     let vector = MMC.replace("count = 3", &format!("staffing = {:?}", [3; 24]));
     let staffed = write(dir.path(), "vector.toml", &vector);
