@@ -72,6 +72,7 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod staff;
 pub mod suggest;
 pub mod sweep;
 pub mod table;

@@ -5,6 +5,7 @@
 
 mod gates;
 pub mod interrupt;
+mod staff;
 mod sweep;
 pub mod usage;
 
@@ -54,6 +55,43 @@ pub enum Command {
     Merge(MergeArgs),
     /// Flag metrics that got significantly worse between two results directories.
     Compare(CompareArgs),
+    /// Find the fewest agents of one pool that meet every target.
+    Staff(StaffArgs),
+}
+
+/// Arguments of `convosim staff`.
+#[derive(Debug, clap::Args)]
+pub struct StaffArgs {
+    /// The scenario TOML file.
+    pub scenario: PathBuf,
+    /// The pool whose `count` is searched.
+    #[arg(long, value_name = "NAME")]
+    pub pool: String,
+    /// A condition to meet, as in `run --assert`, e.g. 'sl_first_share>=0.8' (checked on the
+    /// conservative end of the 95% CI). Repeatable; every one must hold.
+    #[arg(long = "target", value_name = "COND", required = true)]
+    pub targets: Vec<String>,
+    /// Run the search for each of these policy presets and compare them (comma-separated).
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub policies: Vec<String>,
+    /// Replications per count tried (at least 2), instead of the scenario's.
+    #[arg(long, value_name = "R", allow_negative_numbers = true, value_parser = parse_replications)]
+    pub replications: Option<u32>,
+    /// Master seed, instead of the scenario's: every count runs on the same seeds.
+    #[arg(long, value_name = "S", allow_negative_numbers = true, value_parser = parse_seed)]
+    pub seed: Option<u64>,
+    /// Worker threads, 1 to 256 (default: all cores).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Change one key of the scenario first, as in `run --set`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    pub sets: Vec<Setting>,
+    /// Output format on stdout (table or json).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the staffed scenario (staffed.toml, or staffed-<policy>.toml per policy) here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `convosim sweep`.
@@ -204,6 +242,7 @@ pub fn execute(cli: Cli) -> Result<i32> {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Compare(args) => sweep::compare(&args),
+        Command::Staff(args) => staff::staff(&args),
     }
 }
 

@@ -18,6 +18,7 @@ mod invariants;
 mod routing_policies;
 mod runaway;
 mod schema;
+mod staff;
 mod staffing;
 mod sweeps;
 mod tie_semantics;

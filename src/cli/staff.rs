@@ -1,0 +1,304 @@
+//! `convosim staff`: the command-line side of the level search in [`crate::staff`]. Every
+//! count is the input table with the pool's `count` set, validated again and run on the same
+//! seeds (point 0 of the master seed); the chosen count then runs once more on fresh seeds.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Map, Value as Json};
+use toml::{Table, Value};
+
+use super::gates::{parse_assertions, require_replications};
+use super::{check_output_dir, interrupt, load_with_settings, thread_pool, Format, StaffArgs};
+use crate::gate::Assertion;
+use crate::metrics::MetricSummary;
+use crate::runner::{stream_replications, RunTotals};
+use crate::scenario::{parse_toml, read_text, scenario_from_table, set_path, LoadEstimate, Scenario};
+use crate::staff::{fresh_seed, search, start_count, target_metrics, Evaluation, Search};
+
+/// What a search needs that does not change with the count.
+struct Setup<'a> {
+    args: &'a StaffArgs,
+    /// The input table after `--set`.
+    table: Table,
+    targets: Vec<Assertion>,
+    replications: u32,
+    seed: u64,
+    /// The pool's concurrency, for agent-hours.
+    concurrency: u32,
+}
+
+/// One policy's answer.
+struct Answer {
+    policy: String,
+    search: Search,
+    /// Slots one agent brings on average over the week (concurrency × share on shift).
+    slots_per_agent: f64,
+    /// Every metric at the chosen count, on fresh seeds.
+    achieved: Vec<(&'static str, MetricSummary)>,
+    /// The staffed scenario table.
+    staffed: Table,
+}
+
+/// Runs `convosim staff`.
+pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
+    if args.format == Format::Csv {
+        bail!("--format csv: staff prints a table or json; expected --format table or --format json");
+    }
+    if let Some(dir) = &args.out {
+        check_output_dir(dir)?;
+    }
+    interrupt::leaves_incomplete("the staffing search stopped before an answer; nothing was written".into());
+    let setup = prepare(args)?;
+    let pool = thread_pool(args.threads)?;
+    let policies: Vec<Option<&str>> = if args.policies.is_empty() {
+        vec![None]
+    } else {
+        args.policies.iter().map(|p| Some(p.trim())).collect()
+    };
+    let mut answers = Vec::new();
+    for policy in policies {
+        answers.push(pool.install(|| solve(&setup, policy))?);
+    }
+    print_answers(&setup, &answers)?;
+    if let Some(dir) = &args.out {
+        write_staffed(dir, &answers, !args.policies.is_empty())?;
+    }
+    Ok(0)
+}
+
+/// Checks the arguments against the scenario before anything runs.
+fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
+    let targets = parse_assertions(&args.targets)?;
+    let base = load_with_settings(&args.scenario, &args.sets)?;
+    let file = args.scenario.display();
+    let Some(pool) = base.pools.iter().find(|p| p.name == args.pool) else {
+        let names: Vec<&str> = base.pools.iter().map(|p| p.name.as_str()).collect();
+        let hint = match crate::suggest::suggest(&args.pool, &names) {
+            Some(name) => format!("did you mean \"{name}\"?"),
+            None => format!("expected one of: {}", names.join(", ")),
+        };
+        bail!("--pool {}: {file} has no pool named \"{}\"; {hint}", args.pool, args.pool);
+    };
+    if pool.staffing.is_some() {
+        bail!(
+            "--pool {}: {file}: agents.{}.staffing is a staffing vector; level mode searches a fixed \
+             count, so remove the vector (staff --per-interval will handle staffing vectors)",
+            args.pool,
+            args.pool
+        );
+    }
+    for policy in &args.policies {
+        crate::scenario::load_policy(policy.trim())
+            .map_err(|e| anyhow::anyhow!("--policies {policy}: {e}"))?;
+    }
+    let replications = args.replications.unwrap_or(base.replications);
+    let source = if args.replications.is_some() { "--replications" } else { "the scenario's `replications`" };
+    require_replications(&targets, replications.into(), source)
+        .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("--assert", "--target")))?;
+    let mut table = parse_toml(&read_text(&args.scenario)?, &args.scenario)?;
+    for setting in &args.sets {
+        // Already applied once by load_with_settings, so this cannot fail.
+        set_path(&mut table, &setting.path, setting.value.clone())
+            .map_err(|message| anyhow::anyhow!("--set {}: {message}", setting.path))?;
+    }
+    Ok(Setup {
+        args,
+        table,
+        targets,
+        replications,
+        seed: args.seed.unwrap_or(base.seed),
+        concurrency: pool.concurrency,
+    })
+}
+
+/// The table for `policy` (None: the scenario's) with the pool at `count`.
+fn table_at(setup: &Setup<'_>, policy: Option<&str>, count: u32) -> Result<Table> {
+    let mut table = setup.table.clone();
+    if let Some(name) = policy {
+        table.insert("policy".into(), Value::String(name.into()));
+    }
+    let path = format!("agents.{}.count", setup.args.pool);
+    set_path(&mut table, &path, Value::Integer(count.into())).map_err(|m| anyhow::anyhow!("{path}: {m}"))?;
+    Ok(table)
+}
+
+/// The validated scenario at `count`. Counts below the offered load are tried too, so the
+/// overload refusal (a validation rule; it changes nothing simulated) is lifted for them.
+fn scenario_at(setup: &Setup<'_>, policy: Option<&str>, count: u32) -> Result<Scenario> {
+    let mut table = table_at(setup, policy, count)?;
+    table.insert("allow_overload".into(), Value::Boolean(true));
+    let scenario = scenario_from_table(&table, &setup.args.scenario)
+        .with_context(|| format!("--pool {} at count {count}", setup.args.pool))?;
+    Ok(scenario)
+}
+
+/// Every metric's summary over the replications of `scenario` from master seed `seed`.
+fn evaluate(scenario: &Scenario, seed: u64, replications: u32) -> Result<Vec<(&'static str, MetricSummary)>> {
+    let mut totals = RunTotals::new(replications);
+    stream_replications(scenario, seed, 0, replications, |r| {
+        totals.add(&r.output);
+        Ok::<(), crate::runner::ReplicationError>(())
+    })?;
+    Ok(totals.summaries())
+}
+
+/// The search for one policy, then the fresh evaluation of its answer.
+fn solve(setup: &Setup<'_>, policy: Option<&str>) -> Result<Answer> {
+    // One agent's slots: the difference the pool makes between one and two agents (pools
+    // without staffing vectors add slots linearly in their count).
+    let one = LoadEstimate::of(&scenario_at(setup, policy, 1)?);
+    let two = LoadEstimate::of(&scenario_at(setup, policy, 2)?);
+    let slots_per_agent = two.on_shift_slots - one.on_shift_slots;
+    let others = one.on_shift_slots - slots_per_agent;
+    let start = start_count(one.offered_slots, others, slots_per_agent);
+    let label = policy.map_or_else(|| "the scenario's policy".to_string(), |p| format!("policy {p}"));
+    let search = search(
+        &setup.targets,
+        start,
+        |count| match scenario_at(setup, policy, count) {
+            Ok(scenario) => evaluate(&scenario, setup.seed, setup.replications).map(Ok),
+            // Counts 1 and 2 loaded above and nothing else changed: the count's limits refuse it.
+            Err(error) => Ok(Err(format!("{error:#}"))),
+        },
+        |e| {
+            // Progress only for a person watching: stdout lists every count anyway, and an
+            // error must stay one line on stderr.
+            if std::io::stderr().is_terminal() {
+                eprintln!("staff ({label}): {}", progress_line(e));
+            }
+        },
+    )?;
+    let fresh = fresh_seed(setup.seed);
+    let achieved = evaluate(&scenario_at(setup, policy, search.count)?, fresh, setup.replications)?;
+    let staffed = table_at(setup, policy, search.count)?;
+    let policy =
+        policy.map_or_else(|| scenario_at(setup, None, 1).map(|s| s.policy.label()), |p| Ok(p.into()))?;
+    Ok(Answer { policy, search, slots_per_agent, achieved, staffed })
+}
+
+fn progress_line(e: &Evaluation) -> String {
+    let metrics: Vec<String> =
+        e.metrics.iter().map(|(name, s)| format!("{name} {}", crate::staff::format_summary(s))).collect();
+    format!("count {}: {} ({})", e.count, metrics.join(", "), if e.meets { "meets" } else { "misses" })
+}
+
+impl Answer {
+    fn agent_hours_per_week(&self, concurrency: u32) -> f64 {
+        f64::from(self.search.count) * self.slots_per_agent / f64::from(concurrency) * 168.0
+    }
+
+    fn retention(&self) -> MetricSummary {
+        let missing = MetricSummary { mean: None, ci95: None, n: 0 };
+        self.achieved.iter().find(|(n, _)| *n == "affinity_retention_share").map_or(missing, |(_, s)| *s)
+    }
+
+    fn to_json(&self, setup: &Setup<'_>) -> Json {
+        let summary = |s: &MetricSummary| json!({"mean": s.mean, "ci95": s.ci95});
+        let metrics = |list: &[(&'static str, MetricSummary)]| {
+            Json::Object(list.iter().map(|(n, s)| (n.to_string(), summary(s))).collect::<Map<_, _>>())
+        };
+        let mut achieved = target_metrics(&setup.targets, &self.achieved);
+        if !achieved.iter().any(|(n, _)| *n == "affinity_retention_share") {
+            achieved.push(("affinity_retention_share", self.retention()));
+        }
+        let evaluations: Vec<Json> = self
+            .search
+            .evaluations
+            .iter()
+            .map(|e| json!({"count": e.count, "metrics": metrics(&e.metrics), "meets": e.meets}))
+            .collect();
+        json!({
+            "pool": setup.args.pool,
+            "policy": self.policy,
+            "mode": "level",
+            "count": self.search.count,
+            "agent_hours_per_week": self.agent_hours_per_week(setup.concurrency),
+            "achieved": metrics(&achieved),
+            "evaluations": evaluations,
+        })
+    }
+}
+
+fn print_answers(setup: &Setup<'_>, answers: &[Answer]) -> Result<()> {
+    if setup.args.format == Format::Json {
+        let docs: Vec<Json> = answers.iter().map(|a| a.to_json(setup)).collect();
+        let doc = if setup.args.policies.is_empty() {
+            docs.into_iter().next().unwrap_or_default()
+        } else {
+            Json::Array(docs)
+        };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    for answer in answers {
+        print_one(setup, answer);
+    }
+    if !setup.args.policies.is_empty() {
+        print_policies(setup, answers);
+    }
+    Ok(())
+}
+
+fn print_one(setup: &Setup<'_>, answer: &Answer) {
+    let targets: Vec<String> = setup.targets.iter().map(ToString::to_string).collect();
+    println!(
+        "pool {} ({}), {} replication(s) per count, seed {}: {}",
+        setup.args.pool,
+        answer.policy,
+        setup.replications,
+        setup.seed,
+        targets.join(", ")
+    );
+    for e in &answer.search.evaluations {
+        println!("  {}", progress_line(e));
+    }
+    let achieved: Vec<String> = target_metrics(&setup.targets, &answer.achieved)
+        .iter()
+        .map(|(n, s)| format!("{n} {}", crate::staff::format_summary(s)))
+        .collect();
+    println!(
+        "count {} ({:.1} agent-hours per week); achieved on fresh seeds: {}",
+        answer.search.count,
+        answer.agent_hours_per_week(setup.concurrency),
+        achieved.join(", ")
+    );
+    // The fresh seeds are an honest check, not part of the search: a miss is said, not fixed.
+    let fresh = target_metrics(&setup.targets, &answer.achieved);
+    for (target, (_, summary)) in setup.targets.iter().zip(&fresh) {
+        if !target.check(summary).holds() {
+            println!("  note: on fresh seeds {target} misses at count {}", answer.search.count);
+        }
+    }
+}
+
+fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
+    let width = answers.iter().map(|a| a.policy.len()).max().unwrap_or(0).max(6);
+    println!();
+    println!("{:<width$}  {:>6}  {:>16}  affinity_retention_share", "policy", "count", "agent-hours/week");
+    for a in answers {
+        println!(
+            "{:<width$}  {:>6}  {:>16.1}  {}",
+            a.policy,
+            a.search.count,
+            a.agent_hours_per_week(setup.concurrency),
+            crate::staff::format_summary(&a.retention())
+        );
+    }
+}
+
+/// `staffed.toml`, or one `staffed-<policy>.toml` per policy.
+fn write_staffed(dir: &Path, answers: &[Answer], per_policy: bool) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--out {}: cannot create the directory", dir.display()))?;
+    for answer in answers {
+        let name =
+            if per_policy { format!("staffed-{}.toml", answer.policy) } else { "staffed.toml".to_string() };
+        let path = dir.join(name);
+        let text = toml::to_string(&answer.staffed).context("cannot write the staffed scenario as TOML")?;
+        std::fs::write(&path, text).with_context(|| format!("--out: cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
