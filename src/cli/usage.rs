@@ -125,9 +125,10 @@ fn help_command(error: &clap::Error, args: &[String]) -> String {
     if words.len() >= 2 {
         return words.join(" ");
     }
-    let subcommands = ["run", "check", "policies", "sweep", "merge", "compare"];
+    // The subcommands as clap knows them, so a new one needs no edit here.
+    let command = <super::Cli as clap::CommandFactory>::command();
     match args.get(1) {
-        Some(sub) if subcommands.contains(&sub.as_str()) => format!("convosim {sub}"),
+        Some(sub) if command.get_subcommands().any(|c| c.get_name() == sub) => format!("convosim {sub}"),
         _ => "convosim".to_string(),
     }
 }
