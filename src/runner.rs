@@ -224,7 +224,9 @@ fn push_rows(totals: &mut Vec<Vec<Vec<f64>>>, rows: &[Vec<Option<f64>>]) {
 }
 
 fn summarize_rows(rows: &[Vec<Vec<f64>>]) -> Vec<Vec<MetricSummary>> {
-    rows.iter().map(|row| row.iter().map(|values| summarize(values.iter().map(|v| Some(*v)))).collect()).collect()
+    rows.iter()
+        .map(|row| row.iter().map(|values| summarize(values.iter().map(|v| Some(*v)))).collect())
+        .collect()
 }
 
 fn add_audit(total: &mut Audit, a: &Audit) {

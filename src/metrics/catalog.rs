@@ -298,10 +298,20 @@ mod tests {
         let names = |scope| scope_metrics(scope).iter().map(|m| m.name).collect::<Vec<_>>();
         let interval = names(Scope::Interval);
         for name in [
-            "contacts_first", "contacts_resumed", "waited_first_share", "waited_resumed_share",
-            "wait_first_mean_s", "wait_resumed_mean_s", "sl_first_share", "sl_resumed_share",
-            "abandon_first_share", "abandon_resumed_share", "affinity_retention_share",
-            "occupancy_share", "agents_on_shift_mean", "queue_length_mean",
+            "contacts_first",
+            "contacts_resumed",
+            "waited_first_share",
+            "waited_resumed_share",
+            "wait_first_mean_s",
+            "wait_resumed_mean_s",
+            "sl_first_share",
+            "sl_resumed_share",
+            "abandon_first_share",
+            "abandon_resumed_share",
+            "affinity_retention_share",
+            "occupancy_share",
+            "agents_on_shift_mean",
+            "queue_length_mean",
         ] {
             assert!(interval.contains(&name), "{name}");
         }

@@ -105,9 +105,13 @@ impl IntervalBreakdown {
                 let count = |n: u64| Some(n as f64);
                 set(AnyMetric::Run(Metric::ContactsFirst), count(first.ready));
                 set(AnyMetric::Run(Metric::ContactsResumed), count(resumed.ready));
-                set(AnyMetric::Run(Metric::ConversationsAbandoned), count(first.abandoned + resumed.abandoned));
+                set(
+                    AnyMetric::Run(Metric::ConversationsAbandoned),
+                    count(first.abandoned + resumed.abandoned),
+                );
                 set(AnyMetric::Run(Metric::UnfinishedContacts), count(first.unfinished + resumed.unfinished));
-                let retention = (resumed.picked > 0).then(|| self.resumed_by_owner[r] as f64 / resumed.picked as f64);
+                let retention =
+                    (resumed.picked > 0).then(|| self.resumed_by_owner[r] as f64 / resumed.picked as f64);
                 set(AnyMetric::Run(Metric::AffinityRetentionShare), retention);
                 let occupancy = (self.slot_s[r] > 0.0).then(|| self.busy_slot_s[r] / self.slot_s[r]);
                 set(AnyMetric::Run(Metric::OccupancyShare), occupancy);

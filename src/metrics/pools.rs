@@ -25,7 +25,12 @@ impl PoolBreakdown {
     /// `agent_pool[a]` is agent `a`'s pool index.
     pub(super) fn new(agent_pool: Vec<u32>) -> Self {
         let pools = agent_pool.iter().map(|&p| p as usize + 1).max().unwrap_or(0);
-        Self { agent_pool, handled: vec![0; pools], resumed: vec![0; pools], resumed_by_owner: vec![0; pools] }
+        Self {
+            agent_pool,
+            handled: vec![0; pools],
+            resumed: vec![0; pools],
+            resumed_by_owner: vec![0; pools],
+        }
     }
 
     /// `agent` picked up a contact ready in the window.
@@ -52,7 +57,8 @@ impl PoolBreakdown {
                         values[i] = v.filter(|x| x.is_finite());
                     }
                 };
-                let mine = || agents.iter().zip(&self.agent_pool).filter(|(_, &q)| q as usize == p).map(|(a, _)| a);
+                let mine =
+                    || agents.iter().zip(&self.agent_pool).filter(|(_, &q)| q as usize == p).map(|(a, _)| a);
                 let on_shift: f64 = mine().map(|a| a.on_shift_s).sum();
                 let slots: f64 = mine().map(|a| a.on_shift_s * f64::from(a.concurrency)).sum();
                 let busy: f64 = mine().map(|a| a.busy_slot_s).sum();
@@ -80,8 +86,14 @@ mod tests {
         b.picked(2, false, true);
         b.picked(2, false, false);
         b.picked(0, true, false);
-        let agent = |on, busy, idle| AgentTotals { on_shift_s: on, busy_slot_s: busy, non_idle_s: idle, concurrency: 2 };
-        let rows = b.finish(&[agent(100.0, 100.0, 60.0), agent(100.0, 0.0, 0.0), agent(50.0, 50.0, 50.0)], 100.0);
+        let agent = |on, busy, idle| AgentTotals {
+            on_shift_s: on,
+            busy_slot_s: busy,
+            non_idle_s: idle,
+            concurrency: 2,
+        };
+        let rows =
+            b.finish(&[agent(100.0, 100.0, 60.0), agent(100.0, 0.0, 0.0), agent(50.0, 50.0, 50.0)], 100.0);
         let columns = scope_metrics(Scope::Pool);
         let at = |p: usize, name: &str| rows[p][columns.iter().position(|c| c.name == name).unwrap()];
         assert_eq!(at(0, "contacts_handled"), Some(1.0));

@@ -49,8 +49,14 @@ pub(super) fn class_values(stats: &ContactStats, first: bool) -> [(Metric, Optio
     [
         (m(Metric::WaitFirstMean, Metric::WaitResumedMean), ratio(stats.wait_sum, stats.picked)),
         (m(Metric::WaitedFirstShare, Metric::WaitedResumedShare), ratio(waited, stats.finished())),
-        (m(Metric::SlFirstShare, Metric::SlResumedShare), ratio(stats.picked_within_sl as f64, stats.finished())),
-        (m(Metric::AbandonFirstShare, Metric::AbandonResumedShare), ratio(stats.abandoned as f64, stats.finished())),
+        (
+            m(Metric::SlFirstShare, Metric::SlResumedShare),
+            ratio(stats.picked_within_sl as f64, stats.finished()),
+        ),
+        (
+            m(Metric::AbandonFirstShare, Metric::AbandonResumedShare),
+            ratio(stats.abandoned as f64, stats.finished()),
+        ),
     ]
 }
 

@@ -37,7 +37,9 @@ fn interval_counts_add_up_to_the_whole_run() {
         for r in run_replications(s, 5, 0, 2).expect("runs") {
             let m = &r.output.metrics;
             assert_eq!(m.intervals.len(), s.report.rows(), "{}", s.name);
-            for name in ["contacts_first", "contacts_resumed", "conversations_abandoned", "unfinished_contacts"] {
+            for name in
+                ["contacts_first", "contacts_resumed", "conversations_abandoned", "unfinished_contacts"]
+            {
                 let c = column(Scope::Interval, name);
                 let sum: f64 = m.intervals.iter().map(|row| row[c].unwrap_or(0.0)).sum();
                 // Picked = contacts − abandoned − unfinished, so picked adds up too.
@@ -61,8 +63,9 @@ fn the_fold_is_a_week_when_something_varies_by_weekday() {
     assert_eq!(week.report.fold.name(), "week");
     assert_eq!(week.report.rows(), 168);
     assert_eq!(week.report.start_label(24 + 9), "tue 09:00");
-    let text = std::fs::read_to_string(format!("{}/scenarios/week-with-shifts.toml", env!("CARGO_MANIFEST_DIR")))
-        .expect("bundled scenario");
+    let text =
+        std::fs::read_to_string(format!("{}/scenarios/week-with-shifts.toml", env!("CARGO_MANIFEST_DIR")))
+            .expect("bundled scenario");
     let day = scenario(&format!("{text}\n[report]\nfold = \"day\"\ninterval = \"15m\"\n"));
     assert_eq!(day.report.rows(), 96);
     assert_eq!(day.report.start_label(37), "09:15");
