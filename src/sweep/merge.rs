@@ -22,6 +22,7 @@ use super::files::{
 use super::folder::{resolved, verify, OutputFolder, HISTOGRAMS, REPLICATIONS};
 use super::summary::{SummaryTable, SummaryWriter};
 use super::SweepError;
+use super::breakdowns::write_breakdowns;
 use crate::metrics::METRICS;
 
 /// One parsed row of `replications.csv`.
@@ -305,6 +306,7 @@ fn write_merged(
         write_merged_histograms(out, &histograms)?;
     }
     let table = summary.finish()?;
+    write_breakdowns(dirs, info, out, copy_data)?;
     if table.rows.len() as u64 != info.points {
         return Err(results_error(
             out,
