@@ -36,7 +36,10 @@ pub(super) fn fixed_columns(scope: Scope) -> [&'static str; 3] {
 
 /// The metric columns of a breakdown file of `scope`.
 pub(super) fn metric_columns(scope: Scope) -> Vec<String> {
-    scope_metrics(scope).iter().flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)]).collect()
+    scope_metrics(scope)
+        .iter()
+        .flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)])
+        .collect()
 }
 
 /// One task's line: point, replication, how its intervals are cut, pool names, the values.
@@ -114,7 +117,8 @@ impl Source {
                 let text = line.map_err(|e| results_error(&self.path, e.to_string()))?;
                 let value: Json = serde_json::from_str(&text)
                     .map_err(|e| results_error(&self.path, format!("not a breakdown line: {e}")))?;
-                let field = |k: &str| value[k].as_u64().ok_or_else(|| results_error(&self.path, format!("no {k}")));
+                let field =
+                    |k: &str| value[k].as_u64().ok_or_else(|| results_error(&self.path, format!("no {k}")));
                 Some(TaskLine { point: field("point")?, replication: field("replication")?, text, value })
             }
         };
@@ -125,7 +129,12 @@ impl Source {
 /// Writes `intervals.csv` and `pools.csv` into `out` from the `breakdowns.jsonl` of `dirs`
 /// (and with `copy_data`, the merged `breakdowns.jsonl`). Folders without the file (written
 /// before breakdowns) give no breakdown files.
-pub(super) fn write_breakdowns(dirs: &[PathBuf], info: &RunInfo, out: &Path, copy_data: bool) -> Result<(), SweepError> {
+pub(super) fn write_breakdowns(
+    dirs: &[PathBuf],
+    info: &RunInfo,
+    out: &Path,
+    copy_data: bool,
+) -> Result<(), SweepError> {
     let mut sources = Vec::new();
     for dir in dirs {
         let path = dir.join(BREAKDOWNS);
@@ -150,7 +159,13 @@ pub(super) fn write_breakdowns(dirs: &[PathBuf], info: &RunInfo, out: &Path, cop
             copy.push(&line.text)?;
         }
         if group_point.is_some_and(|p| p != line.point) {
-            write_point(&mut intervals, &mut pools, info, group_point.unwrap_or(0), &std::mem::take(&mut group))?;
+            write_point(
+                &mut intervals,
+                &mut pools,
+                info,
+                group_point.unwrap_or(0),
+                &std::mem::take(&mut group),
+            )?;
         }
         group_point = Some(line.point);
         group.push(line.value);
@@ -204,8 +219,10 @@ fn write_point(
     let axes: Vec<String> = info.point_values(point).iter().map(super::files::cell).collect();
     let fold = if first["fold"] == "week" { Fold::Week } else { Fold::Day };
     let spec = ReportSpec { interval_s: first["width_s"].as_f64().unwrap_or(3600.0), fold };
-    let names: Vec<String> =
-        first["pools"].as_array().map(|a| a.iter().map(|n| n.as_str().unwrap_or("").to_string()).collect()).unwrap_or_default();
+    let names: Vec<String> = first["pools"]
+        .as_array()
+        .map(|a| a.iter().map(|n| n.as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default();
     let reps = lines.len().to_string();
     let summaries = |key: &str, row: usize, columns: usize| -> Vec<String> {
         (0..columns)

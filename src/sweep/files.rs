@@ -18,11 +18,11 @@ use super::breakdowns::{fixed_columns, metric_columns, task_line, BreakdownWrite
 use super::checkpoint::{Checkpoint, OpenPoint};
 use super::folder::{HISTOGRAMS, MANIFEST, REPLICATIONS};
 use super::{Axis, Point, SweepError, TaskResult};
+use crate::metrics::catalog::Scope;
 use crate::metrics::{
     decode_histogram, encode_histogram, new_wait_histogram, Histograms, METRICS, WAIT_FIRST, WAIT_KEYS,
     WAIT_RESUMED,
 };
-use crate::metrics::catalog::Scope;
 use crate::scenario::ReportSpec;
 use hdrhistogram::Histogram;
 
@@ -270,7 +270,10 @@ pub struct ResultsWriter {
 }
 
 fn point_breakdowns(points: &[Point]) -> Vec<(ReportSpec, Vec<String>)> {
-    points.iter().map(|p| (p.scenario.report, p.scenario.pools.iter().map(|q| q.name.clone()).collect())).collect()
+    points
+        .iter()
+        .map(|p| (p.scenario.report, p.scenario.pools.iter().map(|q| q.name.clone()).collect()))
+        .collect()
 }
 
 fn point_cells(points: &[Point]) -> Vec<(Vec<String>, String)> {

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
+use super::breakdowns::write_breakdowns;
 use super::files::{
     column_difference, create, histogram_line, read_histogram_fields, results_error, write_error, Layout,
     PointHistograms, RunInfo, FIXED_COLUMNS,
@@ -22,7 +23,6 @@ use super::files::{
 use super::folder::{resolved, verify, OutputFolder, HISTOGRAMS, REPLICATIONS};
 use super::summary::{SummaryTable, SummaryWriter};
 use super::SweepError;
-use super::breakdowns::write_breakdowns;
 use crate::metrics::METRICS;
 
 /// One parsed row of `replications.csv`.

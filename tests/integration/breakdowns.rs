@@ -151,3 +151,106 @@ fn report_mistakes_are_one_keyed_line() {
         assert_one_line_error(convosim().args(["check"]).arg(&file), &fragments);
     }
 }
+
+/// A sweep over the day-shift center: two team sizes and two interval widths, so points have
+/// different numbers of interval rows.
+const SWEEP: &str = r#"
+name = "breakdowns"
+base = "base.toml"
+replications = 3
+seed = 9
+[axes]
+"agents.team.count" = [3, 5]
+"report.interval" = ["1h", "4h"]
+"#;
+
+fn run_ok(cmd: &mut assert_cmd::Command) {
+    let out = cmd.output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn sweep_into(file: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
+    run_ok(
+        convosim()
+            .args(["sweep", file.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()])
+            .args(extra),
+    );
+}
+
+#[test]
+fn results_folders_hold_the_breakdowns_and_shards_merge_to_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("base.toml"), format!("{DAY_SHIFT}\n[report]\ninterval = \"1h\"\n"))
+        .expect("write");
+    let file = dir.path().join("sweep.toml");
+    std::fs::write(&file, SWEEP).expect("write");
+    let whole = dir.path().join("whole");
+    sweep_into(&file, &whole, &[]);
+    let shards: Vec<_> = (1..=2).map(|k| dir.path().join(format!("s{k}"))).collect();
+    for (k, shard) in shards.iter().enumerate() {
+        sweep_into(&file, shard, &["--shard", &format!("{}/2", k + 1)]);
+    }
+    let merged = dir.path().join("merged");
+    run_ok(convosim().arg("merge").args(&shards).args(["--out", merged.to_str().unwrap()]));
+    let read = |d: &std::path::Path, name: &str| std::fs::read_to_string(d.join(name)).expect(name);
+    for name in ["intervals.csv", "pools.csv", "breakdowns.jsonl"] {
+        assert_eq!(read(&whole, name), read(&merged, name), "{name} differs");
+    }
+    // One row per point × interval: 24 + 6 rows per team size; one per point × pool.
+    let intervals = read(&whole, "intervals.csv");
+    assert_eq!(intervals.lines().count(), 1 + 2 * (24 + 6));
+    assert!(intervals.lines().next().is_some_and(|h| h.contains("agents_on_shift_mean_ci95")));
+    assert!(intervals.contains(",4h,"), "the axis cell");
+    assert_eq!(read(&whole, "pools.csv").lines().count(), 1 + 4);
+    let manifest: Value = serde_json::from_str(&read(&merged, "manifest.json")).expect("manifest");
+    for name in ["intervals.csv", "pools.csv", "breakdowns.jsonl"] {
+        assert!(manifest["files"][name].is_string(), "{name} checksummed");
+    }
+    let header: Vec<String> =
+        read(&whole, "pools.csv").lines().next().unwrap().split(',').map(String::from).collect();
+    let layout: Vec<String> = manifest["layout"]["pools_csv"]
+        .as_array()
+        .expect("layout")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(header[3..], layout[..], "pools.csv columns after point and axes");
+}
+
+#[test]
+fn run_out_breakdowns_match_the_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("q");
+    let output = convosim()
+        .args(["run", "scenarios/quickstart.toml", "--replications", "3", "--format", "json", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let json: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let pools = std::fs::read_to_string(out.join("pools.csv")).expect("pools.csv");
+    let mut lines = pools.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    let mean = json["pools"]["team"]["metrics"]["occupancy_share"]["mean"].as_f64().unwrap();
+    assert_eq!(at("occupancy_share_mean").parse::<f64>().unwrap(), mean, "bit for bit");
+    let ci = json["pools"]["team"]["metrics"]["affinity_retention_share"]["ci95"].as_f64().unwrap();
+    assert_eq!(at("affinity_retention_share_ci95").parse::<f64>().unwrap(), ci);
+}
+
+#[test]
+fn run_by_tables_fit_in_100_columns() {
+    for by in ["interval", "pool"] {
+        let out = convosim()
+            .args(["run", "scenarios/week-with-shifts.toml", "--replications", "2", "--by", by])
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        assert!(text.contains(if by == "interval" { "sun 23:00" } else { "weekend" }), "{by}");
+        for line in text.lines() {
+            assert!(line.chars().count() <= 100, "{by}: {line}");
+        }
+    }
+}
