@@ -65,7 +65,8 @@ pub struct MetricInfo {
     pub meaning: &'static str,
     /// Which direction is an improvement.
     pub better: Better,
-    /// Where it is reported (every metric has [`Scope::Run`] today).
+    /// Where it is reported: every metric of [`METRICS`] has [`Scope::Run`]; those of
+    /// [`BREAKDOWN_METRICS`] only breakdown scopes.
     pub scopes: &'static [Scope],
     /// What the number is.
     pub unit: Unit,
