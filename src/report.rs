@@ -3,9 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::metrics::catalog::{scope_metrics, Scope};
 use crate::metrics::{MetricSummary, METRICS};
 use crate::runner::{Replication, RunTotals};
-use crate::scenario::Scenario;
+use crate::scenario::{ReportSpec, Scenario};
 
 /// How many replications a report covers. A run streams its replications into [`RunTotals`]
 /// and keeps none of them; `len` lets renderers read the count as they read the list before.
@@ -45,6 +46,10 @@ pub struct RunReport {
     pub agents: usize,
     /// Total slots.
     pub slots: usize,
+    /// How the breakdown by interval is cut.
+    pub breakdown: ReportSpec,
+    /// Pool names, in scenario order (the rows of the breakdown by pool).
+    pub pool_names: Vec<String>,
 }
 
 impl RunReport {
@@ -64,6 +69,8 @@ impl RunReport {
             agents: scenario.agent_count(),
             slots: scenario.pools.iter().map(|p| (p.count * p.concurrency) as usize).sum(),
             replications: ReplicationCount(totals.replications()),
+            breakdown: scenario.report,
+            pool_names: scenario.pools.iter().map(|p| p.name.clone()).collect(),
             totals,
         }
     }
@@ -103,6 +110,8 @@ impl RunReport {
                 "contacts_per_s": audit.ready as f64 / self.wall_s.max(1e-9),
                 "stale_timers": stats.stale_timers,
             },
+            "intervals": self.intervals_json(),
+            "pools": self.pools_json(),
             "audit": {
                 "ready": audit.ready,
                 "picked": audit.picked,
@@ -113,6 +122,35 @@ impl RunReport {
                 "time_reversals": audit.time_reversals,
             },
         })
+    }
+
+    /// `"intervals"` of `--format json`: the fold, the width and one row per interval.
+    pub fn intervals_json(&self) -> Value {
+        let rows: Vec<Value> = self
+            .totals
+            .interval_summaries()
+            .iter()
+            .enumerate()
+            .map(|(index, row)| {
+                json!({
+                    "index": index,
+                    "start": self.breakdown.start_label(index),
+                    "metrics": scoped_json(Scope::Interval, row),
+                })
+            })
+            .collect();
+        json!({ "fold": self.breakdown.fold.name(), "width_s": self.breakdown.interval_s as u64, "rows": rows })
+    }
+
+    /// `"pools"` of `--format json`: each pool's metrics by name.
+    pub fn pools_json(&self) -> Value {
+        let pools: Map<String, Value> = self
+            .pool_names
+            .iter()
+            .zip(self.totals.pool_summaries())
+            .map(|(name, row)| (name.clone(), json!({ "metrics": scoped_json(Scope::Pool, &row) })))
+            .collect();
+        Value::Object(pools)
     }
 
     /// `metric,mean,ci95,meaning`, one row per metric.
@@ -129,6 +167,16 @@ impl RunReport {
         }
         String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }
+}
+
+/// One breakdown row as `{name: {mean, ci95}}`, columns of `scope` in order.
+fn scoped_json(scope: Scope, row: &[MetricSummary]) -> Value {
+    let metrics: Map<String, Value> = scope_metrics(scope)
+        .iter()
+        .zip(row)
+        .map(|(info, s)| (info.name.to_string(), json!({ "mean": s.mean, "ci95": s.ci95 })))
+        .collect();
+    Value::Object(metrics)
 }
 
 /// A number for CSV: empty when undefined, shortest round-trip form otherwise.

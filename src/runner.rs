@@ -115,6 +115,11 @@ pub struct RunTotals {
     values: Vec<Vec<f64>>,
     /// Per load level: the running mean share of on-shift agent time.
     concurrency_shares: Vec<f64>,
+    /// Per interval row, per column of the interval scope: each replication's value (NaN where
+    /// undefined), as `values`.
+    intervals: Vec<Vec<Vec<f64>>>,
+    /// Per pool, per column of the pool scope: each replication's value.
+    pools: Vec<Vec<Vec<f64>>>,
     stats: EngineStats,
     audit: Audit,
 }
@@ -127,6 +132,8 @@ impl RunTotals {
             added: 0,
             values: vec![Vec::new(); METRICS.len()],
             concurrency_shares: Vec::new(),
+            intervals: Vec::new(),
+            pools: Vec::new(),
             stats: EngineStats::default(),
             audit: Audit::default(),
         }
@@ -148,6 +155,8 @@ impl RunTotals {
         for (values, value) in self.values.iter_mut().zip(&output.metrics.values) {
             values.push(value.unwrap_or(f64::NAN));
         }
+        push_rows(&mut self.intervals, &output.metrics.intervals);
+        push_rows(&mut self.pools, &output.metrics.pools);
         let shares = &output.metrics.concurrency_shares;
         if self.concurrency_shares.len() < shares.len() {
             self.concurrency_shares.resize(shares.len(), 0.0);
@@ -174,6 +183,18 @@ impl RunTotals {
             .collect()
     }
 
+    /// The breakdown by interval: per row of the fold, the mean and CI of each column of
+    /// `scope_metrics(Scope::Interval)`.
+    pub fn interval_summaries(&self) -> Vec<Vec<MetricSummary>> {
+        summarize_rows(&self.intervals)
+    }
+
+    /// The breakdown by pool: per pool in scenario order, the mean and CI of each column of
+    /// `scope_metrics(Scope::Pool)`.
+    pub fn pool_summaries(&self) -> Vec<Vec<MetricSummary>> {
+        summarize_rows(&self.pools)
+    }
+
     /// Mean share of on-shift agent time at each load (index = contacts in handling).
     pub fn concurrency_shares(&self) -> &[f64] {
         &self.concurrency_shares
@@ -188,6 +209,24 @@ impl RunTotals {
     pub fn audit(&self) -> Audit {
         self.audit
     }
+}
+
+/// Appends one replication's breakdown rows (row × column values) to `totals`.
+fn push_rows(totals: &mut Vec<Vec<Vec<f64>>>, rows: &[Vec<Option<f64>>]) {
+    if totals.is_empty() {
+        *totals = rows.iter().map(|row| vec![Vec::new(); row.len()]).collect();
+    }
+    for (total, row) in totals.iter_mut().zip(rows) {
+        for (values, value) in total.iter_mut().zip(row) {
+            values.push(value.unwrap_or(f64::NAN));
+        }
+    }
+}
+
+fn summarize_rows(rows: &[Vec<Vec<f64>>]) -> Vec<Vec<MetricSummary>> {
+    rows.iter()
+        .map(|row| row.iter().map(|values| summarize(values.iter().map(|v| Some(*v)))).collect())
+        .collect()
 }
 
 fn add_audit(total: &mut Audit, a: &Audit) {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::metrics::catalog::{index_of, Unit};
+use crate::metrics::catalog::{index_of, scope_metrics, Scope, Unit};
 use crate::metrics::{MetricSummary, METRICS};
 use crate::report::RunReport;
 use crate::sweep::{SummaryRow, SummaryTable};
@@ -61,6 +61,98 @@ pub fn format_mean_ci(mean: f64, ci: f64, unit: Unit) -> String {
     } else {
         format!("{} ± {}", format_value(mean, unit), format_value(ci, unit))
     }
+}
+
+/// Columns of `run --by interval`: (metric, header). Means only, so 24 or 168 rows stay
+/// readable in 100 columns; `--format json` has the confidence intervals.
+const INTERVAL_COLUMNS: &[(&str, &str)] = &[
+    ("contacts_first", "first"),
+    ("wait_first_mean_s", "wait 1st"),
+    ("sl_first_share", "SL 1st"),
+    ("abandon_first_share", "aband 1st"),
+    ("sl_resumed_share", "SL res"),
+    ("affinity_retention_share", "affinity"),
+    ("occupancy_share", "occup"),
+    ("agents_on_shift_mean", "agents"),
+    ("queue_length_mean", "queue"),
+];
+
+/// Columns of `run --by pool`.
+const POOL_COLUMNS: &[(&str, &str)] = &[
+    ("contacts_handled", "handled"),
+    ("occupancy_share", "occupancy"),
+    ("utilization_share", "utilization"),
+    ("agents_on_shift_mean", "agents"),
+    ("affinity_retention_share", "affinity"),
+];
+
+/// A breakdown as a table: one row per label, the means of `columns` of `scope`.
+fn breakdown_table(
+    title: &str,
+    scope: Scope,
+    columns: &[(&str, &str)],
+    rows: &[(String, Vec<MetricSummary>)],
+) -> String {
+    let infos = scope_metrics(scope);
+    let position = |name: &str| infos.iter().position(|m| m.name == name);
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(label, row)| {
+            let mut line = vec![printable(label)];
+            line.extend(columns.iter().map(|(name, _)| {
+                let cell = position(name).and_then(|i| row.get(i).and_then(|s| s.mean).map(|m| (i, m)));
+                cell.map_or("—".to_string(), |(i, m)| format_value(m, infos[i].unit))
+            }));
+            line
+        })
+        .collect();
+    let header: Vec<String> =
+        std::iter::once(String::new()).chain(columns.iter().map(|c| c.1.to_string())).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            cells.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| if i == 0 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .collect();
+        format!("{}\n", parts.join("  ").trim_end())
+    };
+    let mut out = format!("\n{title}\n");
+    out.push_str(&line(&header));
+    for row in &cells {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+/// `run --by interval`: one row per interval (means over replications).
+pub fn render_intervals(report: &RunReport) -> String {
+    let spec = report.breakdown;
+    let rows: Vec<(String, Vec<MetricSummary>)> = report
+        .totals
+        .interval_summaries()
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| (spec.start_label(i), row))
+        .collect();
+    let title = format!(
+        "By interval ({} fold, {} per row; contacts by ready time, means over replications)",
+        spec.fold.name(),
+        format_seconds(spec.interval_s)
+    );
+    breakdown_table(&title, Scope::Interval, INTERVAL_COLUMNS, &rows)
+}
+
+/// `run --by pool`: one row per agent pool (means over replications).
+pub fn render_pools(report: &RunReport) -> String {
+    let rows: Vec<(String, Vec<MetricSummary>)> =
+        report.pool_names.iter().cloned().zip(report.totals.pool_summaries()).collect();
+    breakdown_table("By pool (means over replications)", Scope::Pool, POOL_COLUMNS, &rows)
 }
 
 /// A labelled metric and how to show it.

@@ -184,6 +184,15 @@ pub enum Format {
     Csv,
 }
 
+/// Breakdown tables of `run --by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    /// One row per interval of the day or week (`[report]` interval and fold).
+    Interval,
+    /// One row per agent pool.
+    Pool,
+}
+
 /// Arguments of `convosim run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -207,6 +216,9 @@ pub struct RunArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// With the table format, also show a breakdown table (JSON always has both).
+    #[arg(long, value_enum, value_name = "interval|pool")]
+    pub by: Option<By>,
     /// Also write results files (summary.csv, summary.json, replications.csv, histograms,
     /// manifest) into this directory, in the same form as a sweep's.
     #[arg(long, value_name = "DIR")]
@@ -307,7 +319,14 @@ fn run(args: &RunArgs) -> Result<i32> {
     let report = RunReport::from_totals(&scenario, scenario.seed, totals, clock.elapsed().as_secs_f64());
 
     match args.format {
-        Format::Table => print!("{}", crate::table::render(&report)),
+        Format::Table => {
+            print!("{}", crate::table::render(&report));
+            match args.by {
+                Some(By::Interval) => print!("{}", crate::table::render_intervals(&report)),
+                Some(By::Pool) => print!("{}", crate::table::render_pools(&report)),
+                None => {}
+            }
+        }
         Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
         Format::Csv => print!("{}", report.to_summary_csv()),
     }

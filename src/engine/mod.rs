@@ -140,6 +140,7 @@ impl<'a> Engine<'a> {
             start += pool.count;
         }
         pool_start.push(start);
+        let agent_pool = (0..agents as u32).map(|a| capacity.pool_of(a) as u32).collect();
         let slots: usize = scenario.pools.iter().map(|p| p.count as usize * p.concurrency as usize).sum();
         // Room for the usual open work up front; more is allocated only if the run needs it.
         let reserve = (4 * slots + 1024).min(1 << 20);
@@ -157,7 +158,14 @@ impl<'a> Engine<'a> {
             waiting_personal: vec![0; agents],
             waiting_personal_total: 0,
             streams: Streams::new(seed),
-            recorder: Recorder::new(scenario.warmup, scenario.horizon, scenario.service_level, concurrency),
+            recorder: Recorder::new(
+                scenario.warmup,
+                scenario.horizon,
+                scenario.service_level,
+                concurrency,
+                agent_pool,
+                scenario.report,
+            ),
             next_ready_seq: 0,
             pool_start,
             max_arrival_rate: scenario.arrivals.max_rate_per_s(),

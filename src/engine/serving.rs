@@ -154,7 +154,7 @@ impl Engine<'_> {
         c.agent = agent;
         c.state = ContactState::InHandling;
         let (first, ready_at) = (c.is_first, c.ready_at);
-        self.recorder.contact_picked(first, ready_at, now - ready_at, by_owner);
+        self.recorder.contact_picked(first, ready_at, now - ready_at, by_owner, agent);
 
         let pool = &self.scenario.pools[self.capacity.pool_of(agent)];
         let slowdown = 1.0 + pool.slowdown * f64::from(in_handling - 1);

@@ -65,7 +65,8 @@ pub struct MetricInfo {
     pub meaning: &'static str,
     /// Which direction is an improvement.
     pub better: Better,
-    /// Where it is reported (every metric has [`Scope::Run`] today).
+    /// Where it is reported: every metric of [`METRICS`] has [`Scope::Run`]; those of
+    /// [`BREAKDOWN_METRICS`] only breakdown scopes.
     pub scopes: &'static [Scope],
     /// What the number is.
     pub unit: Unit,
@@ -76,14 +77,15 @@ pub struct MetricInfo {
 /// Declares [`Metric`] and [`METRICS`] from one table, so a metric's variant, name, unit,
 /// direction, scopes and meaning are written once, side by side.
 macro_rules! catalog {
-    ($($variant:ident $name:literal $unit:ident $better:ident [$($scope:ident),+] $meaning:literal;)*) => {
-        /// Every metric of a replication. The discriminant is the index into [`METRICS`].
+    ($(#[$doc:meta])* $enum:ident $list:ident;
+     $($variant:ident $name:literal $unit:ident $better:ident [$($scope:ident),+] $meaning:literal;)*) => {
+        $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[allow(missing_docs)] // each is documented in METRICS
-        pub enum Metric { $($variant,)* }
+        #[allow(missing_docs)] // each is documented in its list
+        pub enum $enum { $($variant,)* }
 
-        /// Every metric, in [`Metric`] order (the report and column order).
-        pub const METRICS: &[MetricInfo] = &[$(MetricInfo {
+        /// The metrics of this table, in enum order (the report and column order).
+        pub const $list: &[MetricInfo] = &[$(MetricInfo {
             name: $name,
             meaning: $meaning,
             better: Better::$better,
@@ -95,8 +97,10 @@ macro_rules! catalog {
 }
 
 catalog! {
+    /// Every whole-run metric of a replication. The discriminant is the index into [`METRICS`].
+    Metric METRICS;
     // variant                  name                           unit    better  scopes meaning
-    WaitFirstMean                "wait_first_mean_s"               Seconds Lower   [Run]
+    WaitFirstMean                "wait_first_mean_s"               Seconds Lower   [Run, Interval]
         "mean wait of picked-up first contacts";
     WaitFirstP50                 "wait_first_p50_s"                Seconds Lower   [Run]
         "median wait of picked-up first contacts";
@@ -108,11 +112,11 @@ catalog! {
         "99th percentile wait of picked-up first contacts";
     WaitFirstMax                 "wait_first_max_s"                Seconds Lower   [Run]
         "longest wait of a picked-up first contact";
-    WaitedFirstShare             "waited_first_share"              Share   Lower   [Run]
+    WaitedFirstShare             "waited_first_share"              Share   Lower   [Run, Interval]
         "first contacts not picked up at once (abandoned count as waited)";
-    SlFirstShare                 "sl_first_share"                  Share   Higher  [Run]
+    SlFirstShare                 "sl_first_share"                  Share   Higher  [Run, Interval]
         "first contacts picked up within the threshold (abandoned are misses)";
-    WaitResumedMean              "wait_resumed_mean_s"             Seconds Lower   [Run]
+    WaitResumedMean              "wait_resumed_mean_s"             Seconds Lower   [Run, Interval]
         "mean wait of picked-up resumed contacts";
     WaitResumedP50               "wait_resumed_p50_s"              Seconds Lower   [Run]
         "median wait of picked-up resumed contacts";
@@ -124,25 +128,25 @@ catalog! {
         "99th percentile wait of picked-up resumed contacts";
     WaitResumedMax               "wait_resumed_max_s"              Seconds Lower   [Run]
         "longest wait of a picked-up resumed contact";
-    WaitedResumedShare           "waited_resumed_share"            Share   Lower   [Run]
+    WaitedResumedShare           "waited_resumed_share"            Share   Lower   [Run, Interval]
         "resumed contacts not picked up at once (abandoned count as waited)";
-    SlResumedShare               "sl_resumed_share"                Share   Higher  [Run]
+    SlResumedShare               "sl_resumed_share"                Share   Higher  [Run, Interval]
         "resumed contacts picked up within the threshold";
-    AbandonFirstShare            "abandon_first_share"             Share   Lower   [Run]
+    AbandonFirstShare            "abandon_first_share"             Share   Lower   [Run, Interval]
         "first contacts abandoned / picked up or abandoned";
-    AbandonResumedShare          "abandon_resumed_share"           Share   Lower   [Run]
+    AbandonResumedShare          "abandon_resumed_share"           Share   Lower   [Run, Interval]
         "resumed contacts abandoned / picked up or abandoned";
     QueueTimeFirstAllMean        "queue_time_first_all_mean_s"     Seconds Lower   [Run]
         "mean time in queue of first contacts, abandoned included (Erlang A's Lq/λ)";
-    AffinityRetentionShare       "affinity_retention_share"        Share   Higher  [Run]
+    AffinityRetentionShare       "affinity_retention_share"        Share   Higher  [Run, Interval, Pool]
         "resumed contacts picked up by their owner";
     HandoffsPerConversation      "handoffs_per_conversation"       Number  Lower   [Run]
         "resumed contacts picked up by another agent, per resolved conversation";
     SingleAgentConversationShare "single_agent_conversation_share" Share   Higher  [Run]
         "resolved conversations handled end to end by one agent";
-    OccupancyShare               "occupancy_share"                 Share   Neither [Run]
+    OccupancyShare               "occupancy_share"                 Share   Neither [Run, Interval, Pool]
         "busy slot-time / on-shift slot-time";
-    UtilizationShare             "utilization_share"               Share   Neither [Run]
+    UtilizationShare             "utilization_share"               Share   Neither [Run, Pool]
         "on-shift time with at least one contact / on-shift time";
     AgentOccupancyMin            "agent_occupancy_min"             Share   Neither [Run]
         "lowest occupancy of one agent";
@@ -152,21 +156,21 @@ catalog! {
         "coefficient of variation of occupancy across agents";
     ConversationsResolved        "conversations_resolved"          Count   Neither [Run]
         "conversations whose last exchange ended in the window";
-    ConversationsAbandoned       "conversations_abandoned"         Count   Lower   [Run]
+    ConversationsAbandoned       "conversations_abandoned"         Count   Lower   [Run, Interval]
         "conversations ended by an abandonment in the window";
     ConversationDurationMean     "conversation_duration_mean_s"    Seconds Neither [Run]
         "arrival to resolution, conversations arrived and resolved in the window";
-    ContactsFirst                "contacts_first"                  Count   Neither [Run]
+    ContactsFirst                "contacts_first"                  Count   Neither [Run, Interval]
         "first contacts that became ready in the window";
-    ContactsResumed              "contacts_resumed"                Count   Neither [Run]
+    ContactsResumed              "contacts_resumed"                Count   Neither [Run, Interval]
         "resumed contacts that became ready in the window";
-    UnfinishedContacts           "unfinished_contacts"             Count   Lower   [Run]
+    UnfinishedContacts           "unfinished_contacts"             Count   Lower   [Run, Interval]
         "contacts ready in the window still waiting at the horizon";
     FallbacksFired               "fallbacks_fired"                 Count   Neither [Run]
         "contacts whose hybrid timeout fired while waiting for the owner";
     OwnerOfflineReroutes         "owner_offline_reroutes"          Number  Neither [Run]
         "resumed contacts sent to the pool at once because the owner was off shift";
-    QueueLengthMean              "queue_length_mean"               Number  Lower   [Run]
+    QueueLengthMean              "queue_length_mean"               Number  Lower   [Run, Interval]
         "time-average number of waiting contacts, all queues";
     QueueLengthMax               "queue_length_max"                Count   Lower   [Run]
         "most contacts waiting at once, all queues";
@@ -174,6 +178,41 @@ catalog! {
         "time-average number of contacts waiting in personal queues";
     PersonalQueueLengthMax       "personal_queue_length_max"       Count   Lower   [Run]
         "longest personal queue of one agent";
+}
+
+catalog! {
+    /// Metrics reported only in breakdowns (never a whole-run column, so the whole-run files
+    /// keep their bytes). The discriminant is the index into [`BREAKDOWN_METRICS`].
+    BreakdownMetric BREAKDOWN_METRICS;
+    AgentsOnShiftMean            "agents_on_shift_mean"            Number  Neither [Interval, Pool]
+        "time-average number of agents on shift";
+    ContactsHandled              "contacts_handled"                Count   Neither [Pool]
+        "contacts ready in the window picked up by the pool's agents";
+}
+
+/// A metric of either list: a whole-run metric or a breakdown-only one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnyMetric {
+    /// A whole-run metric (it may have breakdown scopes too).
+    Run(Metric),
+    /// A breakdown-only metric.
+    Breakdown(BreakdownMetric),
+}
+
+impl AnyMetric {
+    /// The metric's declaration.
+    pub fn info(self) -> &'static MetricInfo {
+        match self {
+            AnyMetric::Run(m) => &METRICS[m as usize],
+            AnyMetric::Breakdown(m) => &BREAKDOWN_METRICS[m as usize],
+        }
+    }
+}
+
+/// The metrics reported at `scope`, in column order: whole-run metrics in catalog order, then
+/// breakdown-only ones.
+pub fn scope_metrics(scope: Scope) -> Vec<&'static MetricInfo> {
+    METRICS.iter().chain(BREAKDOWN_METRICS).filter(|m| m.scopes.contains(&scope)).collect()
 }
 
 /// The index in [`METRICS`] of the metric named `name`.
@@ -248,11 +287,41 @@ mod tests {
         let declared: Vec<(&str, Better)> = METRICS.iter().map(|m| (m.name, m.better)).collect();
         assert_eq!(declared, expected);
         for m in METRICS {
-            // Every metric is a whole-run metric today; breakdowns add scopes, never remove Run.
+            // Every metric of this list is a whole-run metric; breakdowns add scopes.
             assert_eq!(m.scopes.first(), Some(&Scope::Run), "{}", m.name);
             assert!(m.scopes.windows(2).all(|w| w[0] < w[1]), "{}: scopes sorted, no repeats", m.name);
             assert!(!m.meaning.is_empty(), "{}", m.name);
         }
+    }
+
+    #[test]
+    fn breakdown_scopes_hold_what_the_model_asks() {
+        let names = |scope| scope_metrics(scope).iter().map(|m| m.name).collect::<Vec<_>>();
+        let interval = names(Scope::Interval);
+        for name in [
+            "contacts_first",
+            "contacts_resumed",
+            "waited_first_share",
+            "waited_resumed_share",
+            "wait_first_mean_s",
+            "wait_resumed_mean_s",
+            "sl_first_share",
+            "sl_resumed_share",
+            "abandon_first_share",
+            "abandon_resumed_share",
+            "affinity_retention_share",
+            "occupancy_share",
+            "agents_on_shift_mean",
+            "queue_length_mean",
+        ] {
+            assert!(interval.contains(&name), "{name}");
+        }
+        let pool = names(Scope::Pool);
+        for name in ["occupancy_share", "utilization_share", "contacts_handled", "affinity_retention_share"] {
+            assert!(pool.contains(&name), "{name}");
+        }
+        assert!(BREAKDOWN_METRICS.iter().all(|m| !m.scopes.contains(&Scope::Run)));
+        assert!(BREAKDOWN_METRICS.iter().all(|m| index_of(m.name).is_none()), "names declared once");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 pub mod catalog;
 mod histograms;
+mod intervals;
+mod pools;
 mod recorder;
 pub mod summary;
 
@@ -26,6 +28,12 @@ pub struct ReplicationMetrics {
     pub histograms: Histograms,
     /// Share of on-shift agent time spent at each load (index = contacts in handling).
     pub concurrency_shares: Vec<f64>,
+    /// The breakdown by interval: per row of the fold, values in
+    /// [`catalog::scope_metrics`]`(Scope::Interval)` order.
+    pub intervals: Vec<Vec<Option<f64>>>,
+    /// The breakdown by pool: per pool in scenario order, values in
+    /// [`catalog::scope_metrics`]`(Scope::Pool)` order.
+    pub pools: Vec<Vec<Option<f64>>>,
 }
 
 impl ReplicationMetrics {

@@ -4,28 +4,60 @@
 use hdrhistogram::Histogram;
 
 use super::catalog::{Metric, METRICS};
+use super::intervals::IntervalBreakdown;
+use super::pools::{AgentTotals, PoolBreakdown};
 use super::{Histograms, ReplicationMetrics, HISTOGRAM_UNIT_S, WAIT_FIRST, WAIT_RESUMED};
-use crate::scenario::ServiceLevel;
+use crate::scenario::{ReportSpec, ServiceLevel};
 
 /// Counters for one class of contact (first or resumed).
 #[derive(Debug, Clone, Default)]
-struct ContactStats {
-    ready: u64,
-    picked: u64,
+pub(super) struct ContactStats {
+    pub(super) ready: u64,
+    pub(super) picked: u64,
     picked_after_waiting: u64,
     picked_within_sl: u64,
-    abandoned: u64,
+    pub(super) abandoned: u64,
     wait_sum: f64,
     wait_max: f64,
     /// Time abandoned contacts waited before they left.
     abandoned_wait_sum: f64,
-    unfinished: u64,
+    pub(super) unfinished: u64,
 }
 
 impl ContactStats {
     fn finished(&self) -> u64 {
         self.picked + self.abandoned
     }
+
+    /// Counts a pickup after `wait` seconds against `threshold`.
+    #[inline]
+    fn add_pickup(&mut self, wait: f64, threshold: f64) {
+        self.picked += 1;
+        self.picked_after_waiting += u64::from(wait > 0.0);
+        self.picked_within_sl += u64::from(wait <= threshold);
+        self.wait_sum += wait;
+        self.wait_max = self.wait_max.max(wait);
+    }
+}
+
+/// The per-class metrics a breakdown shares with the whole run: mean wait, waited share,
+/// service level and abandonment, for first (`first`) or resumed contacts.
+pub(super) fn class_values(stats: &ContactStats, first: bool) -> [(Metric, Option<f64>); 4] {
+    let ratio = |num: f64, den: u64| (den > 0).then(|| num / den as f64);
+    let m = |f: Metric, r: Metric| if first { f } else { r };
+    let waited = (stats.picked_after_waiting + stats.abandoned) as f64;
+    [
+        (m(Metric::WaitFirstMean, Metric::WaitResumedMean), ratio(stats.wait_sum, stats.picked)),
+        (m(Metric::WaitedFirstShare, Metric::WaitedResumedShare), ratio(waited, stats.finished())),
+        (
+            m(Metric::SlFirstShare, Metric::SlResumedShare),
+            ratio(stats.picked_within_sl as f64, stats.finished()),
+        ),
+        (
+            m(Metric::AbandonFirstShare, Metric::AbandonResumedShare),
+            ratio(stats.abandoned as f64, stats.finished()),
+        ),
+    ]
 }
 
 /// One agent's time integrals over the window.
@@ -67,12 +99,21 @@ pub struct Recorder {
     personal_area: f64,
     queue_max: u64,
     personal_max: u64,
+    intervals: IntervalBreakdown,
+    pools: PoolBreakdown,
 }
 
 impl Recorder {
-    /// A recorder for agents with the given concurrencies, counting contacts ready in
-    /// `[warmup, horizon)`.
-    pub fn new(warmup: f64, horizon: f64, service_level: ServiceLevel, concurrency: Vec<u32>) -> Self {
+    /// A recorder for agents with the given concurrencies and pools (`agent_pool[a]`, pool
+    /// index), counting contacts ready in `[warmup, horizon)`, with breakdowns cut by `report`.
+    pub fn new(
+        warmup: f64,
+        horizon: f64,
+        service_level: ServiceLevel,
+        concurrency: Vec<u32>,
+        agent_pool: Vec<u32>,
+        report: ReportSpec,
+    ) -> Self {
         let max_concurrency = concurrency.iter().copied().max().unwrap_or(1) as usize;
         let histograms = Histograms::waits();
         // Both keys are in `Histograms::waits()`, so the positions exist.
@@ -103,6 +144,8 @@ impl Recorder {
             personal_area: 0.0,
             queue_max: 0,
             personal_max: 0,
+            intervals: IntervalBreakdown::new(report),
+            pools: PoolBreakdown::new(agent_pool),
         }
     }
 
@@ -115,6 +158,15 @@ impl Recorder {
     #[inline]
     fn window_span(&self, since: f64, now: f64) -> f64 {
         (now.min(self.horizon) - since.max(self.warmup)).max(0.0)
+    }
+
+    #[inline]
+    fn interval_class(&mut self, first: bool, row: usize) -> &mut ContactStats {
+        if first {
+            &mut self.intervals.first[row]
+        } else {
+            &mut self.intervals.resumed[row]
+        }
     }
 
     #[inline]
@@ -131,22 +183,25 @@ impl Recorder {
     pub fn contact_ready(&mut self, first: bool, ready_at: f64) {
         if self.in_window(ready_at) {
             self.class(first).ready += 1;
+            let row = self.intervals.row(ready_at);
+            self.interval_class(first, row).ready += 1;
         }
     }
 
-    /// A contact was picked up after `wait` seconds; `by_owner` for resumed contacts.
+    /// A contact was picked up by `agent` after `wait` seconds; `by_owner` for resumed contacts.
     #[inline]
-    pub fn contact_picked(&mut self, first: bool, ready_at: f64, wait: f64, by_owner: bool) {
+    pub fn contact_picked(&mut self, first: bool, ready_at: f64, wait: f64, by_owner: bool, agent: u32) {
         if !self.in_window(ready_at) {
             return;
         }
         let threshold = if first { self.service_level.first } else { self.service_level.resumed };
-        let stats = self.class(first);
-        stats.picked += 1;
-        stats.picked_after_waiting += u64::from(wait > 0.0);
-        stats.picked_within_sl += u64::from(wait <= threshold);
-        stats.wait_sum += wait;
-        stats.wait_max = stats.wait_max.max(wait);
+        self.class(first).add_pickup(wait, threshold);
+        let row = self.intervals.row(ready_at);
+        self.interval_class(first, row).add_pickup(wait, threshold);
+        if !first {
+            self.intervals.resumed_by_owner[row] += u64::from(by_owner);
+        }
+        self.pools.picked(agent, first, by_owner);
         let histogram = self.histograms.at_mut(self.wait_index[usize::from(!first)]);
         // An auto-resizing histogram only fails on values beyond u64, which a wait cannot reach.
         let _ = histogram.record((wait / HISTOGRAM_UNIT_S).round() as u64);
@@ -162,6 +217,8 @@ impl Recorder {
             stats.abandoned += 1;
             stats.abandoned_wait_sum += waited;
             self.abandoned_conversations += 1;
+            let row = self.intervals.row(ready_at);
+            self.interval_class(first, row).abandoned += 1;
         }
     }
 
@@ -169,6 +226,8 @@ impl Recorder {
     pub fn contact_unfinished(&mut self, first: bool, ready_at: f64) {
         if self.in_window(ready_at) {
             self.class(first).unfinished += 1;
+            let row = self.intervals.row(ready_at);
+            self.interval_class(first, row).unfinished += 1;
         }
     }
 
@@ -214,6 +273,8 @@ impl Recorder {
                 time.non_idle_s += span;
             }
             self.load_time[load as usize] += span;
+            let from = since.max(self.warmup);
+            self.intervals.agent_span(from, from + span, load, self.concurrency[agent as usize]);
         }
     }
 
@@ -221,6 +282,10 @@ impl Recorder {
     #[inline]
     pub fn queue_changing(&mut self, now: f64, waiting: u64, in_personal: u64) {
         let span = self.window_span(self.queue_since, now);
+        if span > 0.0 {
+            let from = self.queue_since.max(self.warmup);
+            self.intervals.queue_span(from, from + span, waiting);
+        }
         self.queue_since = now;
         self.queue_area += span * waiting as f64;
         self.personal_area += span * in_personal as f64;
@@ -253,7 +318,9 @@ impl Recorder {
         {
             let hist = self.histograms.at(index);
             let m = |f: Metric, r: Metric| if first { f } else { r };
-            set(m(Metric::WaitFirstMean, Metric::WaitResumedMean), ratio(stats.wait_sum, stats.picked));
+            for (metric, value) in class_values(stats, first) {
+                set(metric, value);
+            }
             set(m(Metric::WaitFirstP50, Metric::WaitResumedP50), seconds(hist, 0.50));
             set(m(Metric::WaitFirstP90, Metric::WaitResumedP90), seconds(hist, 0.90));
             set(m(Metric::WaitFirstP95, Metric::WaitResumedP95), seconds(hist, 0.95));
@@ -261,16 +328,6 @@ impl Recorder {
             set(
                 m(Metric::WaitFirstMax, Metric::WaitResumedMax),
                 (stats.picked > 0).then_some(stats.wait_max),
-            );
-            let waited = (stats.picked_after_waiting + stats.abandoned) as f64;
-            set(m(Metric::WaitedFirstShare, Metric::WaitedResumedShare), ratio(waited, stats.finished()));
-            set(
-                m(Metric::SlFirstShare, Metric::SlResumedShare),
-                ratio(stats.picked_within_sl as f64, stats.finished()),
-            );
-            set(
-                m(Metric::AbandonFirstShare, Metric::AbandonResumedShare),
-                ratio(stats.abandoned as f64, stats.finished()),
             );
         }
         set(
@@ -327,6 +384,19 @@ impl Recorder {
             .iter()
             .map(|t| if total_load_time > 0.0 { t / total_load_time } else { 0.0 })
             .collect();
-        ReplicationMetrics { values, histograms: self.histograms, concurrency_shares }
+        let agents: Vec<AgentTotals> = self
+            .agents
+            .iter()
+            .zip(&self.concurrency)
+            .map(|(a, &concurrency)| AgentTotals {
+                on_shift_s: a.on_shift_s,
+                busy_slot_s: a.busy_slot_s,
+                non_idle_s: a.non_idle_s,
+                concurrency,
+            })
+            .collect();
+        let pools = self.pools.finish(&agents, window);
+        let intervals = self.intervals.finish(self.warmup, self.horizon);
+        ReplicationMetrics { values, histograms: self.histograms, concurrency_shares, intervals, pools }
     }
 }

@@ -26,7 +26,7 @@ use toml::{Table, Value};
 
 use self::dists::{distribution, Domain};
 use self::fields::{as_number, expected, index, Section, Sign};
-use super::model::{AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel};
+use super::model::{AgentPool, Arrivals, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, DAY_S};
 use super::overload;
 use crate::error::{FieldError, ScenarioError};
 use crate::policy::PolicySpec;
@@ -61,6 +61,7 @@ const TOP_KEYS: &[&str] = &[
     "policy",
     "service_level",
     "allow_overload",
+    "report",
 ];
 /// Top-level keys of a sweep file that a scenario never has.
 const SWEEP_ONLY_KEYS: &[&str] = &["base", "axes"];
@@ -77,6 +78,7 @@ const AGENT_KEYS: &[&str] = &[
     "staffing_scale",
 ];
 const SERVICE_LEVEL_KEYS: &[&str] = &["first", "resumed"];
+const REPORT_KEYS: &[&str] = &["interval", "fold"];
 /// Bounds that keep a typo from asking the engine for billions of agents or slots (the engine
 /// reserves memory per slot up front) or replications.
 const MAX_AGENTS: i64 = 1_000_000;
@@ -112,6 +114,7 @@ pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, Scena
     let policy = policy(&top, file)?;
     let service_level = service_level(&top).map_err(field)?;
     let allow_overload = top.boolean("allow_overload").map_err(field)?.unwrap_or(false);
+    let report = report(&top, &arrivals, &pools).map_err(field)?;
     let scenario = Scenario {
         name: head.name,
         horizon: head.horizon,
@@ -124,6 +127,7 @@ pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, Scena
         policy,
         service_level,
         allow_overload,
+        report,
     };
     overload::check_budget(&scenario).map_err(field)?;
     if !scenario.allow_overload {
@@ -365,4 +369,41 @@ fn service_level(top: &Section<'_>) -> Result<ServiceLevel, FieldError> {
         first: sec.duration("first", Sign::Positive, "60s")?.unwrap_or(defaults.first),
         resumed: sec.duration("resumed", Sign::Positive, "5m")?.unwrap_or(defaults.resumed),
     })
+}
+
+/// `[report]`: `interval` (default 1h, whole seconds dividing a day) and `fold` ("day" or
+/// "week"; by default "week" when the scenario varies by weekday, else "day").
+fn report(top: &Section<'_>, arrivals: &Arrivals, pools: &[AgentPool]) -> Result<ReportSpec, FieldError> {
+    let weekly = arrivals.weekday.is_some()
+        || pools.iter().any(|p| {
+            p.staffing.as_ref().is_some_and(|s| s.period_s() > DAY_S)
+                || p.shifts.as_ref().is_some_and(|s| s.is_day_specific())
+        });
+    let mut spec = ReportSpec { interval_s: 3600.0, fold: if weekly { Fold::Week } else { Fold::Day } };
+    let Some(table) = top.table("report", "a table [report] with interval and fold")? else {
+        return Ok(spec);
+    };
+    let sec = Section::new(table, "report", REPORT_KEYS)?;
+    if let Some(width) = sec.duration("interval", Sign::Positive, "1h")? {
+        if width.fract() != 0.0 || DAY_S % width != 0.0 {
+            return Err(FieldError::new(
+                sec.path("interval"),
+                format!("expected a whole number of seconds that divides a day, like \"15m\" or \"1h\" (got {width}s)"),
+            ));
+        }
+        spec.interval_s = width;
+    }
+    if let Some(fold) = sec.string("fold")? {
+        spec.fold = match fold {
+            "day" => Fold::Day,
+            "week" => Fold::Week,
+            other => {
+                return Err(FieldError::new(
+                    sec.path("fold"),
+                    format!("expected \"day\" or \"week\" (got \"{other}\")"),
+                ))
+            }
+        };
+    }
+    Ok(spec)
 }

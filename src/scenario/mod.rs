@@ -15,7 +15,8 @@ pub use load::{
     MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
 };
 pub use model::{
-    AgentPool, Arrivals, ConversationModel, Scenario, ServiceLevel, ShiftSchedule, DAY_S, WEEK_S,
+    AgentPool, Arrivals, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, ShiftSchedule, DAY_S,
+    WEEK_S,
 };
 pub use overload::{LoadEstimate, MAX_EXPECTED_EVENTS, OVERLOAD_FACTOR};
 pub use set_path::{load_scenario_with, set_path, Setting, SettingError};

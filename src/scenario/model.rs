@@ -37,6 +37,64 @@ pub struct Scenario {
     /// Run even if the offered load is far above capacity with no first-contact patience
     /// (the loader refuses such a scenario otherwise).
     pub allow_overload: bool,
+    /// How the breakdowns by interval are cut (`[report]`).
+    pub report: ReportSpec,
+}
+
+/// The period intervals are folded over: a day or a week (Monday 00:00 first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fold {
+    /// Every day folded onto one day.
+    Day,
+    /// Every week folded onto one week.
+    Week,
+}
+
+impl Fold {
+    /// Seconds in the period.
+    pub fn period_s(self) -> f64 {
+        match self {
+            Fold::Day => DAY_S,
+            Fold::Week => WEEK_S,
+        }
+    }
+
+    /// The name in scenario files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fold::Day => "day",
+            Fold::Week => "week",
+        }
+    }
+}
+
+/// The `[report]` table: the interval width of the breakdowns and their fold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReportSpec {
+    /// Interval width, whole seconds dividing a day.
+    pub interval_s: f64,
+    /// What the intervals are folded over.
+    pub fold: Fold,
+}
+
+impl ReportSpec {
+    /// Rows of a breakdown by interval: intervals in the fold.
+    pub fn rows(&self) -> usize {
+        (self.fold.period_s() / self.interval_s).round() as usize
+    }
+
+    /// Row `index`'s start: "HH:MM" for a day fold, "mon HH:MM" for a week fold.
+    pub fn start_label(&self, index: usize) -> String {
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let start = index as f64 * self.interval_s;
+        let day = (start / DAY_S) as usize;
+        let in_day = (start - day as f64 * DAY_S) as u64;
+        let clock = format!("{:02}:{:02}", in_day / 3600, in_day % 3600 / 60);
+        match self.fold {
+            Fold::Day => clock,
+            Fold::Week => format!("{} {clock}", DAYS[day % 7]),
+        }
+    }
 }
 
 /// A (possibly non-homogeneous) Poisson arrival process of new conversations.
@@ -197,6 +255,22 @@ impl Staffing {
             Some(&k) => period_start + at(k),
             None => period_start + period + at(first),
         })
+    }
+}
+
+impl ShiftSchedule {
+    /// Whether some day of the week differs from another (a weekend off, a late Friday).
+    pub fn is_day_specific(&self) -> bool {
+        let day = |d: usize| -> Vec<(f64, f64)> {
+            let (lo, hi) = (d as f64 * DAY_S, (d + 1) as f64 * DAY_S);
+            self.weekly_on
+                .iter()
+                .filter(|&&(s, e)| e > lo && s < hi)
+                .map(|&(s, e)| (s.max(lo) - lo, e.min(hi) - lo))
+                .collect()
+        };
+        let monday = day(0);
+        (1..7).any(|d| day(d) != monday)
     }
 }
 

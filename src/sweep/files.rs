@@ -14,13 +14,16 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
+use super::breakdowns::{fixed_columns, metric_columns, task_line, BreakdownWriter};
 use super::checkpoint::{Checkpoint, OpenPoint};
 use super::folder::{HISTOGRAMS, MANIFEST, REPLICATIONS};
 use super::{Axis, Point, SweepError, TaskResult};
+use crate::metrics::catalog::Scope;
 use crate::metrics::{
     decode_histogram, encode_histogram, new_wait_histogram, Histograms, METRICS, WAIT_FIRST, WAIT_KEYS,
     WAIT_RESUMED,
 };
+use crate::scenario::ReportSpec;
 use hdrhistogram::Histogram;
 
 /// Columns of `replications.csv` after the axes, before the metrics.
@@ -45,6 +48,12 @@ pub struct Layout {
     /// The histogram fields of each `histograms.jsonl` line (after `point`) and of each
     /// point's `histograms` in `summary.json`.
     pub histograms: Vec<String>,
+    /// The columns of `intervals.csv` (absent before breakdowns were written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intervals_csv: Vec<String>,
+    /// The columns of `pools.csv` (absent before breakdowns were written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools_csv: Vec<String>,
 }
 
 impl Layout {
@@ -57,7 +66,13 @@ impl Layout {
         summary_csv
             .extend(METRICS.iter().flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)]));
         let histograms = WAIT_KEYS.iter().map(|k| histogram_field(k)).collect();
-        Self { replications_csv, summary_csv, histograms }
+        let breakdown = |scope| {
+            let mut columns = strings(&fixed_columns(scope));
+            columns.extend(metric_columns(scope));
+            columns
+        };
+        let (intervals_csv, pools_csv) = (breakdown(Scope::Interval), breakdown(Scope::Pool));
+        Self { replications_csv, summary_csv, histograms, intervals_csv, pools_csv }
     }
 
     /// True for a manifest written before layouts were recorded.
@@ -72,6 +87,8 @@ impl Layout {
             ("replications.csv", &self.replications_csv, &other.replications_csv),
             ("summary.csv", &self.summary_csv, &other.summary_csv),
             ("histograms.jsonl", &self.histograms, &other.histograms),
+            ("intervals.csv", &self.intervals_csv, &other.intervals_csv),
+            ("pools.csv", &self.pools_csv, &other.pools_csv),
         ];
         lists.into_iter().find_map(|(file, a, b)| column_difference(file, a, b, ours, theirs))
     }
@@ -202,7 +219,7 @@ impl RunInfo {
 }
 
 /// A value as a CSV cell: strings bare, numbers as written.
-fn cell(value: &Json) -> String {
+pub(super) fn cell(value: &Json) -> String {
     match value {
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -242,11 +259,21 @@ pub struct ResultsWriter {
     histograms: BufWriter<File>,
     /// Per point: axis cells and policy label.
     point_cells: Vec<(Vec<String>, String)>,
+    /// Per point: how its intervals are cut and its pool names.
+    point_breakdowns: Vec<(ReportSpec, Vec<String>)>,
+    breakdowns: BreakdownWriter,
     /// The point whose tasks are arriving, with its histograms so far.
     current: Option<(u64, Histograms)>,
     events: u64,
     contacts: u64,
     tasks: u64,
+}
+
+fn point_breakdowns(points: &[Point]) -> Vec<(ReportSpec, Vec<String>)> {
+    points
+        .iter()
+        .map(|p| (p.scenario.report, p.scenario.pools.iter().map(|q| q.name.clone()).collect()))
+        .collect()
 }
 
 fn point_cells(points: &[Point]) -> Vec<(Vec<String>, String)> {
@@ -274,6 +301,8 @@ impl ResultsWriter {
             rows,
             histograms: create(&dir.join(HISTOGRAMS))?,
             point_cells: point_cells(points),
+            point_breakdowns: point_breakdowns(points),
+            breakdowns: BreakdownWriter::create(dir)?,
             current: None,
             events: 0,
             contacts: 0,
@@ -320,6 +349,8 @@ impl ResultsWriter {
             rows,
             histograms,
             point_cells: point_cells(points),
+            point_breakdowns: point_breakdowns(points),
+            breakdowns: BreakdownWriter::resume(dir, checkpoint.run.tasks)?,
             current,
             events: checkpoint.run.events,
             contacts: checkpoint.run.contacts,
@@ -348,6 +379,8 @@ impl ResultsWriter {
             .chain(output.metrics.values.iter().map(|v| number(*v)));
         let path = self.dir.join(REPLICATIONS);
         self.rows.write_record(record).map_err(|e| results_error(&path, e.to_string()))?;
+        let (report, pools) = &self.point_breakdowns[result.point as usize];
+        self.breakdowns.push(&task_line(result, *report, pools))?;
         if self.current.as_ref().is_some_and(|(p, _)| *p != result.point) {
             self.flush_point()?;
         }
@@ -376,6 +409,7 @@ impl ResultsWriter {
         let hist_path = self.dir.join(HISTOGRAMS);
         self.histograms.flush().map_err(write_error(&hist_path))?;
         let hist_len = self.histograms.get_ref().metadata().map_err(write_error(&hist_path))?.len();
+        self.breakdowns.flush()?;
         Ok((rows_len, hist_len))
     }
 

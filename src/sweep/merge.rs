@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
+use super::breakdowns::write_breakdowns;
 use super::files::{
     column_difference, create, histogram_line, read_histogram_fields, results_error, write_error, Layout,
     PointHistograms, RunInfo, FIXED_COLUMNS,
@@ -305,6 +306,7 @@ fn write_merged(
         write_merged_histograms(out, &histograms)?;
     }
     let table = summary.finish()?;
+    write_breakdowns(dirs, info, out, copy_data)?;
     if table.rows.len() as u64 != info.points {
         return Err(results_error(
             out,

@@ -9,6 +9,7 @@
 //! written beside itself and moved into place when complete (`folder.rs`); an unfinished
 //! sweep keeps a checkpoint there and can be resumed (`checkpoint.rs`).
 
+mod breakdowns;
 mod checkpoint;
 mod exec;
 mod files;

@@ -4,6 +4,7 @@
 //! and theoretical values; collect them with
 //! `cargo test --release --test integration -- --nocapture --test-threads 1 2>&1 | grep 'vs theory'`.
 
+mod breakdowns;
 mod cli;
 mod cli_edge;
 mod cli_errors;

@@ -1,0 +1,250 @@
+//! The breakdown files of a results folder: `breakdowns.jsonl` (one line per task, in task
+//! order: each replication's values by interval and by pool) and, summarised from it per point,
+//! `intervals.csv` and `pools.csv` (one row per point × interval / pool, `_mean` and `_ci95` per
+//! metric, as summary.csv).
+//!
+//! The summaries are always computed from the per-task lines in (point, replication) order, so a
+//! merge of shards gives the bytes of a single run; a resumed run cuts the lines back to the
+//! checkpoint's task count.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value as Json};
+
+use super::files::{create, number, results_error, write_error, RunInfo};
+use super::{SweepError, TaskResult};
+use crate::metrics::catalog::{scope_metrics, Scope};
+use crate::metrics::summarize;
+use crate::scenario::{Fold, ReportSpec};
+
+/// Per-task breakdown values.
+pub(super) const BREAKDOWNS: &str = "breakdowns.jsonl";
+/// Per point × interval summaries.
+pub(super) const INTERVALS_CSV: &str = "intervals.csv";
+/// Per point × pool summaries.
+pub(super) const POOLS_CSV: &str = "pools.csv";
+
+/// Columns of `intervals.csv` / `pools.csv` after `point` and the axes, before the metrics.
+pub(super) fn fixed_columns(scope: Scope) -> [&'static str; 3] {
+    match scope {
+        Scope::Pool => ["pool", "pool_index", "replications"],
+        _ => ["interval", "start", "replications"],
+    }
+}
+
+/// The metric columns of a breakdown file of `scope`.
+pub(super) fn metric_columns(scope: Scope) -> Vec<String> {
+    scope_metrics(scope)
+        .iter()
+        .flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)])
+        .collect()
+}
+
+/// One task's line: point, replication, how its intervals are cut, pool names, the values.
+pub(super) fn task_line(result: &TaskResult, report: ReportSpec, pools: &[String]) -> String {
+    // Values as their shortest round-trip text ("" where undefined): parsed back with
+    // `str::parse`, exact, so the summaries match the run's bit for bit.
+    let rows = |rows: &[Vec<Option<f64>>]| -> Json {
+        rows.iter().map(|row| row.iter().map(|v| Json::String(number(*v))).collect::<Vec<_>>()).collect()
+    };
+    json!({
+        "point": result.point,
+        "replication": result.replication,
+        "fold": report.fold.name(),
+        "width_s": report.interval_s,
+        "pools": pools,
+        "intervals": rows(&result.output.metrics.intervals),
+        "pool_values": rows(&result.output.metrics.pools),
+    })
+    .to_string()
+}
+
+/// Appends task lines to `breakdowns.jsonl`.
+pub(super) struct BreakdownWriter {
+    path: PathBuf,
+    file: BufWriter<File>,
+}
+
+impl BreakdownWriter {
+    pub(super) fn create(dir: &Path) -> Result<Self, SweepError> {
+        let path = dir.join(BREAKDOWNS);
+        Ok(Self { file: create(&path)?, path })
+    }
+
+    /// Reopens the file keeping its first `tasks` lines (the ones the checkpoint counts).
+    pub(super) fn resume(dir: &Path, tasks: u64) -> Result<Self, SweepError> {
+        let path = dir.join(BREAKDOWNS);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            results_error(&path, format!("cannot resume: {e}; run without --resume to start again"))
+        })?;
+        let kept: usize = text.split_inclusive('\n').take(tasks as usize).map(str::len).sum();
+        let mut file = create(&path)?;
+        file.write_all(&text.as_bytes()[..kept]).map_err(write_error(&path))?;
+        Ok(Self { path, file })
+    }
+
+    pub(super) fn push(&mut self, line: &str) -> Result<(), SweepError> {
+        writeln!(self.file, "{line}").map_err(write_error(&self.path))
+    }
+
+    pub(super) fn flush(&mut self) -> Result<(), SweepError> {
+        self.file.flush().map_err(write_error(&self.path))
+    }
+}
+
+/// One parsed line.
+struct TaskLine {
+    point: u64,
+    replication: u64,
+    text: String,
+    value: Json,
+}
+
+/// Lines of one folder's `breakdowns.jsonl`, in its (task) order.
+struct Source {
+    path: PathBuf,
+    lines: std::io::Lines<BufReader<File>>,
+    next: Option<TaskLine>,
+}
+
+impl Source {
+    fn advance(&mut self) -> Result<(), SweepError> {
+        self.next = match self.lines.next() {
+            None => None,
+            Some(line) => {
+                let text = line.map_err(|e| results_error(&self.path, e.to_string()))?;
+                let value: Json = serde_json::from_str(&text)
+                    .map_err(|e| results_error(&self.path, format!("not a breakdown line: {e}")))?;
+                let field =
+                    |k: &str| value[k].as_u64().ok_or_else(|| results_error(&self.path, format!("no {k}")));
+                Some(TaskLine { point: field("point")?, replication: field("replication")?, text, value })
+            }
+        };
+        Ok(())
+    }
+}
+
+/// Writes `intervals.csv` and `pools.csv` into `out` from the `breakdowns.jsonl` of `dirs`
+/// (and with `copy_data`, the merged `breakdowns.jsonl`). Folders without the file (written
+/// before breakdowns) give no breakdown files.
+pub(super) fn write_breakdowns(
+    dirs: &[PathBuf],
+    info: &RunInfo,
+    out: &Path,
+    copy_data: bool,
+) -> Result<(), SweepError> {
+    let mut sources = Vec::new();
+    for dir in dirs {
+        let path = dir.join(BREAKDOWNS);
+        let Ok(file) = File::open(&path) else { return Ok(()) };
+        let mut source = Source { path, lines: BufReader::new(file).lines(), next: None };
+        source.advance()?;
+        sources.push(source);
+    }
+    let mut copy = if copy_data { Some(BreakdownWriter::create(out)?) } else { None };
+    let mut intervals = Table::create(out, INTERVALS_CSV, Scope::Interval, info)?;
+    let mut pools = Table::create(out, POOLS_CSV, Scope::Pool, info)?;
+    let mut group: Vec<Json> = Vec::new();
+    let mut group_point = None;
+    loop {
+        let best = (0..sources.len())
+            .filter(|&i| sources[i].next.is_some())
+            .min_by_key(|&i| sources[i].next.as_ref().map(|l| (l.point, l.replication)));
+        let Some(i) = best else { break };
+        let line = sources[i].next.take().ok_or_else(|| results_error(out, "lost a line"))?;
+        sources[i].advance()?;
+        if let Some(copy) = copy.as_mut() {
+            copy.push(&line.text)?;
+        }
+        if group_point.is_some_and(|p| p != line.point) {
+            write_point(
+                &mut intervals,
+                &mut pools,
+                info,
+                group_point.unwrap_or(0),
+                &std::mem::take(&mut group),
+            )?;
+        }
+        group_point = Some(line.point);
+        group.push(line.value);
+    }
+    if let Some(point) = group_point {
+        write_point(&mut intervals, &mut pools, info, point, &group)?;
+    }
+    if let Some(mut copy) = copy {
+        copy.flush()?;
+    }
+    intervals.finish()?;
+    pools.finish()
+}
+
+/// A breakdown CSV being written.
+struct Table {
+    path: PathBuf,
+    writer: csv::Writer<BufWriter<File>>,
+}
+
+impl Table {
+    fn create(dir: &Path, name: &str, scope: Scope, info: &RunInfo) -> Result<Self, SweepError> {
+        let path = dir.join(name);
+        let mut writer = csv::Writer::from_writer(create(&path)?);
+        let header = std::iter::once("point".to_string())
+            .chain(info.axes.iter().map(|a| a.path.clone()))
+            .chain(fixed_columns(scope).map(|c| c.to_string()))
+            .chain(metric_columns(scope));
+        writer.write_record(header).map_err(|e| results_error(&path, e.to_string()))?;
+        Ok(Self { path, writer })
+    }
+
+    fn row(&mut self, cells: impl IntoIterator<Item = String>) -> Result<(), SweepError> {
+        self.writer.write_record(cells).map_err(|e| results_error(&self.path, e.to_string()))
+    }
+
+    fn finish(mut self) -> Result<(), SweepError> {
+        self.writer.flush().map_err(write_error(&self.path))
+    }
+}
+
+/// One point's rows of both files, from its replications' lines.
+fn write_point(
+    intervals: &mut Table,
+    pools: &mut Table,
+    info: &RunInfo,
+    point: u64,
+    lines: &[Json],
+) -> Result<(), SweepError> {
+    let Some(first) = lines.first() else { return Ok(()) };
+    let axes: Vec<String> = info.point_values(point).iter().map(super::files::cell).collect();
+    let fold = if first["fold"] == "week" { Fold::Week } else { Fold::Day };
+    let spec = ReportSpec { interval_s: first["width_s"].as_f64().unwrap_or(3600.0), fold };
+    let names: Vec<String> = first["pools"]
+        .as_array()
+        .map(|a| a.iter().map(|n| n.as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default();
+    let reps = lines.len().to_string();
+    let summaries = |key: &str, row: usize, columns: usize| -> Vec<String> {
+        (0..columns)
+            .flat_map(|c| {
+                let s = summarize(lines.iter().map(|l| l[key][row][c].as_str().and_then(|v| v.parse().ok())));
+                [number(s.mean), number(s.ci95)]
+            })
+            .collect()
+    };
+    let count = |key: &str| first[key].as_array().map_or(0, Vec::len);
+    let interval_columns = scope_metrics(Scope::Interval).len();
+    for row in 0..count("intervals") {
+        let fixed = [row.to_string(), spec.start_label(row), reps.clone()];
+        let cells = std::iter::once(point.to_string()).chain(axes.iter().cloned()).chain(fixed);
+        intervals.row(cells.chain(summaries("intervals", row, interval_columns)))?;
+    }
+    let pool_columns = scope_metrics(Scope::Pool).len();
+    for row in 0..count("pool_values") {
+        let name = names.get(row).cloned().unwrap_or_default();
+        let fixed = [name, row.to_string(), reps.clone()];
+        let cells = std::iter::once(point.to_string()).chain(axes.iter().cloned()).chain(fixed);
+        pools.row(cells.chain(summaries("pool_values", row, pool_columns)))?;
+    }
+    Ok(())
+}
