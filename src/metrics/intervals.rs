@@ -2,8 +2,9 @@
 //! time integrals split exactly at interval boundaries.
 //!
 //! Cheap in the hot loop: a contact's row is one division and one remainder of its ready time;
-//! a time span is split only when it crosses a boundary (the common span, shorter than an
-//! interval and inside one, costs two divisions and one add per integral).
+//! a time span inside the interval met last (the common case: spans are short, time moves
+//! forward) costs two comparisons and one add per integral, and is split only when it crosses a
+//! boundary.
 
 use super::catalog::{scope_metrics, AnyMetric, BreakdownMetric, Metric, Scope};
 use super::recorder::{class_values, ContactStats};
@@ -21,6 +22,8 @@ pub(super) struct IntervalBreakdown {
     slot_s: Vec<f64>,
     on_shift_s: Vec<f64>,
     queue_area: Vec<f64>,
+    /// The interval met last, `[start, end)`, and its row: most spans fall inside it.
+    last: (f64, f64, usize),
 }
 
 impl IntervalBreakdown {
@@ -36,26 +39,39 @@ impl IntervalBreakdown {
             slot_s: vec![0.0; rows],
             on_shift_s: vec![0.0; rows],
             queue_area: vec![0.0; rows],
+            last: (0.0, 0.0, 0),
         }
     }
 
     /// The row of time `t` (t >= 0).
     #[inline]
     pub(super) fn row(&self, t: f64) -> usize {
+        let (start, end, row) = self.last;
+        if t >= start && t < end {
+            return row;
+        }
         ((t / self.width) as u64 % self.rows) as usize
     }
 
     /// Calls `f(row, seconds)` for the part of `[from, to)` in each interval it touches.
     #[inline]
     fn split(&mut self, from: f64, to: f64, mut f: impl FnMut(&mut Self, usize, f64)) {
-        let mut k = (from / self.width).floor();
+        let (last_start, last_end, last_row) = self.last;
+        if from >= last_start && to <= last_end {
+            return f(self, last_row, to - from);
+        }
+        // Times are non-negative, so truncation is the floor (and needs no libm call).
+        let mut k = (from / self.width) as u64;
         let mut start = from;
         while start < to {
-            let end = ((k + 1.0) * self.width).min(to);
-            let row = (k as u64 % self.rows) as usize;
+            let interval_start = k as f64 * self.width;
+            let interval_end = (k + 1) as f64 * self.width;
+            let row = (k % self.rows) as usize;
+            let end = interval_end.min(to);
             f(self, row, end - start);
+            self.last = (interval_start, interval_end, row);
             start = end;
-            k += 1.0;
+            k += 1;
         }
     }
 
