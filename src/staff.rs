@@ -6,6 +6,8 @@
 //! search from wandering on noise. It doubles from a start until a count meets the targets,
 //! then bisects between the largest count known to miss and the smallest known to meet.
 
+pub mod interval;
+
 use crate::gate::Assertion;
 use crate::metrics::catalog::index_of;
 use crate::metrics::MetricSummary;
