@@ -92,6 +92,10 @@ pub struct StaffArgs {
     /// Write the staffed scenario (staffed.toml, or staffed-<policy>.toml per policy) here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Find the pool's staffing vector, one count per interval of the scenario's [report]
+    /// fold, so that every interval meets the target (a delay probability for now).
+    #[arg(long)]
+    pub per_interval: bool,
 }
 
 /// Arguments of `convosim sweep`.

@@ -2,6 +2,8 @@
 //! count is the input table with the pool's `count` set, validated again and run on the same
 //! seeds (point 0 of the master seed); the chosen count then runs once more on fresh seeds.
 
+mod per_interval;
+
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -27,6 +29,8 @@ struct Setup<'a> {
     seed: u64,
     /// The pool's concurrency, for agent-hours.
     concurrency: u32,
+    /// The scenario as loaded (after `--set`).
+    base: Scenario,
 }
 
 /// One policy's answer.
@@ -52,6 +56,9 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
     interrupt::leaves_incomplete("the staffing search stopped before an answer; nothing was written".into());
     let setup = prepare(args)?;
     let pool = thread_pool(args.threads)?;
+    if args.per_interval {
+        return pool.install(|| per_interval::staff(&setup));
+    }
     let policies: Vec<Option<&str>> = if args.policies.is_empty() {
         vec![None]
     } else {
@@ -81,7 +88,7 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
         };
         bail!("--pool {}: {file} has no pool named \"{}\"; {hint}", args.pool, args.pool);
     };
-    if pool.staffing.is_some() {
+    if pool.staffing.is_some() && !args.per_interval {
         bail!(
             "--pool {}: {file}: agents.{}.staffing is a staffing vector; level mode searches a fixed \
              count, so remove the vector (staff --per-interval will handle staffing vectors)",
@@ -110,6 +117,7 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
         replications,
         seed: args.seed.unwrap_or(base.seed),
         concurrency: pool.concurrency,
+        base,
     })
 }
 
