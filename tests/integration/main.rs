@@ -20,6 +20,7 @@ mod routing_policies;
 mod runaway;
 mod schema;
 mod staff;
+mod staff_interval;
 mod staffing;
 mod sweeps;
 mod tie_semantics;
