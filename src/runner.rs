@@ -34,8 +34,20 @@ pub struct Replication {
 pub fn for_each_in_order<T: Send, E>(
     count: u64,
     task: impl Fn(u64) -> T + Sync,
-    mut on_result: impl FnMut(T) -> Result<(), E>,
+    on_result: impl FnMut(T) -> Result<(), E>,
 ) -> Result<(), E> {
+    for_each_in_windows(count, task, on_result, || Ok(true)).map(|_| ())
+}
+
+/// [`for_each_in_order`], calling `at_window_end` after each window's results: a place to
+/// checkpoint, and to stop early by returning `Ok(false)`. The result is `Ok(true)` if every
+/// task ran.
+pub fn for_each_in_windows<T: Send, E>(
+    count: u64,
+    task: impl Fn(u64) -> T + Sync,
+    mut on_result: impl FnMut(T) -> Result<(), E>,
+    mut at_window_end: impl FnMut() -> Result<bool, E>,
+) -> Result<bool, E> {
     let window = (rayon::current_num_threads() * TASKS_PER_THREAD).max(1) as u64;
     let mut start = 0;
     while start < count {
@@ -44,9 +56,12 @@ pub fn for_each_in_order<T: Send, E>(
         for result in results {
             on_result(result)?;
         }
+        if !at_window_end()? {
+            return Ok(end == count);
+        }
         start = end;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Runs `replications` replications of `scenario` for sweep point `point` (0 for a single

@@ -381,7 +381,9 @@ fn finish_results(
     report: &RunReport,
     run: &RunMeta<'_>,
 ) -> Result<()> {
-    let text = std::fs::read(&run.args.scenario).unwrap_or_default();
+    // The file as written (read through the loader's bounded reader; a failure is an error,
+    // never an empty input hashed in silence).
+    let text = crate::scenario::read_text(&run.args.scenario)?;
     // The resolved scenario (after --set, --policy, --seed and --replications, with its
     // policy read from a preset file or ./policies) is what shaped the numbers.
     let resolved = format!("{scenario:?}");
@@ -389,7 +391,7 @@ fn finish_results(
         convosim_version: env!("CARGO_PKG_VERSION").to_string(),
         sweep: scenario.name.clone(),
         sweep_file: run.args.scenario.display().to_string(),
-        content_hash: content_hash(&[text.as_slice(), resolved.as_bytes()]),
+        content_hash: content_hash(&[text.as_bytes(), resolved.as_bytes()]),
         seed: scenario.seed,
         replications: scenario.replications,
         points: 1,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::{Point, SweepError};
 use crate::engine::{self, RunOutput};
 use crate::rng::TaskSeeds;
-use crate::runner::{for_each_in_order, ReplicationError};
+use crate::runner::{for_each_in_windows, ReplicationError};
 
 /// A slice of the tasks: shard `index` of `count` (1-based), as in `--shard 3/8`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,10 +67,6 @@ pub enum Step<'a> {
     WindowEnd,
 }
 
-/// Tasks in one window per worker thread: enough to keep every thread busy while the slowest
-/// task of a window finishes, few enough that results waiting for their turn stay small.
-const TASKS_PER_THREAD: usize = 8;
-
 /// Runs `tasks` on the current rayon pool and calls `on_step` for each result, in task order,
 /// and at the end of each window of a few tasks per thread (so memory stays flat however many
 /// there are). Each task runs with `seeds.seed(point, replication)`. `on_step` returns
@@ -80,7 +76,7 @@ pub fn execute(
     seeds: TaskSeeds,
     replications: u32,
     tasks: &[u64],
-    mut on_step: impl FnMut(Step<'_>) -> Result<bool, SweepError>,
+    on_step: impl FnMut(Step<'_>) -> Result<bool, SweepError>,
 ) -> Result<bool, SweepError> {
     let run_task = |i: u64| {
         let task = tasks[i as usize];
@@ -91,20 +87,14 @@ pub fn execute(
             .map(|output| TaskResult { point, replication, seed, output })
             .map_err(|error| SweepError::from(ReplicationError { point, replication, seed, error }))
     };
-    let window = (rayon::current_num_threads() * TASKS_PER_THREAD).max(1);
-    for start in (0..tasks.len()).step_by(window) {
-        let end = tasks.len().min(start + window);
-        // One window of the runner's ordered windows: the same order, a place to stop.
-        for_each_in_order(
-            (end - start) as u64,
-            |i| run_task(start as u64 + i),
-            |result| on_step(Step::Task(&result?)).map(|_| ()),
-        )?;
-        if !on_step(Step::WindowEnd)? {
-            return Ok(end == tasks.len());
-        }
-    }
-    Ok(true)
+    // Both hooks call `on_step`, one after the other, never at once.
+    let on_step = std::cell::RefCell::new(on_step);
+    for_each_in_windows(
+        tasks.len() as u64,
+        run_task,
+        |result| (on_step.borrow_mut())(Step::Task(&result?)).map(|_| ()),
+        || (on_step.borrow_mut())(Step::WindowEnd),
+    )
 }
 
 #[cfg(test)]

@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
 use super::SweepError;
-use crate::error::ScenarioError;
 use crate::rng::TaskSeeds;
-use crate::scenario::{parse_toml, scenario_from_table, set_path, Scenario, MAX_REPLICATIONS};
+use crate::scenario::{parse_toml, read_text, scenario_from_table, set_path, Scenario, MAX_REPLICATIONS};
 
 /// One axis: a dotted path into the scenario and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,14 +58,9 @@ fn invalid(file: &Path, key: &str, message: impl Into<String>) -> SweepError {
     SweepError::Invalid { file: file.to_path_buf(), key: key.to_string(), message: message.into() }
 }
 
-/// Reads a file the way scenario files are read, so errors look the same.
-fn read(path: &Path) -> Result<String, ScenarioError> {
-    crate::scenario::read_text(path)
-}
-
 /// Reads a sweep file and its base scenario.
 pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
-    let text = read(file)?;
+    let text = read_text(file)?;
     let table = parse_toml(&text, file)?;
     if let Some(key) = table.keys().find(|k| !SWEEP_KEYS.contains(&k.as_str())) {
         return Err(invalid(file, key, format!("unknown key; expected one of {}", SWEEP_KEYS.join(", "))));
@@ -95,7 +89,7 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
         }
     };
     let base = file.parent().unwrap_or(Path::new("")).join(&base_rel);
-    let base_text = read(&base)?;
+    let base_text = read_text(&base)?;
     let base_table = parse_toml(&base_text, &base)?;
     let settings = run_settings(file, &table)?;
     let axes = parse_axes(file, table.get("axes"))?;
