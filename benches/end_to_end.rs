@@ -3,11 +3,13 @@
 //! and ×100 versions (1,200 and 12,000 conversations/h with 160 and 1,600 agents). Throughput
 //! is reported in contacts (contacts that became ready): the measure that does not depend on how
 //! events are counted.
-//! `convosim run ... --format json` reports events/s for the same runs.
+//! `convosim run ... --format json` reports events/s for the same runs. `breakdowns/` is the
+//! same-binary A/B of recording the breakdowns by interval and pool.
 
 use std::path::Path;
 
 use convosim::scenario::{load_policy, parse_scenario};
+use convosim::{run_with, RunOptions};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const SCENARIOS: [(&str, &str); 3] = [
@@ -33,5 +35,23 @@ fn end_to_end(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, end_to_end);
+/// Same-binary A/B of the breakdowns: the reference scenario with the breakdowns by interval
+/// and pool recorded (the default) and skipped.
+fn breakdowns(c: &mut Criterion) {
+    let (name, text) = SCENARIOS[0];
+    let mut group = c.benchmark_group(format!("breakdowns/{name}"));
+    group.sample_size(20);
+    for preset in ["hybrid-10m", "next-available"] {
+        let mut scenario = parse_scenario(text, Path::new(name)).expect("bundled scenario is valid");
+        scenario.policy = load_policy(preset).expect("bundled preset");
+        for (label, breakdowns) in [("on", true), ("off", false)] {
+            let options = RunOptions { breakdowns, ..RunOptions::default() };
+            let id = BenchmarkId::new(preset, label);
+            group.bench_with_input(id, &scenario, |b, scenario| b.iter(|| run_with(scenario, 1, options)));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, end_to_end, breakdowns);
 criterion_main!(benches);
