@@ -73,7 +73,14 @@ pub fn stream_replications<E: From<ReplicationError>>(
     replications: u32,
     on_replication: impl FnMut(Replication) -> Result<(), E>,
 ) -> Result<(), E> {
-    stream_replications_with(scenario, master_seed, point, replications, RunOptions::default(), on_replication)
+    stream_replications_with(
+        scenario,
+        master_seed,
+        point,
+        replications,
+        RunOptions::default(),
+        on_replication,
+    )
 }
 
 /// [`stream_replications`], each run recording what `options` ask for.

@@ -7,6 +7,7 @@
 //! then bisects between the largest count known to miss and the smallest known to meet.
 
 pub mod interval;
+pub mod restaff;
 
 use crate::gate::Assertion;
 use crate::metrics::catalog::index_of;

@@ -59,20 +59,26 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
     if args.per_interval {
         return pool.install(|| per_interval::staff(&setup));
     }
-    let policies: Vec<Option<&str>> = if args.policies.is_empty() {
-        vec![None]
-    } else {
-        args.policies.iter().map(|p| Some(p.trim())).collect()
-    };
     let mut answers = Vec::new();
-    for policy in policies {
+    for policy in policy_list(args) {
         answers.push(pool.install(|| solve(&setup, policy))?);
     }
     print_answers(&setup, &answers)?;
     if let Some(dir) = &args.out {
-        write_staffed(dir, &answers, !args.policies.is_empty())?;
+        let staffed: Vec<(String, Table)> =
+            answers.iter().map(|a| (a.policy.clone(), a.staffed.clone())).collect();
+        write_staffed(dir, &staffed, !args.policies.is_empty())?;
     }
     Ok(0)
+}
+
+/// The policies to search for: each of `--policies`, or the scenario's own (None).
+fn policy_list(args: &StaffArgs) -> Vec<Option<&str>> {
+    if args.policies.is_empty() {
+        vec![None]
+    } else {
+        args.policies.iter().map(|p| Some(p.trim())).collect()
+    }
 }
 
 /// Checks the arguments against the scenario before anything runs.
@@ -296,15 +302,14 @@ fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
     }
 }
 
-/// `staffed.toml`, or one `staffed-<policy>.toml` per policy.
-fn write_staffed(dir: &Path, answers: &[Answer], per_policy: bool) -> Result<()> {
+/// `staffed.toml`, or one `staffed-<policy>.toml` per policy, from (policy, table) pairs.
+fn write_staffed(dir: &Path, staffed: &[(String, Table)], per_policy: bool) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("--out {}: cannot create the directory", dir.display()))?;
-    for answer in answers {
-        let name =
-            if per_policy { format!("staffed-{}.toml", answer.policy) } else { "staffed.toml".to_string() };
+    for (policy, table) in staffed {
+        let name = if per_policy { format!("staffed-{policy}.toml") } else { "staffed.toml".to_string() };
         let path = dir.join(name);
-        let text = toml::to_string(&answer.staffed).context("cannot write the staffed scenario as TOML")?;
+        let text = toml::to_string(table).context("cannot write the staffed scenario as TOML")?;
         std::fs::write(&path, text).with_context(|| format!("--out: cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }

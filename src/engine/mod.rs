@@ -439,7 +439,9 @@ mod tests {
         );
         // More exchanges than the loader accepts: the guard must hold even so.
         endless.conversation.exchanges = crate::dist::Distribution::new_fixed(4e9).expect("valid");
-        let error = Engine::new(&endless, 1, RunOptions::default()).run(10_000, OPEN_CONVERSATIONS_BUDGET).unwrap_err();
+        let error = Engine::new(&endless, 1, RunOptions::default())
+            .run(10_000, OPEN_CONVERSATIONS_BUDGET)
+            .unwrap_err();
         assert!(matches!(error, RunError::TimeStalled { .. }), "{error}");
         assert!(error.to_string().contains("stopped advancing"));
     }

@@ -21,7 +21,11 @@ impl InSystemSamples {
     pub fn new(report: ReportSpec, per_interval: u32) -> Self {
         let per_interval = per_interval.max(1) as usize;
         let slots = report.rows().max(1) * per_interval;
-        Self { step_s: report.interval_s / per_interval as f64, per_interval, counts: vec![Vec::new(); slots] }
+        Self {
+            step_s: report.interval_s / per_interval as f64,
+            per_interval,
+            counts: vec![Vec::new(); slots],
+        }
     }
 
     /// The time of sample `k` (counted from time 0).
@@ -62,6 +66,15 @@ impl InSystemSamples {
                 *m += t;
             }
         }
+    }
+
+    /// The mean number in system at sample time `slot` of the fold and the samples behind it
+    /// (None if never sampled).
+    pub fn mean_at(&self, slot: usize) -> Option<(f64, u64)> {
+        let counts = self.counts.get(slot)?;
+        let total: u64 = counts.iter().sum();
+        let sum: f64 = counts.iter().enumerate().map(|(n, c)| n as f64 * *c as f64).sum();
+        (total > 0).then(|| (sum / total as f64, total))
     }
 
     /// Per report interval, the fewest slots `n` with P(L(t) ≥ n) ≤ `alpha` at every sample

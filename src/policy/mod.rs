@@ -71,6 +71,12 @@ pub trait Policy: Send + Sync + fmt::Debug {
     fn label(&self) -> String;
     /// Where a resumed contact goes.
     fn route(&self, contact: &ResumedContact, center: &dyn CenterView) -> Route;
+    /// Whether every resumed contact goes to the pool (never to a named agent): with pooled
+    /// first contacts the center is then one shared queue, and staffing may read the chance of
+    /// waiting off the number in system (the ISA's rule). False unless a policy says so.
+    fn pooled(&self) -> bool {
+        false
+    }
 }
 
 /// How a contact picks among free agents.

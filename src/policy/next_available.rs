@@ -27,4 +27,8 @@ impl Policy for NextAvailable {
     fn route(&self, _contact: &ResumedContact, _center: &dyn CenterView) -> Route {
         Route::Pool
     }
+
+    fn pooled(&self) -> bool {
+        true
+    }
 }

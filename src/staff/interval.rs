@@ -1,47 +1,97 @@
 //! `convosim staff --per-interval`: a staffing vector for one pool so that every interval of
-//! the report fold meets a delay-probability target, after the Iterative Staffing Algorithm
-//! (Feldman, Mandelbaum, Massey & Whitt 2008).
+//! the report fold meets the targets.
 //!
-//! The full ISA reads P(L(t) ≥ n) off the number in system sampled inside the engine; this
-//! version uses the interval metric itself (the share of contacts ready in the interval that
-//! waited), which is what the planner's target is stated on. Each interval keeps the largest
-//! count seen to miss and the smallest seen to meet; every iteration simulates the whole
-//! vector (common random numbers), moves each interval by doubling until it meets and then by
-//! bisection between its bounds, and stops when no interval changes. Intervals interact (a
-//! backlog carries over), so a bound contradicted by a later simulation is dropped, not kept.
+//! Two methods, after the Iterative Staffing Algorithm (Feldman, Mandelbaum, Massey & Whitt
+//! 2008). For a delay-probability target on a pooled center, [`isa`] applies the ISA's rule to
+//! the number in system sampled in the engine. For every other target (service level,
+//! abandonment, mean wait) and for policies that route to owners, [`super::restaff::search`]
+//! re-staffs the intervals that miss or have slack. This module holds what both share.
 
-use crate::gate::Assertion;
-use crate::metrics::MetricSummary;
+use crate::gate::{Assertion, Op};
+use crate::metrics::{InSystemSamples, MetricSummary};
 
-/// Simulations of the whole vector before the search stops without a fixed point.
-pub const MAX_ITERATIONS: usize = 20;
+/// Interval metrics a per-interval target may name: the ones more agents improve.
+pub const STAFFABLE_METRICS: [&str; 9] = [
+    "waited_first_share",
+    "waited_resumed_share",
+    "sl_first_share",
+    "sl_resumed_share",
+    "abandon_first_share",
+    "abandon_resumed_share",
+    "wait_first_mean_s",
+    "wait_resumed_mean_s",
+    "queue_length_mean",
+];
 
-/// What is known about one interval's count.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Bounds {
-    /// The largest count seen to miss (0: none; zero agents serve no one).
-    lo: u32,
-    /// The smallest count seen to meet.
-    hi: Option<u32>,
-    /// Whether any count has met: after that, a miss raises by one instead of doubling.
-    met_once: bool,
+/// Delay probabilities: the targets the ISA's rule P(L(t) ≥ n) ≤ α is stated for.
+pub const DELAY_METRICS: [&str; 2] = ["waited_first_share", "waited_resumed_share"];
+
+/// The α of the ISA's rule when every target is a delay probability bounded above: the
+/// smallest bound. None if any target is of another kind.
+pub fn delay_alpha(targets: &[Assertion]) -> Option<f64> {
+    let delays =
+        targets.iter().all(|t| DELAY_METRICS.contains(&t.metric) && matches!(t.op, Op::Less | Op::LessEq));
+    (delays && !targets.is_empty()).then(|| targets.iter().map(|t| t.bound).fold(f64::INFINITY, f64::min))
 }
 
-/// One simulated vector: the counts, each interval's target metric and whether it meets.
+/// How a vector was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The ISA's rule on the sampled number in system.
+    Isa,
+    /// Re-staffing the intervals that miss or have slack.
+    Restaff,
+}
+
+impl Method {
+    /// The name in JSON and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Isa => "isa",
+            Self::Restaff => "restaff",
+        }
+    }
+}
+
+/// What one simulation of a vector says: each target's metric per interval (target order,
+/// then interval order), and the number in system if it was sampled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// `summaries[target][interval]`.
+    pub summaries: Vec<Vec<MetricSummary>>,
+    /// Samples of L(t), for [`isa`].
+    pub in_system: Option<InSystemSamples>,
+}
+
+/// Simulations of the whole vector before a search stops without a fixed point.
+pub const MAX_ITERATIONS: usize = 20;
+
+/// One simulated vector: the counts, each target's metric per interval and whether each
+/// interval meets every target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Iteration {
     /// Agents on shift per interval.
     pub staffing: Vec<u32>,
-    /// The target metric per interval.
-    pub summaries: Vec<MetricSummary>,
-    /// Whether each interval meets the target.
+    /// `summaries[target][interval]`.
+    pub summaries: Vec<Vec<MetricSummary>>,
+    /// Whether each interval meets every target.
     pub meets: Vec<bool>,
 }
 
 impl Iteration {
+    pub(crate) fn new(targets: &[Assertion], staffing: Vec<u32>, summaries: Vec<Vec<MetricSummary>>) -> Self {
+        let meets = meets_per_interval(targets, &summaries, staffing.len());
+        Self { staffing, summaries, meets }
+    }
+
     /// Intervals that miss.
     pub fn misses(&self) -> usize {
         self.meets.iter().filter(|m| !**m).count()
+    }
+
+    /// Agents summed over intervals.
+    pub fn agent_intervals(&self) -> u64 {
+        self.staffing.iter().map(|n| u64::from(*n)).sum()
     }
 }
 
@@ -52,10 +102,11 @@ pub struct PerInterval {
     pub staffing: Vec<u32>,
     /// Every simulation of the search.
     pub iterations: Vec<Iteration>,
-    /// Whether the search reached a vector no interval wanted to leave (else it stopped after
-    /// [`MAX_ITERATIONS`]); either way `staffing` is the cheapest simulated vector that met
-    /// everywhere, if any did.
+    /// Whether the search ended by itself (a fixed point, or every next vector already
+    /// simulated) rather than after [`MAX_ITERATIONS`].
     pub converged: bool,
+    /// How the vector was found.
+    pub method: Method,
 }
 
 /// Whether an interval's summary meets `target`. An interval where the metric is defined in
@@ -64,113 +115,66 @@ pub fn interval_meets(target: &Assertion, summary: &MetricSummary) -> bool {
     summary.mean.is_none() || target.check(summary).holds()
 }
 
-/// Searches a staffing vector from `start` (one count per interval) whose every interval meets
-/// `target`; no count goes above `max_agents`. `evaluate` simulates a vector and returns the
-/// target metric per interval; `on_iteration` sees each simulation, for progress.
-pub fn search<E>(
-    target: &Assertion,
+/// Whether each of `rows` intervals meets every target (`summaries[target][interval]`).
+pub fn meets_per_interval(targets: &[Assertion], summaries: &[Vec<MetricSummary>], rows: usize) -> Vec<bool> {
+    let missing = MetricSummary { mean: None, ci95: None, n: 0 };
+    (0..rows)
+        .map(|k| {
+            targets.iter().zip(summaries).all(|(t, per)| interval_meets(t, per.get(k).unwrap_or(&missing)))
+        })
+        .collect()
+}
+
+/// The ISA for a delay target `alpha` on a pooled center: from `start` (ample staff),
+/// simulate; set each interval's slots to the smallest n with P(L(t) ≥ n) ≤ `alpha` at every
+/// sample time of the interval and its agents to ceil(n / `concurrency`) (at most
+/// `max_agents`); repeat until no interval changes. `evaluate` must sample the number in
+/// system. A vector that comes back (noise between two neighbours) ends the search with the
+/// larger count of the cycle in each interval.
+pub fn isa<E>(
+    targets: &[Assertion],
+    alpha: f64,
+    concurrency: u32,
     start: Vec<u32>,
     max_agents: u32,
-    mut evaluate: impl FnMut(&[u32]) -> Result<Vec<MetricSummary>, E>,
+    mut evaluate: impl FnMut(&[u32]) -> Result<Evaluation, E>,
     mut on_iteration: impl FnMut(&Iteration),
 ) -> Result<PerInterval, E> {
-    let max_agents = max_agents.max(1);
-    let mut current: Vec<u32> = start.into_iter().map(|n| n.clamp(1, max_agents)).collect();
-    let mut bounds = vec![Bounds { lo: 0, hi: None, met_once: false }; current.len()];
-    // The last vector no interval wanted to leave.
-    let mut settled: Option<Vec<u32>> = None;
-    // Slack rounds in a row that lowered nothing for good.
-    let mut idle_rounds = 0;
-    let mut round = 0;
-    let mut iterations = Vec::new();
+    let concurrency = concurrency.max(1);
+    let mut current = start;
+    let mut iterations: Vec<Iteration> = Vec::new();
     while iterations.len() < MAX_ITERATIONS {
-        let summaries = evaluate(&current)?;
-        let meets: Vec<bool> = summaries.iter().map(|s| interval_meets(target, s)).collect();
-        let next: Vec<u32> = bounds
-            .iter_mut()
-            .zip(&current)
-            .zip(&meets)
-            .map(|((b, &count), &met)| {
-                learn(b, count, met);
-                next_count(b, max_agents)
-            })
+        let evaluation = evaluate(&current)?;
+        let slots = evaluation.in_system.as_ref().map(|s| s.slots_for(alpha)).unwrap_or_default();
+        let next: Vec<u32> = current
+            .iter()
+            .enumerate()
+            .map(|(k, &n)| slots.get(k).map_or(n, |slots| slots.div_ceil(concurrency).min(max_agents)))
             .collect();
-        let iteration = Iteration { staffing: current.clone(), summaries, meets };
+        let iteration = Iteration::new(targets, current.clone(), evaluation.summaries);
         on_iteration(&iteration);
         iterations.push(iteration);
-        if next != current {
-            current = next;
-            continue;
+        if next == current {
+            return Ok(PerInterval { staffing: current, iterations, converged: true, method: Method::Isa });
         }
-        // A fixed point. Misses recorded while a neighbour was short may be stale, so intervals
-        // try one agent less (the ISA's slack step): even intervals, then odd ones, so a
-        // neighbour's cut does not hide an interval's slack. Done when both change nothing.
-        idle_rounds = if settled.as_ref() == Some(&current) { idle_rounds + 1 } else { 0 };
-        settled = Some(current.clone());
-        let parity = round % 2;
-        round += 1;
-        let lowered: Vec<u32> = bounds
-            .iter_mut()
-            .zip(&current)
-            .enumerate()
-            .map(|(k, (b, &n))| if k % 2 == parity { slack_step(b, n) } else { n })
-            .collect();
-        if idle_rounds >= 2 || lowered == current && idle_rounds >= 1 {
-            let staffing = cheapest_meeting(&iterations).unwrap_or(current);
-            return Ok(PerInterval { staffing, iterations, converged: true });
+        if let Some(first) = iterations.iter().position(|i| i.staffing == next) {
+            let staffing = elementwise_max(iterations[first..].iter().map(|i| i.staffing.as_slice()));
+            return Ok(PerInterval { staffing, iterations, converged: true, method: Method::Isa });
         }
-        current = lowered;
+        current = next;
     }
-    let staffing = cheapest_meeting(&iterations).unwrap_or(current);
-    Ok(PerInterval { staffing, iterations, converged: false })
+    Ok(PerInterval { staffing: current, iterations, converged: false, method: Method::Isa })
 }
 
-/// The simulated vector with the fewest agent-intervals among those where every interval
-/// met (the earliest on a tie): slack steps may wander after it.
-fn cheapest_meeting(iterations: &[Iteration]) -> Option<Vec<u32>> {
-    iterations
-        .iter()
-        .filter(|i| i.misses() == 0)
-        .min_by_key(|i| i.staffing.iter().map(|n| u64::from(*n)).sum::<u64>())
-        .map(|i| i.staffing.clone())
-}
-
-/// The slack step at a fixed point: one agent less where the interval meets and has more
-/// than one, forgetting the miss recorded there.
-fn slack_step(b: &mut Bounds, count: u32) -> u32 {
-    if b.hi == Some(count) && count > 1 {
-        b.lo = b.lo.min(count - 2);
-        count - 1
-    } else {
-        count
-    }
-}
-
-/// Records that `count` met or missed; drops the bound the result contradicts.
-fn learn(b: &mut Bounds, count: u32, met: bool) {
-    if met {
-        b.met_once = true;
-        b.hi = Some(b.hi.map_or(count, |h| h.min(count)));
-        if b.lo >= count {
-            b.lo = count - 1;
-        }
-    } else {
-        b.lo = b.lo.max(count);
-        if b.hi.is_some_and(|h| h <= count) {
-            b.hi = None;
+fn elementwise_max<'a>(vectors: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
+    let mut max: Vec<u32> = Vec::new();
+    for v in vectors {
+        max.resize(max.len().max(v.len()), 0);
+        for (m, &x) in max.iter_mut().zip(v) {
+            *m = (*m).max(x);
         }
     }
-}
-
-/// The count to simulate next: double past a miss, bisect between bounds, else stay on the
-/// smallest count known to meet (or on the limit, which cannot be raised).
-fn next_count(b: &Bounds, max_agents: u32) -> u32 {
-    match b.hi {
-        None if b.met_once => b.lo.saturating_add(1).min(max_agents),
-        None => b.lo.saturating_mul(2).clamp(b.lo.saturating_add(1).min(max_agents), max_agents).max(1),
-        Some(h) if h - b.lo > 1 => b.lo + (h - b.lo) / 2,
-        Some(h) => h,
-    }
+    max
 }
 
 /// Agent-hours per week of `staffing` with intervals of `interval_s` seconds; a vector covering
@@ -189,61 +193,66 @@ pub fn agent_hours_per_week(staffing: &[u32], interval_s: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// Interval k needs `need[k]` agents, plus one more if interval k-1 is understaffed (a
-    /// backlog carries over); the CI is fixed.
-    fn fake(need: &[u32]) -> impl FnMut(&[u32]) -> Result<Vec<MetricSummary>, ()> + '_ {
-        move |staffing: &[u32]| {
-            let n = staffing.len();
-            Ok((0..n)
-                .map(|k| {
-                    let prev_short = staffing[(k + n - 1) % n] < need[(k + n - 1) % n];
-                    let required = need[k] + u32::from(prev_short);
-                    let mean = if staffing[k] >= required { 0.1 } else { 0.5 };
-                    MetricSummary { mean: Some(mean), ci95: Some(0.01), n: 4 }
-                })
-                .collect())
-        }
-    }
-
     fn target() -> Assertion {
         "waited_first_share<=0.2".parse().unwrap()
     }
 
+    fn targets() -> Vec<Assertion> {
+        vec![target()]
+    }
+
     #[test]
-    fn finds_each_intervals_smallest_count_from_below_and_above() {
-        let need = [1, 3, 7, 12, 5, 2];
-        for start in [1, 4, 20] {
-            let found = search(&target(), vec![start; need.len()], 100, fake(&need), |_| {}).unwrap();
-            assert_eq!(found.staffing, need, "start {start}");
-            assert!(found.iterations.iter().any(|i| i.staffing == need && i.misses() == 0));
+    fn only_delay_targets_bounded_above_have_an_isa_alpha() {
+        let parse = |list: &[&str]| list.iter().map(|t| t.parse().unwrap()).collect::<Vec<Assertion>>();
+        assert_eq!(delay_alpha(&parse(&["waited_first_share<=0.2", "waited_resumed_share<0.1"])), Some(0.1));
+        assert_eq!(delay_alpha(&parse(&["waited_first_share<=0.2", "sl_first_share>=0.8"])), None);
+        assert_eq!(delay_alpha(&parse(&["waited_first_share>=0.2"])), None);
+        assert_eq!(delay_alpha(&[]), None);
+    }
+
+    /// Samples where interval k always finds `present[k] + extra` in the system, `extra`
+    /// being the agents short in interval k (those waiting).
+    fn sampled(present: &[u32]) -> impl FnMut(&[u32]) -> Result<Evaluation, ()> + '_ {
+        move |staffing: &[u32]| {
+            let spec = crate::scenario::ReportSpec { interval_s: 3600.0, fold: crate::scenario::Fold::Day };
+            let mut samples = InSystemSamples::new(spec, 1);
+            for (k, (&p, &s)) in present.iter().zip(staffing).enumerate() {
+                samples.record(k as u64, u64::from(p + p.saturating_sub(s * 2)));
+            }
+            let summaries =
+                vec![vec![MetricSummary { mean: Some(0.0), ci95: Some(0.0), n: 2 }; staffing.len()]];
+            Ok(Evaluation { summaries, in_system: Some(samples) })
         }
     }
 
     #[test]
-    fn a_limit_stops_the_raise_and_the_interval_still_misses() {
-        let need = [2, 9];
-        let found = search(&target(), vec![1, 1], 6, fake(&need), |_| {}).unwrap();
-        // Interval 1 stays short, so interval 0 carries its backlog and needs one more.
-        assert_eq!(found.staffing, vec![3, 6]);
-        let last = found.iterations.last().unwrap();
-        assert_eq!(last.meets, vec![true, false]);
+    fn the_isa_sets_slots_from_the_number_in_system_until_nothing_changes() {
+        let mut present = vec![1u32; 24];
+        present[9] = 7;
+        present[10] = 12;
+        // Concurrency 2: ceil((present + 1) / 2) agents, the count that keeps P(L ≥ n) ≤ α.
+        let want: Vec<u32> = present.iter().map(|p| (p + 1).div_ceil(2)).collect();
+        let found = isa(&targets(), 0.2, 2, vec![1; 24], 100, sampled(&present), |_| {}).unwrap();
+        assert_eq!(found.staffing, want);
+        assert!(found.converged);
+        assert_eq!(found.method, Method::Isa);
+        // Short at first: the first vector sees the waiting too, then the rule settles.
+        assert!(found.iterations.len() >= 3, "{}", found.iterations.len());
+        let from_ample = isa(&targets(), 0.2, 2, vec![50; 24], 100, sampled(&present), |_| {}).unwrap();
+        assert_eq!(from_ample.staffing, want);
+        assert_eq!(from_ample.iterations.len(), 2);
     }
 
     #[test]
-    fn an_interval_without_contacts_meets_and_bounds_recover_from_contradictions() {
+    fn an_interval_without_contacts_meets() {
         let empty = MetricSummary { mean: None, ci95: None, n: 0 };
         assert!(interval_meets(&target(), &empty));
         let no_ci = MetricSummary { mean: Some(0.0), ci95: None, n: 1 };
         assert!(!interval_meets(&target(), &no_ci));
-        let mut b = Bounds { lo: 5, hi: Some(6), met_once: true };
-        learn(&mut b, 6, false);
-        assert_eq!(b, Bounds { lo: 6, hi: None, met_once: true });
-        assert_eq!(next_count(&b, 100), 7);
-        learn(&mut b, 4, true);
-        assert_eq!(b, Bounds { lo: 3, hi: Some(4), met_once: true });
-        assert_eq!(next_count(&Bounds { lo: 0, hi: None, met_once: false }, 10), 1);
-        assert_eq!(next_count(&Bounds { lo: 7, hi: None, met_once: false }, 10), 10);
-        assert_eq!(next_count(&Bounds { lo: 10, hi: None, met_once: false }, 10), 10);
+        let met = MetricSummary { mean: Some(0.1), ci95: Some(0.05), n: 3 };
+        let sl: Assertion = "sl_first_share>=0.9".parse().unwrap();
+        let summaries = vec![vec![met, no_ci], vec![empty, empty]];
+        assert_eq!(meets_per_interval(&[target(), sl], &summaries, 2), vec![true, false]);
     }
 
     #[test]

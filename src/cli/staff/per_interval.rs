@@ -2,102 +2,151 @@
 //! vector tried is the input table with the pool's `count` and `shifts` replaced by a
 //! `staffing` vector at the scenario's report interval, run on the same seeds; the vector
 //! chosen then runs once more on fresh seeds and the intervals that still miss are listed.
-
-use std::io::IsTerminal;
+//! With `--policies`, each policy gets its own search and the answers are compared.
 
 use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value as Json};
 use toml::{Table, Value};
 
-use super::{Format, Setup};
+use super::{policy_list, write_staffed, Format, Setup};
+use crate::engine::RunOptions;
 use crate::gate::{Assertion, Op};
 use crate::metrics::catalog::{scope_metrics, Scope};
-use crate::metrics::MetricSummary;
-use crate::runner::{stream_replications, RunTotals};
-use crate::scenario::{scenario_from_table, LoadEstimate};
-use crate::staff::interval::{agent_hours_per_week, interval_meets, search, Iteration, PerInterval};
+use crate::metrics::{InSystemSamples, MetricSummary};
+use crate::policy::FirstContact;
+use crate::runner::{stream_replications_with, RunTotals};
+use crate::scenario::{scenario_from_table, LoadEstimate, Scenario};
+use crate::staff::interval::{
+    agent_hours_per_week, delay_alpha, isa, meets_per_interval, Evaluation, Iteration, Method, PerInterval,
+    STAFFABLE_METRICS,
+};
+use crate::staff::restaff::search;
 use crate::staff::{format_summary, fresh_seed};
-
-/// The interval targets the search supports so far: delay probabilities, whose per-interval
-/// rule (fewest agents with P(wait) ≤ α) is the ISA's.
-const DELAY_METRICS: [&str; 2] = ["waited_first_share", "waited_resumed_share"];
 
 /// Largest count per interval the search tries.
 const MAX_PER_INTERVAL: u32 = 100_000;
 
-/// Runs the per-interval search for `setup` and prints (and writes) the answer.
+/// Samples of the number in system per report interval, for the ISA's rule.
+const SAMPLES_PER_INTERVAL: u32 = 12;
+
+/// Runs the per-interval search for `setup`, per policy, and prints (and writes) the answers.
 pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
-    let target = delay_target(setup)?;
-    let column = scope_metrics(Scope::Interval)
-        .iter()
-        .position(|m| m.name == target.metric)
-        .with_context(|| format!("--target {target}: not an interval metric"))?;
-    let report = setup.base.report;
-    let rows = report.rows();
-    let start = start_vector(setup, rows)?;
-    let found = search(
-        &target,
-        start,
-        MAX_PER_INTERVAL,
-        |staffing| evaluate(setup, staffing, setup.seed, column),
-        |i| {
-            // Progress only for a person watching; stdout carries the answer.
-            if std::io::stderr().is_terminal() {
-                eprintln!("staff --per-interval: {}", progress_line(i));
-            }
-        },
-    )?;
-    let achieved = evaluate(setup, &found.staffing, fresh_seed(setup.seed), column)?;
-    let meets: Vec<bool> = achieved.iter().map(|s| interval_meets(&target, s)).collect();
-    let answer = Answer { target, found, achieved, meets };
+    let columns = target_columns(&setup.targets)?;
+    let bar = progress_bar();
+    let mut answers = Vec::new();
+    for policy in policy_list(setup.args) {
+        answers.push(solve(setup, policy, &columns, &bar)?);
+    }
+    bar.finish_and_clear();
     if setup.args.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&answer.to_json(setup))?);
+        let docs: Vec<Json> = answers.iter().map(|a| a.to_json(setup)).collect();
+        let doc =
+            if setup.args.policies.is_empty() { docs.into_iter().next() } else { Some(Json::Array(docs)) };
+        println!("{}", serde_json::to_string_pretty(&doc.unwrap_or_default())?);
     } else {
-        answer.print(setup);
+        for answer in &answers {
+            answer.print(setup);
+        }
+        if answers.len() > 1 {
+            print_policies(setup, &answers);
+        }
     }
     if let Some(dir) = &setup.args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("--out {}: cannot create the directory", dir.display()))?;
-        let path = dir.join("staffed.toml");
-        let text = toml::to_string(&table_with(setup, &answer.found.staffing)?)
-            .context("cannot write the staffed scenario as TOML")?;
-        std::fs::write(&path, text).with_context(|| format!("--out: cannot write {}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        let staffed: Result<Vec<(String, Table)>> = answers
+            .iter()
+            .map(|a| Ok((a.policy.clone(), table_with(setup, a.policy_key.as_deref(), &a.found.staffing)?)))
+            .collect();
+        write_staffed(dir, &staffed?, !setup.args.policies.is_empty())?;
     }
     Ok(0)
 }
 
-/// The one target, if it is a delay probability bounded above.
-fn delay_target(setup: &Setup<'_>) -> Result<Assertion> {
-    if !setup.args.policies.is_empty() {
-        bail!("--policies: not yet available with --per-interval; run one policy at a time with --set policy=NAME");
-    }
-    let [target] = setup.targets.as_slice() else {
-        bail!("--target: --per-interval takes exactly one target for now, got {}", setup.targets.len());
+/// Each target's column among the interval metrics, once every target is one that more
+/// agents improve, stated the way that improves it.
+fn target_columns(targets: &[Assertion]) -> Result<Vec<usize>> {
+    let interval = scope_metrics(Scope::Interval);
+    targets
+        .iter()
+        .map(|t| {
+            let higher = t.metric.starts_with("sl_");
+            let upward = matches!(t.op, Op::Greater | Op::GreaterEq);
+            if !STAFFABLE_METRICS.contains(&t.metric) || higher != upward {
+                bail!(
+                    "--target '{t}': --per-interval staffs for targets more agents meet: \
+                     waited_*_share, abandon_*_share, wait_*_mean_s or queue_length_mean with <= \
+                     (or <), sl_*_share with >= (or >)"
+                );
+            }
+            interval
+                .iter()
+                .position(|m| m.name == t.metric)
+                .with_context(|| format!("--target '{t}': not an interval metric"))
+        })
+        .collect()
+}
+
+/// The search for one policy (None: the scenario's), then the fresh evaluation of its answer.
+fn solve(setup: &Setup<'_>, policy: Option<&str>, columns: &[usize], bar: &ProgressBar) -> Result<Answer> {
+    let rows = setup.base.report.rows();
+    let start = start_vector(setup, policy, rows)?;
+    let scenario = scenario_with(setup, policy, &start)?;
+    let label = scenario.policy.label();
+    let pooled = scenario.pools.len() == 1
+        && scenario.policy.policy.pooled()
+        && scenario.policy.options.first_contact == FirstContact::Pool;
+    let alpha = delay_alpha(&setup.targets).filter(|_| pooled);
+    let mut iteration = 0;
+    let mut simulate = |staffing: &[u32], sample: bool| {
+        iteration += 1;
+        bar.set_message(format!("{label} · iteration {iteration}"));
+        let samples = if sample { SAMPLES_PER_INTERVAL } else { 0 };
+        let options = RunOptions { in_system_samples: samples, ..RunOptions::default() };
+        evaluate(setup, policy, staffing, setup.seed, columns, options, bar).map(|(e, _)| e)
     };
-    if !DELAY_METRICS.contains(&target.metric) || !matches!(target.op, Op::Less | Op::LessEq) {
-        bail!(
-            "--target '{target}': --per-interval supports delay-probability targets only for now \
-             (waited_first_share<=ALPHA or waited_resumed_share<=ALPHA)"
-        );
-    }
-    Ok(target.clone())
+    let show = |i: &Iteration| bar.println(format!("staff --per-interval ({label}): {}", progress_line(i)));
+    let found = match alpha {
+        Some(alpha) => {
+            let simulate = |staffing: &[u32]| simulate(staffing, true);
+            isa(&setup.targets, alpha, setup.concurrency, start, MAX_PER_INTERVAL, simulate, show)?
+        }
+        None => search(&setup.targets, start, setup.concurrency, MAX_PER_INTERVAL, simulate, show)?,
+    };
+    bar.set_message(format!("{label} · fresh seeds"));
+    let (fresh, whole) = evaluate(
+        setup,
+        policy,
+        &found.staffing,
+        fresh_seed(setup.seed),
+        columns,
+        RunOptions::default(),
+        bar,
+    )?;
+    let meets = meets_per_interval(&setup.targets, &fresh.summaries, rows);
+    let missing = MetricSummary { mean: None, ci95: None, n: 0 };
+    let retention = whole.iter().find(|(n, _)| *n == "affinity_retention_share").map_or(missing, |(_, s)| *s);
+    let policy_key = policy.map(str::to_string);
+    Ok(Answer { policy: label, policy_key, found, achieved: fresh.summaries, meets, retention })
 }
 
 /// Ample staff to start from: twice the pool's share of the average offered load, in agents,
-/// in every interval (busy intervals double further until they meet).
-fn start_vector(setup: &Setup<'_>, rows: usize) -> Result<Vec<u32>> {
-    let one = LoadEstimate::of(&scenario_with(setup, &vec![1; rows])?);
-    let two = LoadEstimate::of(&scenario_with(setup, &vec![2; rows])?);
+/// in every interval (busy intervals rise further until they meet).
+fn start_vector(setup: &Setup<'_>, policy: Option<&str>, rows: usize) -> Result<Vec<u32>> {
+    let one = LoadEstimate::of(&scenario_with(setup, policy, &vec![1; rows])?);
+    let two = LoadEstimate::of(&scenario_with(setup, policy, &vec![2; rows])?);
     let per_agent = two.on_shift_slots - one.on_shift_slots;
     let others = one.on_shift_slots - per_agent;
     let agents = crate::staff::start_count(one.offered_slots, others, per_agent);
     Ok(vec![agents.saturating_mul(2); rows])
 }
 
-/// The input table with the pool staffed by `staffing` at the report interval.
-fn table_with(setup: &Setup<'_>, staffing: &[u32]) -> Result<Table> {
+/// The input table (with `policy`, if given) with the pool staffed by `staffing` at the
+/// report interval.
+fn table_with(setup: &Setup<'_>, policy: Option<&str>, staffing: &[u32]) -> Result<Table> {
     let mut table = setup.table.clone();
+    if let Some(name) = policy {
+        table.insert("policy".into(), Value::String(name.into()));
+    }
     let pool = &setup.args.pool;
     let entry = table
         .get_mut("agents")
@@ -118,37 +167,74 @@ fn table_with(setup: &Setup<'_>, staffing: &[u32]) -> Result<Table> {
 }
 
 /// The validated scenario with `staffing`; the overload refusal is lifted as in level mode.
-fn scenario_with(setup: &Setup<'_>, staffing: &[u32]) -> Result<crate::scenario::Scenario> {
-    let mut table = table_with(setup, staffing)?;
+fn scenario_with(setup: &Setup<'_>, policy: Option<&str>, staffing: &[u32]) -> Result<Scenario> {
+    let mut table = table_with(setup, policy, staffing)?;
     table.insert("allow_overload".into(), Value::Boolean(true));
     scenario_from_table(&table, &setup.args.scenario)
         .with_context(|| format!("--pool {} with staffing {staffing:?}", setup.args.pool))
 }
 
-/// The target metric per interval over the replications from master seed `seed`.
-fn evaluate(setup: &Setup<'_>, staffing: &[u32], seed: u64, column: usize) -> Result<Vec<MetricSummary>> {
-    let scenario = scenario_with(setup, staffing)?;
+/// The target metrics per interval over the replications from master seed `seed` (and the
+/// number in system, if `options` sample it), with every whole-run metric.
+#[allow(clippy::too_many_arguments)]
+fn evaluate(
+    setup: &Setup<'_>,
+    policy: Option<&str>,
+    staffing: &[u32],
+    seed: u64,
+    columns: &[usize],
+    options: RunOptions,
+    bar: &ProgressBar,
+) -> Result<(Evaluation, Vec<(&'static str, MetricSummary)>)> {
+    let scenario = scenario_with(setup, policy, staffing)?;
     let mut totals = RunTotals::new(setup.replications);
-    stream_replications(&scenario, seed, 0, setup.replications, |r| {
+    let mut in_system: Option<InSystemSamples> = None;
+    stream_replications_with(&scenario, seed, 0, setup.replications, options, |r| {
         totals.add(&r.output);
+        if let Some(samples) = &r.output.in_system {
+            match &mut in_system {
+                Some(all) => all.add(samples),
+                None => in_system = Some(samples.clone()),
+            }
+        }
+        bar.inc(1);
         Ok::<(), crate::runner::ReplicationError>(())
     })?;
     let missing = MetricSummary { mean: None, ci95: None, n: 0 };
-    Ok(totals.interval_summaries().iter().map(|row| row.get(column).copied().unwrap_or(missing)).collect())
+    let rows = totals.interval_summaries();
+    let summaries = columns
+        .iter()
+        .map(|&c| rows.iter().map(|row| row.get(c).copied().unwrap_or(missing)).collect())
+        .collect();
+    Ok((Evaluation { summaries, in_system }, totals.summaries()))
+}
+
+/// A spinner on stderr (drawn only on a terminal): the policy, the iteration and the
+/// replications run so far.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} {msg} · {pos} replications · {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar
 }
 
 fn progress_line(i: &Iteration) -> String {
-    let total: u64 = i.staffing.iter().map(|n| u64::from(*n)).sum();
-    format!("{} agent-intervals, {} interval(s) miss", total, i.misses())
+    format!("{} agent-intervals, {} interval(s) miss", i.agent_intervals(), i.misses())
 }
 
-/// The search's result and its fresh-seed check.
+/// One policy's search and its fresh-seed check.
 struct Answer {
-    target: Assertion,
+    /// The policy's label.
+    policy: String,
+    /// The preset named in `--policies`, if any.
+    policy_key: Option<String>,
     found: PerInterval,
-    /// The target metric per interval on fresh seeds.
-    achieved: Vec<MetricSummary>,
+    /// `achieved[target][interval]` on fresh seeds.
+    achieved: Vec<Vec<MetricSummary>>,
     meets: Vec<bool>,
+    /// Whole-run affinity retention on fresh seeds: what the policy buys.
+    retention: MetricSummary,
 }
 
 impl Answer {
@@ -162,28 +248,44 @@ impl Answer {
 
     fn to_json(&self, setup: &Setup<'_>) -> Json {
         let report = setup.base.report;
+        let summary = |s: Option<&MetricSummary>| json!({"mean": s.and_then(|s| s.mean), "ci95": s.and_then(|s| s.ci95)});
         let rows: Vec<Json> = (0..self.found.staffing.len())
             .map(|k| {
-                let s = self.achieved.get(k);
+                let achieved: serde_json::Map<String, Json> = setup
+                    .targets
+                    .iter()
+                    .zip(&self.achieved)
+                    .map(|(t, per)| (t.metric.to_string(), summary(per.get(k))))
+                    .collect();
                 json!({
                     "index": k,
                     "start": report.start_label(k),
                     "agents": self.found.staffing[k],
-                    "achieved": {"mean": s.and_then(|s| s.mean), "ci95": s.and_then(|s| s.ci95)},
+                    "achieved": achieved,
                     "meets": self.meets.get(k).copied().unwrap_or(false),
                 })
             })
             .collect();
+        let evaluations: Vec<Json> = self
+            .found
+            .iterations
+            .iter()
+            .map(|i| json!({"staffing": i.staffing, "misses": i.misses()}))
+            .collect();
+        let targets: Vec<String> = setup.targets.iter().map(ToString::to_string).collect();
         json!({
             "pool": setup.args.pool,
+            "policy": self.policy,
             "mode": "per_interval",
-            "target": self.target.to_string(),
+            "method": self.found.method.name(),
+            "targets": targets,
             "fold": report.fold.name(),
             "interval_s": report.interval_s,
             "staffing": self.found.staffing,
             "agent_hours_per_week": self.agent_hours(setup),
-            "iterations": self.found.iterations.len(),
+            "achieved": {"affinity_retention_share": summary(Some(&self.retention))},
             "converged": self.found.converged,
+            "evaluations": evaluations,
             "intervals": rows,
             "missed": self.missed(),
         })
@@ -191,28 +293,85 @@ impl Answer {
 
     fn print(&self, setup: &Setup<'_>) {
         let report = setup.base.report;
+        let targets: Vec<String> = setup.targets.iter().map(ToString::to_string).collect();
+        let how = match self.found.method {
+            Method::Isa => "the ISA's rule on the number in system",
+            Method::Restaff => "re-staffing the intervals that miss or have slack",
+        };
         println!(
-            "pool {} per interval ({} fold), {} replication(s) per vector, seed {}: {}",
+            "pool {} ({}) per interval ({} fold), {} replication(s) per vector, seed {}: {}",
             setup.args.pool,
+            self.policy,
             report.fold.name(),
             setup.replications,
             setup.seed,
-            self.target
+            targets.join(", ")
         );
+        println!("  method: {how}");
         for (n, i) in self.found.iterations.iter().enumerate() {
             println!("  iteration {}: {}", n + 1, progress_line(i));
         }
         println!("{:<10}  {:>6}  achieved on fresh seeds", "interval", "agents");
         for (k, agents) in self.found.staffing.iter().enumerate() {
-            let s = self.achieved.get(k).map_or_else(|| "undefined".to_string(), format_summary);
+            let achieved: Vec<String> = setup
+                .targets
+                .iter()
+                .zip(&self.achieved)
+                .map(|(t, per)| {
+                    let s = per.get(k).map_or_else(|| "undefined".to_string(), format_summary);
+                    if setup.targets.len() > 1 {
+                        format!("{} {s}", t.metric)
+                    } else {
+                        s
+                    }
+                })
+                .collect();
             let mark = if self.meets.get(k).copied().unwrap_or(false) { "" } else { "  (misses)" };
-            println!("{:<10}  {agents:>6}  {s}{mark}", report.start_label(k));
+            println!("{:<10}  {agents:>6}  {}{mark}", report.start_label(k), achieved.join(", "));
         }
         let converged = if self.found.converged { "" } else { " (stopped after the iteration limit)" };
         println!("{:.1} agent-hours per week{converged}", self.agent_hours(setup));
         let missed: Vec<String> = self.missed().iter().map(|k| report.start_label(*k)).collect();
         if !missed.is_empty() {
-            println!("  note: on fresh seeds {} misses in: {}", self.target, missed.join(", "));
+            println!("  note: on fresh seeds {} interval(s) miss: {}", missed.len(), missed.join(", "));
         }
+        println!();
+    }
+}
+
+/// The staffing curve side by side, then agent-hours and affinity per policy.
+fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
+    let report = setup.base.report;
+    let width = answers.iter().map(|a| a.policy.len()).max().unwrap_or(0).max(8);
+    let header: Vec<String> = answers.iter().map(|a| format!("{:>width$}", a.policy)).collect();
+    println!("agents per interval");
+    println!("{:<10}  {}", "interval", header.join("  "));
+    for k in 0..report.rows() {
+        let cells: Vec<String> = answers
+            .iter()
+            .map(|a| {
+                let mark = if a.meets.get(k).copied().unwrap_or(false) { " " } else { "*" };
+                format!("{:>w$}{mark}", a.found.staffing.get(k).copied().unwrap_or(0), w = width - 1)
+            })
+            .collect();
+        println!("{:<10}  {}", report.start_label(k), cells.join("  "));
+    }
+    if answers.iter().any(|a| !a.missed().is_empty()) {
+        println!("(* misses on fresh seeds)");
+    }
+    println!();
+    println!(
+        "{:<width$}  {:>8}  {:>16}  {:>7}  affinity_retention_share",
+        "policy", "method", "agent-hours/week", "misses"
+    );
+    for a in answers {
+        println!(
+            "{:<width$}  {:>8}  {:>16.1}  {:>7}  {}",
+            a.policy,
+            a.found.method.name(),
+            a.agent_hours(setup),
+            a.missed().len(),
+            format_summary(&a.retention)
+        );
     }
 }
