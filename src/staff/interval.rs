@@ -64,7 +64,7 @@ pub struct Evaluation {
 }
 
 /// Simulations of the whole vector before a search stops without a fixed point.
-pub const MAX_ITERATIONS: usize = 20;
+pub const MAX_ITERATIONS: usize = 40;
 
 /// One simulated vector: the counts, each target's metric per interval and whether each
 /// interval meets every target.

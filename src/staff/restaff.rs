@@ -3,14 +3,16 @@
 //!
 //! The first simulation is of ample staff with the number in system sampled; the pooled rule
 //! (smallest n with P(L(t) ≥ n) ≤ α, α guessed from the targets) gives a first guess close to
-//! the answer. From there each interval gallops (one agent, then two, four, ...) away from
-//! its last result until the result flips, then bisects between the largest count seen to
-//! miss and the smallest seen to meet; every iteration simulates the whole vector on the same
-//! seeds. Intervals interact (a backlog carries over), so a bound a later simulation
+//! the answer. From there each interval walks down one agent at a time while it meets (from
+//! ample staff without a guess it gallops: one agent, then two, four, ...), gallops up past a
+//! miss, and bisects between the largest count seen to miss and the smallest seen to meet;
+//! every iteration simulates the whole vector on the same seeds. Intervals interact (a backlog carries over), so a bound a later simulation
 //! contradicts is dropped, and at a fixed point each interval tries one agent less once per
-//! count (a miss seen while a neighbour was short may be stale). With common random numbers a
-//! vector's results are a function of the vector, so the search stops when the next vector
-//! was already simulated: going on could only repeat what it saw.
+//! count (a miss seen while a neighbour was short may be stale); a miss in an interval that
+//! met at that count before is blamed on the cut before it. The search stops when a slack
+//! round on each parity has found nothing cheaper, or when the next vector was already
+//! simulated: with common random numbers a vector's results are a function of the vector,
+//! so going on could only repeat what it saw.
 
 use std::collections::HashSet;
 
@@ -28,10 +30,13 @@ struct Bounds {
     step: u32,
     /// The count at which one agent less was last tried at a fixed point.
     slack_tried: Option<u32>,
+    /// Whether the way down gallops too (else it is walked one agent at a time: from the
+    /// first guess, which is close, and where a cut's backlog misleads the neighbours).
+    gallop_down: bool,
 }
 
 impl Bounds {
-    const UNKNOWN: Self = Self { lo: 0, hi: None, step: 1, slack_tried: None };
+    const UNKNOWN: Self = Self { lo: 0, hi: None, step: 1, slack_tried: None, gallop_down: true };
 }
 
 /// The α whose pooled staffing makes the first guess: for a service level p the chance of
@@ -67,8 +72,11 @@ pub fn search<E>(
     let mut seen: HashSet<Vec<u32>> = HashSet::new();
     let mut iterations: Vec<Iteration> = Vec::new();
     let mut round = 0;
-    // The fixed point a slack probe lowered from, while that probe is being simulated.
-    let mut probe_base: Option<Vec<u32>> = None;
+    let mut previous: Option<Vec<u32>> = None;
+    // The cheapest vector that met everywhere when the search last reached a fixed point,
+    // and the fixed points in a row since that brought nothing cheaper.
+    let mut best_at_last_fixed_point: Option<u64> = None;
+    let mut idle_rounds = 0;
     while iterations.len() < MAX_ITERATIONS {
         let first = iterations.is_empty();
         let evaluation = evaluate(&current, first)?;
@@ -77,18 +85,22 @@ pub fn search<E>(
         let iteration = Iteration::new(targets, current.clone(), evaluation.summaries);
         on_iteration(&iteration);
         seen.insert(current.clone());
-        let mut next = match probe_base.take() {
-            Some(base) => resolve_probe(&mut bounds, &base, &current, &iteration.meets),
-            None => bounds
-                .iter_mut()
-                .zip(&current)
-                .zip(&iteration.meets)
-                .map(|((b, &count), &met)| {
-                    learn(b, count, met);
-                    next_count(b, max_agents)
-                })
-                .collect(),
-        };
+        let met_before: Vec<bool> =
+            bounds.iter().zip(&current).map(|(b, &n)| b.hi.is_some_and(|h| n >= h)).collect();
+        let verdicts = blame(previous.as_deref(), &current, &iteration.meets, &met_before);
+        let mut next: Vec<u32> = bounds
+            .iter_mut()
+            .zip(&current)
+            .zip(&verdicts)
+            .map(|((b, &count), verdict)| {
+                match verdict {
+                    Verdict::Met => learn(b, count, true),
+                    Verdict::Missed => learn(b, count, false),
+                    Verdict::Unknown => {}
+                }
+                next_count(b, max_agents)
+            })
+            .collect();
         iterations.push(iteration);
         if let Some(slots) = guess {
             // Where the ample count met, start from the pooled guess below it instead.
@@ -96,55 +108,58 @@ pub fn search<E>(
                 let guessed = s.div_ceil(concurrency.max(1)).clamp(1, max_agents);
                 if b.hi.is_some_and(|h| guessed < h) {
                     *n = guessed;
+                    b.gallop_down = false;
                     b.step = 1;
                 }
             }
         }
         if next == current {
+            // A fixed point: stop once a slack round on each parity has saved nothing.
+            let best = cheapest_meeting(&iterations);
+            idle_rounds =
+                if best.is_some() && best == best_at_last_fixed_point { idle_rounds + 1 } else { 0 };
+            best_at_last_fixed_point = best;
+            if idle_rounds >= 2 {
+                return Ok(done(iterations, next, true));
+            }
             next = slack_round(&mut bounds, &current, &seen, round);
             round += 1;
-            if next != current {
-                probe_base = Some(current.clone());
-            }
         }
         if next == current || seen.contains(&next) {
             return Ok(done(iterations, next, true));
         }
-        current = next;
+        previous = Some(std::mem::replace(&mut current, next));
     }
     Ok(done(iterations, current, false))
 }
 
-/// After a slack probe (`probe`, lowered from the fixed point `base`): a lowered interval
-/// that met keeps its cut; one that missed, or whose successor missed (its backlog carries
-/// over, and only cuts changed), goes back up. Intervals not lowered learn nothing: a miss
-/// there says which cut to undo, not that they need more.
-fn resolve_probe(bounds: &mut [Bounds], base: &[u32], probe: &[u32], meets: &[bool]) -> Vec<u32> {
-    let n = base.len();
-    let lowered = |k: usize| probe[k] < base[k];
-    let mut undo = vec![false; n];
-    for k in (0..n).filter(|&k| !meets[k]) {
-        if lowered(k) {
-            undo[k] = true;
-        } else if let Some(culprit) = (1..n).map(|d| (k + n - d) % n).find(|&j| lowered(j)) {
-            // The nearest cut before it.
-            undo[culprit] = true;
+/// What a simulation says about one interval's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Met,
+    Missed,
+    /// It missed, but only because a cut before it carried a backlog over.
+    Unknown,
+}
+
+/// Each interval's verdict on `current`, simulated after `previous`. A miss at a count the
+/// interval has met at before (`met_before`) contradicts it; reached from a cut through
+/// intervals that missed too, it is blamed on that cut (a backlog carries over): the cut
+/// counts as missed, and the interval itself learns nothing.
+fn blame(previous: Option<&[u32]>, current: &[u32], meets: &[bool], met_before: &[bool]) -> Vec<Verdict> {
+    let n = current.len();
+    let lowered = |k: usize| previous.is_some_and(|p| current[k] < p[k]);
+    let mut verdicts: Vec<Verdict> =
+        meets.iter().map(|&m| if m { Verdict::Met } else { Verdict::Missed }).collect();
+    for k in (0..n).filter(|&k| !meets[k] && !lowered(k) && met_before[k]) {
+        let culprit =
+            (1..n).map(|d| (k + n - d) % n).take_while(|&j| lowered(j) || !meets[j]).find(|&j| lowered(j));
+        if let Some(culprit) = culprit {
+            verdicts[culprit] = Verdict::Missed;
+            verdicts[k] = Verdict::Unknown;
         }
     }
-    (0..n)
-        .map(|k| {
-            let b = &mut bounds[k];
-            if !lowered(k) {
-                base[k]
-            } else if undo[k] {
-                b.lo = b.lo.max(probe[k]);
-                base[k]
-            } else {
-                b.hi = Some(probe[k]);
-                probe[k]
-            }
-        })
-        .collect()
+    verdicts
 }
 
 /// At a fixed point, one agent less in the intervals of one parity (even, then odd: a
@@ -175,6 +190,11 @@ fn can_slack(b: &Bounds, count: u32) -> bool {
     b.hi == Some(count) && count > 1 && b.slack_tried != Some(count)
 }
 
+/// The fewest agent-intervals of a simulated vector where every interval met.
+fn cheapest_meeting(iterations: &[Iteration]) -> Option<u64> {
+    iterations.iter().filter(|i| i.misses() == 0).map(Iteration::agent_intervals).min()
+}
+
 /// The simulated vector with the fewest agent-intervals among those where every interval
 /// met (the earliest on a tie), else `settled`, where the search stopped.
 fn done(iterations: Vec<Iteration>, settled: Vec<u32>, converged: bool) -> PerInterval {
@@ -203,16 +223,19 @@ fn learn(b: &mut Bounds, count: u32, met: bool) {
     }
 }
 
-/// The count to simulate next: settled on the smallest count known to meet; else a gallop
-/// away from the known side (stride doubling); else bisection; never past `max_agents`.
+/// The count to simulate next: settled on the smallest count known to meet; below it while
+/// no miss is known (galloping, or walking one agent at a time from the first guess); a
+/// gallop up past a miss (stride doubling); else bisection; never past `max_agents`.
 fn next_count(b: &mut Bounds, max_agents: u32) -> u32 {
-    let next = match b.hi {
+    let (next, gallop) = match b.hi {
         Some(h) if h <= b.lo + 1 => return h,
-        Some(h) if h > b.lo + b.step => h - b.step,
-        Some(h) => b.lo + (h - b.lo) / 2,
-        None => b.lo.saturating_add(b.step).min(max_agents),
+        Some(h) if b.lo == 0 => (h.saturating_sub(b.step).max(1), b.gallop_down),
+        Some(h) => return b.lo + (h - b.lo) / 2,
+        None => (b.lo.saturating_add(b.step).min(max_agents), true),
     };
-    b.step = b.step.saturating_mul(2);
+    if gallop {
+        b.step = b.step.saturating_mul(2);
+    }
     next
 }
 
@@ -286,23 +309,54 @@ mod tests {
     }
 
     #[test]
-    fn bounds_gallop_then_bisect_and_recover_from_contradictions() {
-        let mut b = Bounds::UNKNOWN;
+    fn bounds_gallop_or_walk_down_gallop_up_bisect_and_recover_from_contradictions() {
+        let mut g = Bounds::UNKNOWN;
+        learn(&mut g, 20, true);
+        assert_eq!(next_count(&mut g, 100), 19);
+        learn(&mut g, 19, true);
+        assert_eq!(next_count(&mut g, 100), 17);
+        // From a guess the way down is walked.
+        let mut b = Bounds { gallop_down: false, ..Bounds::UNKNOWN };
         learn(&mut b, 10, true);
         assert_eq!(next_count(&mut b, 100), 9);
         learn(&mut b, 9, true);
-        assert_eq!(next_count(&mut b, 100), 7);
+        assert_eq!(next_count(&mut b, 100), 8);
+        learn(&mut b, 8, false);
+        assert_eq!(next_count(&mut b, 100), 9);
+        // A later simulation contradicts the miss at 8 (a neighbour was short then).
+        learn(&mut b, 7, true);
+        assert_eq!((b.lo, b.hi), (6, Some(7)));
         learn(&mut b, 7, false);
+        assert_eq!((b.lo, b.hi), (7, None));
         assert_eq!(next_count(&mut b, 100), 8);
-        learn(&mut b, 8, true);
-        assert_eq!(next_count(&mut b, 100), 8);
-        // A later simulation contradicts the miss at 7 (a neighbour was short then).
-        learn(&mut b, 6, true);
-        assert_eq!((b.lo, b.hi), (5, Some(6)));
-        learn(&mut b, 6, false);
-        assert_eq!((b.lo, b.hi, b.step), (6, None, 1));
-        assert_eq!(next_count(&mut b, 100), 7);
+        learn(&mut b, 8, false);
+        assert_eq!(next_count(&mut b, 100), 10);
+        learn(&mut b, 10, false);
+        assert_eq!(next_count(&mut b, 100), 14);
+        learn(&mut b, 14, true);
+        assert_eq!(next_count(&mut b, 100), 12);
         assert_eq!(next_count(&mut Bounds { lo: 10, ..Bounds::UNKNOWN }, 10), 10);
+    }
+
+    #[test]
+    fn a_miss_after_a_cut_is_blamed_on_the_cut_before_it() {
+        use Verdict::*;
+        let meets = [true, false, true, false];
+        let before = [true; 4];
+        assert_eq!(blame(None, &[3, 3, 3, 3], &meets, &before), vec![Met, Missed, Met, Missed]);
+        // Interval 0 was cut and interval 1 (unchanged, met there before) missed: interval 0
+        // takes the blame; interval 3 follows a met interval, so its miss is its own.
+        let after_cut = blame(Some(&[4, 3, 3, 3]), &[3, 3, 3, 3], &meets, &before);
+        assert_eq!(after_cut, vec![Missed, Unknown, Met, Missed]);
+        // A miss at a count never met is the interval's own.
+        let fresh = [true, false, true, true];
+        assert_eq!(blame(Some(&[4, 3, 3, 3]), &[3, 3, 3, 3], &meets, &fresh), vec![Met, Missed, Met, Missed]);
+        // Wrapping around the fold: a cut in the last interval carries into the first.
+        let meets = [false, true, true, true];
+        assert_eq!(
+            blame(Some(&[3, 3, 3, 4]), &[3, 3, 3, 3], &meets, &before),
+            vec![Unknown, Met, Met, Missed]
+        );
     }
 
     #[test]

@@ -264,7 +264,7 @@ fn a_service_level_target_is_met_by_re_staffing_and_policies_compare() {
         assert_eq!(answer["method"], "restaff");
         assert_eq!(answer["converged"], true, "{}", answer["policy"]);
         let iterations = answer["evaluations"].as_array().map_or(0, Vec::len);
-        assert!(iterations < 20, "{} iterations", iterations);
+        assert!(iterations < 40, "{} iterations", iterations);
         // The vector chosen met every hour on the search's seeds.
         let staffing = &answer["staffing"];
         let met = answer["evaluations"]
