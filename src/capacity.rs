@@ -426,7 +426,15 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     fn pool(count: u32, concurrency: u32) -> AgentPool {
-        AgentPool { name: "p".into(), count, concurrency, slowdown: 0.0, shifts: None, staffing: None }
+        AgentPool {
+            name: "p".into(),
+            count,
+            concurrency,
+            slowdown: 0.0,
+            shifts: None,
+            staffing: None,
+            skills: vec![crate::scenario::Skill { channel: 0, priority: 0 }],
+        }
     }
 
     fn all_on(pools: &[AgentPool], select: SelectRule) -> Capacity {

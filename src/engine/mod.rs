@@ -161,14 +161,14 @@ impl<'a> Engine<'a> {
             recorder: Recorder::new(
                 scenario.warmup,
                 scenario.horizon,
-                scenario.service_level,
+                scenario.channels[0].service_level,
                 concurrency,
                 agent_pool,
                 scenario.report,
             ),
             next_ready_seq: 0,
             pool_start,
-            max_arrival_rate: scenario.arrivals.max_rate_per_s(),
+            max_arrival_rate: scenario.channels[0].arrivals.max_rate_per_s(),
             audit: Audit::default(),
             stats: EngineStats::default(),
         }
@@ -255,7 +255,7 @@ impl<'a> Engine<'a> {
             if t >= self.scenario.horizon {
                 return;
             }
-            let rate = self.scenario.arrivals.rate_per_s_at(t);
+            let rate = self.scenario.channels[0].arrivals.rate_per_s_at(t);
             if rate >= self.max_arrival_rate
                 || rand::Rng::random::<f64>(&mut self.streams.arrivals) * self.max_arrival_rate < rate
             {
@@ -268,7 +268,8 @@ impl<'a> Engine<'a> {
     fn on_arrival(&mut self) {
         self.stats.events += 1;
         let exchanges =
-            self.scenario.conversation.exchanges.sample(&mut self.streams.exchanges).max(1.0) as u32;
+            self.scenario.channels[0].conversation.exchanges.sample(&mut self.streams.exchanges).max(1.0)
+                as u32;
         let id = self.conversations.open(self.now, exchanges);
         self.schedule_next_arrival();
         self.on_contact_ready(id);
@@ -346,9 +347,9 @@ impl<'a> Engine<'a> {
     fn start_patience(&mut self, id: u32) {
         let c = self.conversations.get(id);
         let patience = if c.is_first {
-            &self.scenario.conversation.patience_first
+            &self.scenario.channels[0].conversation.patience_first
         } else {
-            &self.scenario.conversation.patience_resumed
+            &self.scenario.channels[0].conversation.patience_resumed
         };
         if let Some(patience) = patience {
             let deadline = c.ready_at + patience.sample(&mut self.streams.patience);
@@ -382,7 +383,8 @@ mod tests {
             1.0,
         );
         // More exchanges than the loader accepts: the guard must hold even so.
-        endless.conversation.exchanges = crate::dist::Distribution::new_fixed(4e9).expect("valid");
+        endless.channels[0].conversation.exchanges =
+            crate::dist::Distribution::new_fixed(4e9).expect("valid");
         let error = Engine::new(&endless, 1).run(10_000, OPEN_CONVERSATIONS_BUDGET).unwrap_err();
         assert!(matches!(error, RunError::TimeStalled { .. }), "{error}");
         assert!(error.to_string().contains("stopped advancing"));

@@ -158,7 +158,8 @@ impl Engine<'_> {
 
         let pool = &self.scenario.pools[self.capacity.pool_of(agent)];
         let slowdown = 1.0 + pool.slowdown * f64::from(in_handling - 1);
-        let handle = self.scenario.conversation.handle_time.sample(&mut self.streams.handle) * slowdown;
+        let handle =
+            self.scenario.channels[0].conversation.handle_time.sample(&mut self.streams.handle) * slowdown;
         self.schedule(now + handle, Event::HandlingDone { conversation: id });
     }
 
@@ -178,7 +179,7 @@ impl Engine<'_> {
             self.recorder.conversation_resolved(now, arrived_at, handoffs, single);
             self.conversations.close(id);
         } else {
-            let gap = match &self.scenario.conversation.gap {
+            let gap = match &self.scenario.channels[0].conversation.gap {
                 Some(gap) => gap.sample(&mut self.streams.gap),
                 None => 0.0,
             };
