@@ -42,6 +42,7 @@ fn busy_center(agents: u32, select: SelectRule) -> Capacity {
         slowdown: 0.0,
         shifts: None,
         staffing: None,
+        skills: vec![convosim::scenario::Skill { channel: 0, priority: 0 }],
     }];
     let mut capacity = Capacity::new(&pools, select);
     for agent in 0..agents {

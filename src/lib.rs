@@ -77,5 +77,5 @@ pub mod suggest;
 pub mod sweep;
 pub mod table;
 
-pub use engine::{run, RunError, RunOutput};
+pub use engine::{run, run_with, RunError, RunOptions, RunOutput};
 pub use scenario::Scenario;

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::engine::{self, Audit, EngineStats, RunError, RunOutput};
+use crate::engine::{self, Audit, EngineStats, RunError, RunOptions, RunOutput};
 use crate::metrics::{summarize, MetricSummary, METRICS};
 use crate::rng::derive_seed;
 use crate::scenario::Scenario;
@@ -71,13 +71,32 @@ pub fn stream_replications<E: From<ReplicationError>>(
     master_seed: u64,
     point: u64,
     replications: u32,
+    on_replication: impl FnMut(Replication) -> Result<(), E>,
+) -> Result<(), E> {
+    stream_replications_with(
+        scenario,
+        master_seed,
+        point,
+        replications,
+        RunOptions::default(),
+        on_replication,
+    )
+}
+
+/// [`stream_replications`], each run recording what `options` ask for.
+pub fn stream_replications_with<E: From<ReplicationError>>(
+    scenario: &Scenario,
+    master_seed: u64,
+    point: u64,
+    replications: u32,
+    options: RunOptions,
     mut on_replication: impl FnMut(Replication) -> Result<(), E>,
 ) -> Result<(), E> {
     let run_one = |index: u64| {
         let seed = derive_seed(master_seed, point, index);
         // `index` < `replications`, a u32.
         let replication = index as u32;
-        engine::run(scenario, seed)
+        engine::run_with(scenario, seed, options)
             .map(|output| Replication { index: replication, seed, output })
             .map_err(|error| ReplicationError { point, replication, seed, error })
     };

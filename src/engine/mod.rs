@@ -13,7 +13,7 @@ mod timers;
 
 use crate::capacity::Capacity;
 use crate::duration::format_duration;
-use crate::metrics::{Recorder, ReplicationMetrics};
+use crate::metrics::{InSystemSamples, Recorder, ReplicationMetrics};
 use crate::policy::{AgentId, CenterView, FirstContact, Policy, ResumedContact, Route, RoutingOptions};
 use crate::rng::Streams;
 use crate::scenario::Scenario;
@@ -60,6 +60,25 @@ pub struct RunOutput {
     pub audit: Audit,
     /// Event counts.
     pub stats: EngineStats,
+    /// Samples of the number in system, if [`RunOptions::in_system_samples`] asked for them.
+    pub in_system: Option<InSystemSamples>,
+}
+
+/// What a run records beyond the whole-run metrics. Neither changes what is simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Record the breakdowns by interval and pool (the default). Off, their rows are empty:
+    /// for searches that read only whole-run metrics, and for measuring what they cost.
+    pub breakdowns: bool,
+    /// Sample the number of contacts in the system this many times per report interval
+    /// (0: never), for the Iterative Staffing Algorithm.
+    pub in_system_samples: u32,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self { breakdowns: true, in_system_samples: 0 }
+    }
 }
 
 /// Events in a row at one instant beyond which simulated time is taken to have stopped: far
@@ -100,7 +119,12 @@ pub enum RunError {
 /// Runs one replication of `scenario` with `seed`; fails only when the run cannot finish
 /// (simulated time stops advancing, or open conversations exceed the memory budget).
 pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
-    Engine::new(scenario, seed).run(STALLED_EVENTS, OPEN_CONVERSATIONS_BUDGET)
+    run_with(scenario, seed, RunOptions::default())
+}
+
+/// [`run`], recording what `options` ask for.
+pub fn run_with(scenario: &Scenario, seed: u64, options: RunOptions) -> Result<RunOutput, RunError> {
+    Engine::new(scenario, seed, options).run(STALLED_EVENTS, OPEN_CONVERSATIONS_BUDGET)
 }
 
 struct Engine<'a> {
@@ -117,6 +141,13 @@ struct Engine<'a> {
     waiting_global: u64,
     waiting_personal: Vec<u64>,
     waiting_personal_total: u64,
+    /// Contacts picked up and not yet done.
+    in_handling: u64,
+    /// Samples of the number in system, the next sample's index and its time (infinite
+    /// when not sampling, so the loop's one comparison never fires).
+    in_system: Option<InSystemSamples>,
+    next_sample: u64,
+    next_sample_at: f64,
     streams: Streams,
     recorder: Recorder,
     next_ready_seq: u64,
@@ -128,7 +159,7 @@ struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    fn new(scenario: &'a Scenario, seed: u64) -> Self {
+    fn new(scenario: &'a Scenario, seed: u64, run_options: RunOptions) -> Self {
         let options = scenario.policy.options;
         let capacity = Capacity::new(&scenario.pools, options.select);
         let agents = capacity.agent_count();
@@ -144,6 +175,10 @@ impl<'a> Engine<'a> {
         let slots: usize = scenario.pools.iter().map(|p| p.count as usize * p.concurrency as usize).sum();
         // Room for the usual open work up front; more is allocated only if the run needs it.
         let reserve = (4 * slots + 1024).min(1 << 20);
+        let in_system = (run_options.in_system_samples > 0)
+            .then(|| InSystemSamples::new(scenario.report, run_options.in_system_samples));
+        let next_sample = in_system.as_ref().map_or(0, |s| s.first_at_or_after(scenario.warmup));
+        let next_sample_at = in_system.as_ref().map_or(f64::INFINITY, |s| s.time_of(next_sample));
         Self {
             scenario,
             policy: scenario.policy.policy.as_ref(),
@@ -157,6 +192,10 @@ impl<'a> Engine<'a> {
             waiting_global: 0,
             waiting_personal: vec![0; agents],
             waiting_personal_total: 0,
+            in_handling: 0,
+            in_system,
+            next_sample,
+            next_sample_at,
             streams: Streams::new(seed),
             recorder: Recorder::new(
                 scenario.warmup,
@@ -165,6 +204,7 @@ impl<'a> Engine<'a> {
                 concurrency,
                 agent_pool,
                 scenario.report,
+                run_options.breakdowns,
             ),
             next_ready_seq: 0,
             pool_start,
@@ -199,14 +239,30 @@ impl<'a> Engine<'a> {
             if matches!(event, Event::Arrival) && self.conversations.open_count() >= open_budget {
                 return Err(RunError::TooManyOpen { at: time });
             }
+            if time > self.next_sample_at {
+                self.sample_in_system(time);
+            }
             self.now = time;
             if let Some(next) = self.events.peek_near() {
                 self.prefetch(next);
             }
             self.handle(event);
         }
+        self.sample_in_system(horizon);
         self.now = horizon;
         Ok(self.finish())
+    }
+
+    /// Records the number in system at every sample time before `until`: the state between
+    /// events, after every event at or before the sample time.
+    fn sample_in_system(&mut self, until: f64) {
+        let Some(samples) = &mut self.in_system else { return };
+        let in_system = self.in_handling + self.waiting_global + self.waiting_personal_total;
+        while self.next_sample_at < until {
+            samples.record(self.next_sample, in_system);
+            self.next_sample += 1;
+            self.next_sample_at = samples.time_of(self.next_sample);
+        }
     }
 
     #[inline]
@@ -385,7 +441,9 @@ mod tests {
         // More exchanges than the loader accepts: the guard must hold even so.
         endless.channels[0].conversation.exchanges =
             crate::dist::Distribution::new_fixed(4e9).expect("valid");
-        let error = Engine::new(&endless, 1).run(10_000, OPEN_CONVERSATIONS_BUDGET).unwrap_err();
+        let error = Engine::new(&endless, 1, RunOptions::default())
+            .run(10_000, OPEN_CONVERSATIONS_BUDGET)
+            .unwrap_err();
         assert!(matches!(error, RunError::TimeStalled { .. }), "{error}");
         assert!(error.to_string().contains("stopped advancing"));
     }
@@ -398,9 +456,9 @@ mod tests {
              patience_first = { dist = \"fixed\", value = \"1d\" }",
             10_000.0,
         );
-        let error = Engine::new(&flooded, 1).run(STALLED_EVENTS, 5_000).unwrap_err();
+        let error = Engine::new(&flooded, 1, RunOptions::default()).run(STALLED_EVENTS, 5_000).unwrap_err();
         assert!(matches!(error, RunError::TooManyOpen { .. }), "{error}");
         // Within budget, the same scenario runs to its horizon.
-        assert!(Engine::new(&flooded, 1).run(STALLED_EVENTS, 1_000_000).is_ok());
+        assert!(Engine::new(&flooded, 1, RunOptions::default()).run(STALLED_EVENTS, 1_000_000).is_ok());
     }
 }

@@ -137,6 +137,7 @@ impl Engine<'_> {
         }
         self.agent_changing(agent);
         self.capacity.take_slot(agent);
+        self.in_handling += 1;
         let in_handling = self.capacity.load(agent);
 
         let now = self.now;
@@ -169,6 +170,7 @@ impl Engine<'_> {
         let agent = self.conversations.get(id).agent;
         self.agent_changing(agent);
         self.capacity.release_slot(agent);
+        self.in_handling -= 1;
 
         let c = self.conversations.get_mut(id);
         c.exchanges_left -= 1;

@@ -119,6 +119,11 @@ impl Engine<'_> {
                 self.recorder.contact_unfinished(c.is_first, c.ready_at);
             }
         }
-        RunOutput { metrics: self.recorder.finish(), audit: self.audit, stats: self.stats }
+        RunOutput {
+            metrics: self.recorder.finish(),
+            audit: self.audit,
+            stats: self.stats,
+            in_system: self.in_system,
+        }
     }
 }

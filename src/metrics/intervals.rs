@@ -53,6 +53,29 @@ impl IntervalBreakdown {
         ((t / self.width) as u64 % self.rows) as usize
     }
 
+    /// The counters of first (or resumed) contacts ready at `t`.
+    #[inline]
+    pub(super) fn class_at(&mut self, first: bool, t: f64) -> &mut ContactStats {
+        let row = self.row(t);
+        if first {
+            &mut self.first[row]
+        } else {
+            &mut self.resumed[row]
+        }
+    }
+
+    /// A contact ready at `ready_at` was picked up after `wait` seconds.
+    #[inline]
+    pub(super) fn picked(&mut self, first: bool, ready_at: f64, wait: f64, threshold: f64, by_owner: bool) {
+        let row = self.row(ready_at);
+        if first {
+            self.first[row].add_pickup(wait, threshold);
+        } else {
+            self.resumed[row].add_pickup(wait, threshold);
+            self.resumed_by_owner[row] += u64::from(by_owner);
+        }
+    }
+
     /// Calls `f(row, seconds)` for the part of `[from, to)` in each interval it touches.
     #[inline]
     fn split(&mut self, from: f64, to: f64, mut f: impl FnMut(&mut Self, usize, f64)) {

@@ -6,6 +6,7 @@
 
 pub mod catalog;
 mod histograms;
+mod in_system;
 mod intervals;
 mod pools;
 mod recorder;
@@ -16,6 +17,7 @@ pub use histograms::{
     decode_histogram, encode_histogram, new_wait_histogram, Histograms, HISTOGRAM_UNIT_S, WAIT_FIRST,
     WAIT_KEYS, WAIT_RESUMED,
 };
+pub use in_system::InSystemSamples;
 pub use recorder::Recorder;
 pub use summary::{summarize, MetricSummary};
 

@@ -31,7 +31,7 @@ impl ContactStats {
 
     /// Counts a pickup after `wait` seconds against `threshold`.
     #[inline]
-    fn add_pickup(&mut self, wait: f64, threshold: f64) {
+    pub(super) fn add_pickup(&mut self, wait: f64, threshold: f64) {
         self.picked += 1;
         self.picked_after_waiting += u64::from(wait > 0.0);
         self.picked_within_sl += u64::from(wait <= threshold);
@@ -99,13 +99,15 @@ pub struct Recorder {
     personal_area: f64,
     queue_max: u64,
     personal_max: u64,
-    intervals: IntervalBreakdown,
-    pools: PoolBreakdown,
+    /// The breakdowns, unless the run was asked to skip them.
+    intervals: Option<IntervalBreakdown>,
+    pools: Option<PoolBreakdown>,
 }
 
 impl Recorder {
     /// A recorder for agents with the given concurrencies and pools (`agent_pool[a]`, pool
-    /// index), counting contacts ready in `[warmup, horizon)`, with breakdowns cut by `report`.
+    /// index), counting contacts ready in `[warmup, horizon)`, with breakdowns cut by `report`
+    /// (none if `breakdowns` is false: their rows in the metrics are then empty).
     pub fn new(
         warmup: f64,
         horizon: f64,
@@ -113,6 +115,7 @@ impl Recorder {
         concurrency: Vec<u32>,
         agent_pool: Vec<u32>,
         report: ReportSpec,
+        breakdowns: bool,
     ) -> Self {
         let max_concurrency = concurrency.iter().copied().max().unwrap_or(1) as usize;
         let histograms = Histograms::waits();
@@ -144,8 +147,8 @@ impl Recorder {
             personal_area: 0.0,
             queue_max: 0,
             personal_max: 0,
-            intervals: IntervalBreakdown::new(report),
-            pools: PoolBreakdown::new(agent_pool),
+            intervals: breakdowns.then(|| IntervalBreakdown::new(report)),
+            pools: breakdowns.then(|| PoolBreakdown::new(agent_pool)),
         }
     }
 
@@ -158,15 +161,6 @@ impl Recorder {
     #[inline]
     fn window_span(&self, since: f64, now: f64) -> f64 {
         (now.min(self.horizon) - since.max(self.warmup)).max(0.0)
-    }
-
-    #[inline]
-    fn interval_class(&mut self, first: bool, row: usize) -> &mut ContactStats {
-        if first {
-            &mut self.intervals.first[row]
-        } else {
-            &mut self.intervals.resumed[row]
-        }
     }
 
     #[inline]
@@ -183,8 +177,9 @@ impl Recorder {
     pub fn contact_ready(&mut self, first: bool, ready_at: f64) {
         if self.in_window(ready_at) {
             self.class(first).ready += 1;
-            let row = self.intervals.row(ready_at);
-            self.interval_class(first, row).ready += 1;
+            if let Some(intervals) = &mut self.intervals {
+                intervals.class_at(first, ready_at).ready += 1;
+            }
         }
     }
 
@@ -196,12 +191,12 @@ impl Recorder {
         }
         let threshold = if first { self.service_level.first } else { self.service_level.resumed };
         self.class(first).add_pickup(wait, threshold);
-        let row = self.intervals.row(ready_at);
-        self.interval_class(first, row).add_pickup(wait, threshold);
-        if !first {
-            self.intervals.resumed_by_owner[row] += u64::from(by_owner);
+        if let Some(intervals) = &mut self.intervals {
+            intervals.picked(first, ready_at, wait, threshold, by_owner);
         }
-        self.pools.picked(agent, first, by_owner);
+        if let Some(pools) = &mut self.pools {
+            pools.picked(agent, first, by_owner);
+        }
         let histogram = self.histograms.at_mut(self.wait_index[usize::from(!first)]);
         // An auto-resizing histogram only fails on values beyond u64, which a wait cannot reach.
         let _ = histogram.record((wait / HISTOGRAM_UNIT_S).round() as u64);
@@ -217,8 +212,9 @@ impl Recorder {
             stats.abandoned += 1;
             stats.abandoned_wait_sum += waited;
             self.abandoned_conversations += 1;
-            let row = self.intervals.row(ready_at);
-            self.interval_class(first, row).abandoned += 1;
+            if let Some(intervals) = &mut self.intervals {
+                intervals.class_at(first, ready_at).abandoned += 1;
+            }
         }
     }
 
@@ -226,8 +222,9 @@ impl Recorder {
     pub fn contact_unfinished(&mut self, first: bool, ready_at: f64) {
         if self.in_window(ready_at) {
             self.class(first).unfinished += 1;
-            let row = self.intervals.row(ready_at);
-            self.interval_class(first, row).unfinished += 1;
+            if let Some(intervals) = &mut self.intervals {
+                intervals.class_at(first, ready_at).unfinished += 1;
+            }
         }
     }
 
@@ -274,7 +271,9 @@ impl Recorder {
             }
             self.load_time[load as usize] += span;
             let from = since.max(self.warmup);
-            self.intervals.agent_span(from, from + span, load, self.concurrency[agent as usize]);
+            if let Some(intervals) = &mut self.intervals {
+                intervals.agent_span(from, from + span, load, self.concurrency[agent as usize]);
+            }
         }
     }
 
@@ -284,7 +283,9 @@ impl Recorder {
         let span = self.window_span(self.queue_since, now);
         if span > 0.0 {
             let from = self.queue_since.max(self.warmup);
-            self.intervals.queue_span(from, from + span, waiting);
+            if let Some(intervals) = &mut self.intervals {
+                intervals.queue_span(from, from + span, waiting);
+            }
         }
         self.queue_since = now;
         self.queue_area += span * waiting as f64;
@@ -395,8 +396,8 @@ impl Recorder {
                 concurrency,
             })
             .collect();
-        let pools = self.pools.finish(&agents, window);
-        let intervals = self.intervals.finish(self.warmup, self.horizon);
+        let pools = self.pools.map_or_else(Vec::new, |p| p.finish(&agents, window));
+        let intervals = self.intervals.map_or_else(Vec::new, |i| i.finish(self.warmup, self.horizon));
         ReplicationMetrics { values, histograms: self.histograms, concurrency_shares, intervals, pools }
     }
 }
