@@ -162,8 +162,8 @@ pub struct Channel {
     pub conversation: ConversationModel,
     /// Its service-level thresholds.
     pub service_level: ServiceLevel,
-    /// Its routing policy: its own `policy`, else the scenario's (resolved at load).
-    pub policy: PolicySpec,
+    /// Its own routing policy; `None`: the scenario's (see [`Scenario::channel_policy`]).
+    pub policy: Option<PolicySpec>,
 }
 
 /// A pool's skill: a channel it serves and the priority of that channel's queue (lower first).
@@ -365,6 +365,11 @@ impl Scenario {
     /// Total number of agents over all pools.
     pub fn agent_count(&self) -> usize {
         self.pools.iter().map(|p| p.count as usize).sum()
+    }
+
+    /// The routing policy of channel `channel`: its own, else the scenario's.
+    pub fn channel_policy(&self, channel: usize) -> &PolicySpec {
+        self.channels[channel].policy.as_ref().unwrap_or(&self.policy)
     }
 
     /// Whether pool `pool` serves channel `channel`.

@@ -25,7 +25,7 @@ const MAX_PRIORITY: i64 = 1_000_000;
 /// The name of the one channel of a scenario without `[[channels]]`.
 pub const DEFAULT_CHANNEL: &str = "default";
 
-/// A channel read from the file, its policy not yet resolved against the scenario's.
+/// A channel read from the file, its service level not yet resolved against the top level's.
 pub(super) struct Draft {
     name: String,
     arrivals: Arrivals,
@@ -35,15 +35,14 @@ pub(super) struct Draft {
 }
 
 impl Draft {
-    /// The channel, with the scenario's policy if it names none and the top-level
-    /// `[service_level]` (`top_level`) if it has none.
-    pub(super) fn resolve(self, default_policy: &PolicySpec, top_level: ServiceLevel) -> Channel {
+    /// The channel, with the top-level `[service_level]` (`top_level`) if it has none.
+    pub(super) fn resolve(self, top_level: ServiceLevel) -> Channel {
         Channel {
             name: self.name,
             arrivals: self.arrivals,
             conversation: self.conversation,
             service_level: self.service_level.unwrap_or(top_level),
-            policy: self.policy.unwrap_or_else(|| default_policy.clone()),
+            policy: self.policy,
         }
     }
 
@@ -235,8 +234,8 @@ kind = "sticky"
         assert_eq!(names, ["chat", "messaging"]);
         assert_eq!(s.channels[0].service_level.first, 30.0);
         assert_eq!(s.channels[0].service_level.resumed, 300.0, "default threshold");
-        assert_eq!(s.channels[0].policy.kind, "next_available");
-        assert_eq!(s.channels[1].policy.kind, "sticky", "the scenario's policy");
+        assert_eq!(s.channel_policy(0).kind, "next_available");
+        assert_eq!(s.channel_policy(1).kind, "sticky", "the scenario's policy");
         let skill = |channel, priority| Skill { channel, priority };
         assert_eq!(s.pools[0].skills, [skill(0, 0)]);
         assert_eq!(s.pools[1].skills, [skill(0, 1), skill(1, 2)], "sorted by priority");
@@ -254,7 +253,7 @@ kind = "sticky"
         assert!(!s.channels_declared);
         assert_eq!(s.channels.len(), 1);
         assert_eq!((s.channels[0].name.as_str(), s.channels[0].service_level.first), ("default", 20.0));
-        assert_eq!(s.channels[0].policy.kind, "sticky");
+        assert_eq!(s.channel_policy(0).kind, "sticky");
     }
 
     #[test]
