@@ -40,6 +40,8 @@ pub struct Audit {
     pub off_shift_pickups: u64,
     /// Events that popped earlier than the one before (must be 0).
     pub time_reversals: u64,
+    /// Pickups by an agent whose pool is not skilled for the contact's channel (must be 0).
+    pub unskilled_pickups: u64,
 }
 
 /// Engine counters for speed reports.
@@ -155,6 +157,8 @@ struct Engine<'a> {
     next_ready_seq: u64,
     /// Agent ids where each pool starts.
     pool_start: Vec<u32>,
+    /// Per pool, bit `c` set if it serves channel `c` (at most 64 channels), for the audit.
+    skill_masks: Vec<u64>,
     audit: Audit,
     stats: EngineStats,
 }
@@ -209,6 +213,11 @@ impl<'a> Engine<'a> {
             ),
             next_ready_seq: 0,
             pool_start,
+            skill_masks: scenario
+                .pools
+                .iter()
+                .map(|p| p.skills.iter().fold(0, |m, s| m | 1 << s.channel))
+                .collect(),
             audit: Audit::default(),
             stats: EngineStats::default(),
         }

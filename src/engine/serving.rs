@@ -152,8 +152,11 @@ impl Engine<'_> {
         let (first, ready_at, channel) = (c.is_first, c.ready_at, c.channel as usize);
         self.recorder.contact_picked(channel, first, ready_at, now - ready_at, by_owner, agent);
 
-        let pool = &self.scenario.pools[self.capacity.pool_of(agent)];
-        let slowdown = 1.0 + pool.slowdown * f64::from(in_handling - 1);
+        let pool = self.capacity.pool_of(agent);
+        if self.skill_masks[pool] & (1 << channel) == 0 {
+            self.audit.unskilled_pickups += 1;
+        }
+        let slowdown = 1.0 + self.scenario.pools[pool].slowdown * f64::from(in_handling - 1);
         let handle_time = &self.scenario.channels[channel].conversation.handle_time;
         let handle = handle_time.sample(&mut self.chan[channel].streams.handle) * slowdown;
         self.schedule(now + handle, Event::HandlingDone { conversation: id });
