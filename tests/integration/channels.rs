@@ -153,3 +153,65 @@ fn priorities_decide_who_waits_and_channel_counts_add_up() {
         }
     }
 }
+
+/// `convosim run` on the bundled chat + messaging scenario, 3 days and 2 replications.
+fn run_bundled(extra: &[&str]) -> std::process::Output {
+    let mut cmd = crate::cli::convosim();
+    cmd.args(["run", "scenarios/chat-messaging.toml", "--set", "horizon=3d", "--replications", "2"])
+        .args(extra);
+    let output = cmd.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+#[test]
+fn json_csv_and_tables_break_results_down_by_channel() {
+    let json: serde_json::Value = serde_json::from_slice(&run_bundled(&["--format", "json"]).stdout).unwrap();
+    let chat = &json["channels"]["chat"]["metrics"];
+    assert!(chat["sl_first_share"]["mean"].as_f64().is_some(), "{json}");
+    assert!(json["channels"]["messaging"]["metrics"]["wait_resumed_mean_s"]["mean"].is_number());
+    // --set addresses a channel by name: no chat arrivals, no chat contacts.
+    let quiet = run_bundled(&["--format", "json", "--set", "channels.chat.arrivals.rate_per_hour=0.001"]);
+    let quiet: serde_json::Value = serde_json::from_slice(&quiet.stdout).unwrap();
+    assert!(quiet["channels"]["chat"]["metrics"]["contacts_first"]["mean"].as_f64().unwrap() < 5.0);
+    let table = String::from_utf8(run_bundled(&["--by", "channel"]).stdout).unwrap();
+    assert!(table.contains("By channel") && table.contains("messaging"), "{table}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cm");
+    run_bundled(&["--out", out.to_str().unwrap()]);
+    let csv = std::fs::read_to_string(out.join("channels.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "header, chat, messaging:\n{csv}");
+    assert!(lines[0].starts_with("point,channel,channel_index,replications,wait_first_mean_s_mean"), "{csv}");
+    assert!(lines[1].starts_with("0,chat,0,2,") && lines[2].starts_with("0,messaging,1,2,"), "{csv}");
+}
+
+#[test]
+fn a_single_channel_report_has_no_channels_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tiny.toml");
+    std::fs::write(&file, crate::cli::SMALL_CENTER).unwrap();
+    let output =
+        crate::cli::convosim().args(["run", file.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json.get("channels").is_none() && json.get("pools").is_some());
+}
+
+#[test]
+fn channel_mistakes_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("scenarios/chat-messaging.toml").unwrap();
+    let cases = [
+        ("skills = [\"chat\"]", "skills = [\"caht\"]", "agents[0].skills[0]"),
+        ("name = \"messaging\"", "name = \"chat\"", "channels[1].name"),
+        ("skills = { chat = 1, messaging = 2 }", "skills = { chat = 1 }", "channels[1].name"),
+    ];
+    for (i, (from, to, key)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&file, text.replacen(from, to, 1)).unwrap();
+        crate::cli::assert_one_line_error(
+            crate::cli::convosim().args(["run", file.to_str().unwrap()]),
+            &[key],
+        );
+    }
+}

@@ -40,6 +40,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("erlang_r", include_str!("../../../scenarios/erlang_r.toml")),
     ("week-with-shifts", include_str!("../../../scenarios/week-with-shifts.toml")),
     ("staffing-vector", include_str!("../../../scenarios/staffing-vector.toml")),
+    ("chat-messaging", include_str!("../../../scenarios/chat-messaging.toml")),
 ];
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
