@@ -65,7 +65,7 @@ impl RunReport {
     pub fn from_totals(scenario: &Scenario, seed: u64, totals: RunTotals, wall_s: f64) -> Self {
         Self {
             scenario: scenario.name.clone(),
-            policy: scenario.policy.label(),
+            policy: scenario.policy_label(),
             seed,
             metrics: totals.summaries(),
             wall_s,

@@ -427,7 +427,7 @@ fn check(path: &Path, sets: &[Setting]) -> Result<i32> {
         scenario.name,
         scenario.pools.len(),
         scenario.agent_count(),
-        scenario.policy.label(),
+        scenario.policy_label(),
         crate::duration::format_duration(scenario.horizon),
         crate::duration::format_duration(scenario.warmup),
         scenario.replications

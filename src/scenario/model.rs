@@ -372,6 +372,18 @@ impl Scenario {
         self.channels[channel].policy.as_ref().unwrap_or(&self.policy)
     }
 
+    /// The policy label of reports: the scenario's policy's, or with channels that name their
+    /// own, each channel's (`chat: next_available; messaging: hybrid(timeout=10m)`).
+    pub fn policy_label(&self) -> String {
+        if self.channels.iter().all(|c| c.policy.is_none()) {
+            return self.policy.label();
+        }
+        let labels: Vec<String> = (0..self.channels.len())
+            .map(|c| format!("{}: {}", self.channels[c].name, self.channel_policy(c).label()))
+            .collect();
+        labels.join("; ")
+    }
+
     /// Whether pool `pool` serves channel `channel`.
     pub fn serves(&self, pool: usize, channel: usize) -> bool {
         self.pools[pool].skills.iter().any(|s| s.channel == channel)

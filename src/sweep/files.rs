@@ -291,7 +291,7 @@ fn point_cells(points: &[Point]) -> Vec<(Vec<String>, String)> {
         .map(|p| {
             let cells =
                 p.values.iter().map(|v| cell(&serde_json::to_value(v).unwrap_or(Json::Null))).collect();
-            (cells, p.scenario.policy.label())
+            (cells, p.scenario.policy_label())
         })
         .collect()
 }
