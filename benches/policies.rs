@@ -42,8 +42,9 @@ fn busy_center(agents: u32, select: SelectRule) -> Capacity {
         slowdown: 0.0,
         shifts: None,
         staffing: None,
+        skills: vec![convosim::scenario::Skill { channel: 0, priority: 0 }],
     }];
-    let mut capacity = Capacity::new(&pools, select);
+    let mut capacity = Capacity::new(&pools, &[select]);
     for agent in 0..agents {
         capacity.set_on_shift(agent, true);
     }
@@ -87,12 +88,12 @@ fn decide(
 ) -> Option<AgentId> {
     let offer_to = |capacity: &Capacity, agent: AgentId| capacity.has_free_slot(agent).then_some(agent);
     let chosen = match policy.route(contact, &*capacity as &dyn CenterView) {
-        Route::Pool | Route::PoolOwnerOffline => capacity.select_free(rng),
+        Route::Pool | Route::PoolOwnerOffline => capacity.select_free(0, rng),
         Route::Agent { agent, .. } => offer_to(capacity, agent),
         Route::AsFirstContact => match first_contact {
-            FirstContact::Pool => capacity.select_free(rng),
+            FirstContact::Pool => capacity.select_free(0, rng),
             FirstContact::RandomAgent => {
-                let agent = capacity.random_on_shift(rng);
+                let agent = capacity.random_on_shift(0, rng);
                 offer_to(capacity, agent)
             }
         },
@@ -153,7 +154,7 @@ fn select(c: &mut Criterion) {
                 b.iter(|| {
                     let mut picked = 0u32;
                     for _ in 0..BATCH {
-                        let chosen = black_box(&mut capacity).select_free(&mut rng);
+                        let chosen = black_box(&mut capacity).select_free(0, &mut rng);
                         picked = picked.wrapping_add(chosen.unwrap_or(0));
                     }
                     picked

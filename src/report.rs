@@ -50,6 +50,9 @@ pub struct RunReport {
     pub breakdown: ReportSpec,
     /// Pool names, in scenario order (the rows of the breakdown by pool).
     pub pool_names: Vec<String>,
+    /// Channel names, in scenario order (the rows of the breakdown by channel, reported only
+    /// with several channels).
+    pub channel_names: Vec<String>,
 }
 
 impl RunReport {
@@ -62,7 +65,7 @@ impl RunReport {
     pub fn from_totals(scenario: &Scenario, seed: u64, totals: RunTotals, wall_s: f64) -> Self {
         Self {
             scenario: scenario.name.clone(),
-            policy: scenario.policy.label(),
+            policy: scenario.policy_label(),
             seed,
             metrics: totals.summaries(),
             wall_s,
@@ -71,6 +74,7 @@ impl RunReport {
             replications: ReplicationCount(totals.replications()),
             breakdown: scenario.report,
             pool_names: scenario.pools.iter().map(|p| p.name.clone()).collect(),
+            channel_names: scenario.channels.iter().map(|c| c.name.clone()).collect(),
             totals,
         }
     }
@@ -95,7 +99,7 @@ impl RunReport {
         let stats = self.totals.stats();
         let events = stats.events;
         let audit = self.totals.audit();
-        json!({
+        let mut document = json!({
             "scenario": self.scenario,
             "policy": self.policy,
             "seed": self.seed,
@@ -121,7 +125,12 @@ impl RunReport {
                 "off_shift_pickups": audit.off_shift_pickups,
                 "time_reversals": audit.time_reversals,
             },
-        })
+        });
+        // A single-channel report keeps its bytes: "channels" appears only with several.
+        if let (Some(object), Some(channels)) = (document.as_object_mut(), self.channels_json()) {
+            object.insert("channels".to_string(), channels);
+        }
+        document
     }
 
     /// `"intervals"` of `--format json`: the fold, the width and one row per interval.
@@ -151,6 +160,21 @@ impl RunReport {
             .map(|(name, row)| (name.clone(), json!({ "metrics": scoped_json(Scope::Pool, &row) })))
             .collect();
         Value::Object(pools)
+    }
+
+    /// `"channels"` of `--format json`: each channel's metrics by name; `None` with one channel.
+    pub fn channels_json(&self) -> Option<Value> {
+        let rows = self.totals.channel_summaries();
+        if rows.is_empty() {
+            return None;
+        }
+        let channels: Map<String, Value> = self
+            .channel_names
+            .iter()
+            .zip(rows)
+            .map(|(name, row)| (name.clone(), json!({ "metrics": scoped_json(Scope::Channel, &row) })))
+            .collect();
+        Some(Value::Object(channels))
     }
 
     /// `metric,mean,ci95,meaning`, one row per metric.

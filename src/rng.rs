@@ -75,6 +75,16 @@ impl Streams {
             routing: stream(6),
         }
     }
+
+    /// Streams for channel `channel` of a run with `seed`: channel 0 gets [`Self::new`]'s (so
+    /// a scenario without `[[channels]]` draws what it always drew), each other channel its own,
+    /// so changing one channel's rate leaves the others' customers unchanged.
+    pub fn for_channel(seed: u64, channel: usize) -> Self {
+        match channel {
+            0 => Self::new(seed),
+            c => Self::new(mix(seed ^ mix(0xC4A2_2E15_u64.wrapping_add(c as u64)))),
+        }
+    }
 }
 
 #[cfg(test)]

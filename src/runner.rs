@@ -154,6 +154,9 @@ pub struct RunTotals {
     intervals: Vec<Vec<Vec<f64>>>,
     /// Per pool, per column of the pool scope: each replication's value.
     pools: Vec<Vec<Vec<f64>>>,
+    /// Per channel (several channels only), per column of the channel scope: each
+    /// replication's value.
+    channels: Vec<Vec<Vec<f64>>>,
     stats: EngineStats,
     audit: Audit,
 }
@@ -168,6 +171,7 @@ impl RunTotals {
             concurrency_shares: Vec::new(),
             intervals: Vec::new(),
             pools: Vec::new(),
+            channels: Vec::new(),
             stats: EngineStats::default(),
             audit: Audit::default(),
         }
@@ -191,6 +195,7 @@ impl RunTotals {
         }
         push_rows(&mut self.intervals, &output.metrics.intervals);
         push_rows(&mut self.pools, &output.metrics.pools);
+        push_rows(&mut self.channels, &output.metrics.channels);
         let shares = &output.metrics.concurrency_shares;
         if self.concurrency_shares.len() < shares.len() {
             self.concurrency_shares.resize(shares.len(), 0.0);
@@ -227,6 +232,12 @@ impl RunTotals {
     /// `scope_metrics(Scope::Pool)`.
     pub fn pool_summaries(&self) -> Vec<Vec<MetricSummary>> {
         summarize_rows(&self.pools)
+    }
+
+    /// The breakdown by channel (empty with one channel): per channel in scenario order, the
+    /// mean and CI of each column of `scope_metrics(Scope::Channel)`.
+    pub fn channel_summaries(&self) -> Vec<Vec<MetricSummary>> {
+        summarize_rows(&self.channels)
     }
 
     /// Mean share of on-shift agent time at each load (index = contacts in handling).
@@ -271,6 +282,7 @@ fn add_audit(total: &mut Audit, a: &Audit) {
     total.over_concurrency += a.over_concurrency;
     total.off_shift_pickups += a.off_shift_pickups;
     total.time_reversals += a.time_reversals;
+    total.unskilled_pickups += a.unskilled_pickups;
 }
 
 /// Every metric's mean and 95% confidence half-width over `replications`, in catalog order.

@@ -86,6 +86,16 @@ const POOL_COLUMNS: &[(&str, &str)] = &[
     ("affinity_retention_share", "affinity"),
 ];
 
+const CHANNEL_COLUMNS: &[(&str, &str)] = &[
+    ("contacts_first", "first"),
+    ("wait_first_mean_s", "wait first"),
+    ("sl_first_share", "SL first"),
+    ("abandon_first_share", "abandoned"),
+    ("wait_resumed_mean_s", "wait resumed"),
+    ("sl_resumed_share", "SL resumed"),
+    ("affinity_retention_share", "affinity"),
+];
+
 /// A breakdown as a table: one row per label, the means of `columns` of `scope`.
 fn breakdown_table(
     title: &str,
@@ -153,6 +163,18 @@ pub fn render_pools(report: &RunReport) -> String {
     let rows: Vec<(String, Vec<MetricSummary>)> =
         report.pool_names.iter().cloned().zip(report.totals.pool_summaries()).collect();
     breakdown_table("By pool (means over replications)", Scope::Pool, POOL_COLUMNS, &rows)
+}
+
+/// `run --by channel`: one row per channel (means over replications; service levels against
+/// each channel's own thresholds). A scenario with one channel has no such breakdown.
+pub fn render_channels(report: &RunReport) -> String {
+    let rows: Vec<(String, Vec<MetricSummary>)> =
+        report.channel_names.iter().cloned().zip(report.totals.channel_summaries()).collect();
+    if rows.is_empty() {
+        return "\nBy channel: the scenario has one channel (list [[channels]] to break results down)\n"
+            .to_string();
+    }
+    breakdown_table("By channel (means over replications)", Scope::Channel, CHANNEL_COLUMNS, &rows)
 }
 
 /// A labelled metric and how to show it.

@@ -195,6 +195,8 @@ pub enum By {
     Interval,
     /// One row per agent pool.
     Pool,
+    /// One row per channel (with several `[[channels]]`).
+    Channel,
 }
 
 /// Arguments of `convosim run`.
@@ -221,7 +223,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// With the table format, also show a breakdown table (JSON always has both).
-    #[arg(long, value_enum, value_name = "interval|pool")]
+    #[arg(long, value_enum, value_name = "interval|pool|channel")]
     pub by: Option<By>,
     /// Also write results files (summary.csv, summary.json, replications.csv, histograms,
     /// manifest) into this directory, in the same form as a sweep's.
@@ -328,6 +330,7 @@ fn run(args: &RunArgs) -> Result<i32> {
             match args.by {
                 Some(By::Interval) => print!("{}", crate::table::render_intervals(&report)),
                 Some(By::Pool) => print!("{}", crate::table::render_pools(&report)),
+                Some(By::Channel) => print!("{}", crate::table::render_channels(&report)),
                 None => {}
             }
         }
@@ -424,7 +427,7 @@ fn check(path: &Path, sets: &[Setting]) -> Result<i32> {
         scenario.name,
         scenario.pools.len(),
         scenario.agent_count(),
-        scenario.policy.label(),
+        scenario.policy_label(),
         crate::duration::format_duration(scenario.horizon),
         crate::duration::format_duration(scenario.warmup),
         scenario.replications

@@ -13,7 +13,7 @@ pub enum ContactState {
     InGap,
     /// Waiting in the personal queue of `Conversation::agent`.
     WaitingPersonal,
-    /// Waiting in the global queue.
+    /// Waiting in its channel's queue.
     WaitingGlobal,
     /// In handling by `Conversation::agent`.
     InHandling,
@@ -51,6 +51,8 @@ pub struct Conversation {
     pub agent: AgentId,
     /// Whether the current contact is the conversation's first.
     pub is_first: bool,
+    /// The conversation's channel.
+    pub channel: u16,
 }
 
 /// Open conversations by id.
@@ -67,7 +69,7 @@ impl Conversations {
     }
 
     /// Opens a conversation, reusing a free slot if there is one.
-    pub fn open(&mut self, arrived_at: f64, exchanges: u32) -> u32 {
+    pub fn open(&mut self, arrived_at: f64, exchanges: u32, channel: u16) -> u32 {
         let fresh = |generation| Conversation {
             arrived_at,
             exchanges_left: exchanges,
@@ -82,6 +84,7 @@ impl Conversations {
             state: ContactState::InGap,
             agent: NO_AGENT,
             is_first: true,
+            channel,
         };
         match self.free.pop() {
             Some(id) => {

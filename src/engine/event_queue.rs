@@ -12,8 +12,11 @@ use std::collections::BinaryHeap;
 /// Something scheduled to happen, with the ids it concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
-    /// The next new conversation arrives.
-    Arrival,
+    /// The next new conversation of a channel arrives.
+    Arrival {
+        /// The channel.
+        channel: u32,
+    },
     /// A customer writes again after a gap.
     ContactReady {
         /// The conversation.
@@ -254,7 +257,7 @@ mod tests {
         q.push(5.0, Event::ContactReady { conversation: 1 });
         q.push(1.0, Event::ContactReady { conversation: 2 });
         q.push(5.0, Event::ContactReady { conversation: 3 });
-        q.push(5.0, Event::Arrival);
+        q.push(5.0, Event::Arrival { channel: 0 });
         q.push(0.5, Event::ShiftChange { pool: 0 });
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(
@@ -264,7 +267,7 @@ mod tests {
                 (1.0, Event::ContactReady { conversation: 2 }),
                 (5.0, Event::ContactReady { conversation: 1 }),
                 (5.0, Event::ContactReady { conversation: 3 }),
-                (5.0, Event::Arrival),
+                (5.0, Event::Arrival { channel: 0 }),
             ]
         );
         assert!(q.is_empty());

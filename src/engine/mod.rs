@@ -5,6 +5,7 @@
 //! policy where resumed contacts go, and reports to the metric recorder. It does no I/O and
 //! never reads the wall clock; it knows no policy by name.
 
+mod channels;
 mod conversations;
 pub mod event_queue;
 mod queues;
@@ -14,13 +15,13 @@ mod timers;
 use crate::capacity::Capacity;
 use crate::duration::format_duration;
 use crate::metrics::{InSystemSamples, Recorder, ReplicationMetrics};
-use crate::policy::{AgentId, CenterView, FirstContact, Policy, ResumedContact, Route, RoutingOptions};
-use crate::rng::Streams;
+use crate::policy::{AgentId, CenterView, FirstContact, ResumedContact, Route, RoutingOptions};
 use crate::scenario::Scenario;
 
+use channels::ChannelState;
 use conversations::{Conversations, NO_AGENT};
 use event_queue::{Event, EventQueue};
-use queues::{GlobalQueue, PersonalQueues};
+use queues::PersonalQueues;
 
 /// Counts that prove the run kept its invariants; tests check them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Audit {
     pub off_shift_pickups: u64,
     /// Events that popped earlier than the one before (must be 0).
     pub time_reversals: u64,
+    /// Pickups by an agent whose pool is not skilled for the contact's channel (must be 0).
+    pub unskilled_pickups: u64,
 }
 
 /// Engine counters for speed reports.
@@ -129,15 +132,17 @@ pub fn run_with(scenario: &Scenario, seed: u64, options: RunOptions) -> Result<R
 
 struct Engine<'a> {
     scenario: &'a Scenario,
-    policy: &'a dyn Policy,
+    /// The scenario's routing options; `personal_first` is an agent's choice between its own
+    /// queue and its channels' (each channel's policy gives its `select` and `first_contact`).
     options: RoutingOptions,
     now: f64,
     events: EventQueue,
     conversations: Conversations,
     capacity: Capacity,
-    global: GlobalQueue,
+    /// Per channel: queue, policy, arrivals and random streams (channel 0's route).
+    chan: Vec<ChannelState<'a>>,
     personal: PersonalQueues,
-    /// Valid entries in the global queue and in each personal queue.
+    /// Valid entries in the channel queues (all channels) and in each personal queue.
     waiting_global: u64,
     waiting_personal: Vec<u64>,
     waiting_personal_total: u64,
@@ -148,12 +153,12 @@ struct Engine<'a> {
     in_system: Option<InSystemSamples>,
     next_sample: u64,
     next_sample_at: f64,
-    streams: Streams,
     recorder: Recorder,
     next_ready_seq: u64,
     /// Agent ids where each pool starts.
     pool_start: Vec<u32>,
-    max_arrival_rate: f64,
+    /// Per pool, bit `c` set if it serves channel `c` (at most 64 channels), for the audit.
+    skill_masks: Vec<u64>,
     audit: Audit,
     stats: EngineStats,
 }
@@ -161,7 +166,9 @@ struct Engine<'a> {
 impl<'a> Engine<'a> {
     fn new(scenario: &'a Scenario, seed: u64, run_options: RunOptions) -> Self {
         let options = scenario.policy.options;
-        let capacity = Capacity::new(&scenario.pools, options.select);
+        let selects: Vec<_> =
+            (0..scenario.channels.len()).map(|c| scenario.channel_policy(c).options.select).collect();
+        let capacity = Capacity::new(&scenario.pools, &selects);
         let agents = capacity.agent_count();
         let concurrency = (0..agents as u32).map(|a| capacity.concurrency(a)).collect();
         let mut pool_start = Vec::with_capacity(scenario.pools.len() + 1);
@@ -181,13 +188,12 @@ impl<'a> Engine<'a> {
         let next_sample_at = in_system.as_ref().map_or(f64::INFINITY, |s| s.time_of(next_sample));
         Self {
             scenario,
-            policy: scenario.policy.policy.as_ref(),
             options,
             now: 0.0,
             events: EventQueue::with_capacity(reserve),
             conversations: Conversations::with_capacity(reserve),
             capacity,
-            global: GlobalQueue::default(),
+            chan: (0..scenario.channels.len()).map(|i| ChannelState::new(scenario, i, seed)).collect(),
             personal: PersonalQueues::new(agents),
             waiting_global: 0,
             waiting_personal: vec![0; agents],
@@ -196,11 +202,10 @@ impl<'a> Engine<'a> {
             in_system,
             next_sample,
             next_sample_at,
-            streams: Streams::new(seed),
             recorder: Recorder::new(
                 scenario.warmup,
                 scenario.horizon,
-                scenario.service_level,
+                scenario.channels.iter().map(|c| c.service_level).collect(),
                 concurrency,
                 agent_pool,
                 scenario.report,
@@ -208,7 +213,11 @@ impl<'a> Engine<'a> {
             ),
             next_ready_seq: 0,
             pool_start,
-            max_arrival_rate: scenario.arrivals.max_rate_per_s(),
+            skill_masks: scenario
+                .pools
+                .iter()
+                .map(|p| p.skills.iter().fold(0, |m, s| m | 1 << s.channel))
+                .collect(),
             audit: Audit::default(),
             stats: EngineStats::default(),
         }
@@ -218,7 +227,9 @@ impl<'a> Engine<'a> {
     /// arrival finds `open_budget` conversations open.
     fn run(mut self, stalled_events: u64, open_budget: usize) -> Result<RunOutput, RunError> {
         self.start_shifts();
-        self.schedule_next_arrival();
+        for channel in 0..self.chan.len() {
+            self.schedule_next_arrival(channel);
+        }
         let horizon = self.scenario.horizon;
         let mut at_this_instant = 0u64;
         while let Some((time, event)) = self.events.pop() {
@@ -236,7 +247,7 @@ impl<'a> Engine<'a> {
             } else {
                 at_this_instant = 0;
             }
-            if matches!(event, Event::Arrival) && self.conversations.open_count() >= open_budget {
+            if matches!(event, Event::Arrival { .. }) && self.conversations.open_count() >= open_budget {
                 return Err(RunError::TooManyOpen { at: time });
             }
             if time > self.next_sample_at {
@@ -272,13 +283,13 @@ impl<'a> Engine<'a> {
             | Event::HandlingDone { conversation }
             | Event::PatienceExpired { conversation, .. }
             | Event::FallBack { conversation, .. } => self.conversations.prefetch(conversation),
-            Event::Arrival | Event::ShiftChange { .. } => {}
+            Event::Arrival { .. } | Event::ShiftChange { .. } => {}
         }
     }
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Arrival => self.on_arrival(),
+            Event::Arrival { channel } => self.on_arrival(channel as usize),
             Event::ContactReady { conversation } => self.on_contact_ready(conversation),
             Event::HandlingDone { conversation } => self.on_handling_done(conversation),
             Event::PatienceExpired { conversation, generation } => {
@@ -297,39 +308,6 @@ impl<'a> Engine<'a> {
         }
     }
 
-    // ----- arrivals -------------------------------------------------------------------------
-
-    /// Non-homogeneous Poisson arrivals by thinning a process at the maximum rate.
-    fn schedule_next_arrival(&mut self) {
-        if self.max_arrival_rate <= 0.0 {
-            return;
-        }
-        let mut t = self.now;
-        loop {
-            let u: f64 = rand::Rng::random(&mut self.streams.arrivals);
-            t -= (1.0 - u).ln() / self.max_arrival_rate;
-            if t >= self.scenario.horizon {
-                return;
-            }
-            let rate = self.scenario.arrivals.rate_per_s_at(t);
-            if rate >= self.max_arrival_rate
-                || rand::Rng::random::<f64>(&mut self.streams.arrivals) * self.max_arrival_rate < rate
-            {
-                break;
-            }
-        }
-        self.schedule(t, Event::Arrival);
-    }
-
-    fn on_arrival(&mut self) {
-        self.stats.events += 1;
-        let exchanges =
-            self.scenario.conversation.exchanges.sample(&mut self.streams.exchanges).max(1.0) as u32;
-        let id = self.conversations.open(self.now, exchanges);
-        self.schedule_next_arrival();
-        self.on_contact_ready(id);
-    }
-
     // ----- a contact becomes ready ----------------------------------------------------------
 
     fn on_contact_ready(&mut self, id: u32) {
@@ -343,13 +321,14 @@ impl<'a> Engine<'a> {
         c.ready_at = now;
         c.ready_seq = seq;
         c.is_first = c.owner == NO_AGENT;
-        let (first, owner, last_reply_at) = (c.is_first, c.owner, c.last_reply_at);
-        self.recorder.contact_ready(first, now);
+        let (first, owner, last_reply_at, channel) =
+            (c.is_first, c.owner, c.last_reply_at, c.channel as usize);
+        self.recorder.contact_ready(channel, first, now);
         if first {
             return self.route_as_first_contact(id);
         }
         let contact = ResumedContact { ready_at: now, owner, last_reply_at };
-        match self.policy.route(&contact, &self.capacity as &dyn CenterView) {
+        match self.chan[channel].policy.route(&contact, &self.capacity as &dyn CenterView) {
             Route::AsFirstContact => self.route_as_first_contact(id),
             Route::Pool => self.offer_to_pool(id),
             Route::PoolOwnerOffline => {
@@ -361,18 +340,21 @@ impl<'a> Engine<'a> {
     }
 
     fn route_as_first_contact(&mut self, id: u32) {
-        match self.options.first_contact {
+        let channel = self.conversations.get(id).channel as usize;
+        match self.chan[channel].first_contact {
             FirstContact::Pool => self.offer_to_pool(id),
             FirstContact::RandomAgent => {
-                let agent = self.capacity.random_on_shift(&mut self.streams.routing);
+                let agent = self.capacity.random_on_shift(channel, &mut self.chan[0].streams.routing);
                 self.offer_to_agent(id, agent, None);
             }
         }
     }
 
-    /// The best free agent takes the contact, or it joins the global queue.
+    /// The best free agent skilled for the contact's channel takes it, or it joins the
+    /// channel's queue.
     fn offer_to_pool(&mut self, id: u32) {
-        match self.capacity.select_free(&mut self.streams.routing) {
+        let channel = self.conversations.get(id).channel as usize;
+        match self.capacity.select_free(channel, &mut self.chan[0].streams.routing) {
             Some(agent) => self.pick_up(id, agent),
             None => {
                 self.enqueue_global(id);
@@ -401,13 +383,11 @@ impl<'a> Engine<'a> {
 
     fn start_patience(&mut self, id: u32) {
         let c = self.conversations.get(id);
-        let patience = if c.is_first {
-            &self.scenario.conversation.patience_first
-        } else {
-            &self.scenario.conversation.patience_resumed
-        };
+        let channel = c.channel as usize;
+        let conversation = &self.scenario.channels[channel].conversation;
+        let patience = if c.is_first { &conversation.patience_first } else { &conversation.patience_resumed };
         if let Some(patience) = patience {
-            let deadline = c.ready_at + patience.sample(&mut self.streams.patience);
+            let deadline = c.ready_at + patience.sample(&mut self.chan[channel].streams.patience);
             let event = Event::PatienceExpired { conversation: id, generation: c.generation };
             self.schedule(deadline, event);
         }
@@ -438,7 +418,8 @@ mod tests {
             1.0,
         );
         // More exchanges than the loader accepts: the guard must hold even so.
-        endless.conversation.exchanges = crate::dist::Distribution::new_fixed(4e9).expect("valid");
+        endless.channels[0].conversation.exchanges =
+            crate::dist::Distribution::new_fixed(4e9).expect("valid");
         let error = Engine::new(&endless, 1, RunOptions::default())
             .run(10_000, OPEN_CONVERSATIONS_BUDGET)
             .unwrap_err();

@@ -1,4 +1,5 @@
-//! Waiting lines: one global queue ordered by ready time, and one FIFO personal queue per agent.
+//! Waiting lines: one queue per channel ordered by ready time, and one FIFO personal queue per
+//! agent.
 //!
 //! Entries are never removed from the middle: a contact that abandons or falls back leaves a
 //! stale entry behind, recognised and skipped when it reaches the head (the engine decides what
@@ -18,7 +19,7 @@ pub struct WaitingContact {
 
 /// Key of the global queue: ready time (as ordered bits), then ready sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct ReadyKey {
+pub struct ReadyKey {
     ready_bits: u64,
     seq: u64,
 }
@@ -49,6 +50,16 @@ impl GlobalQueue {
         match self.in_order.back() {
             Some((tail, _)) if key < *tail => self.out_of_order.push(Reverse((key, contact))),
             _ => self.in_order.push_back((key, contact)),
+        }
+    }
+
+    /// The entry with the earliest ready time and its key, without removing it.
+    pub fn peek(&self) -> Option<(ReadyKey, WaitingContact)> {
+        let deque_head = self.in_order.front().copied();
+        let heap_head = self.out_of_order.peek().map(|Reverse(entry)| *entry);
+        match (deque_head, heap_head) {
+            (Some(d), Some(h)) => Some(if h.0 < d.0 { h } else { d }),
+            (d, h) => d.or(h),
         }
     }
 

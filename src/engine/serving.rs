@@ -28,7 +28,9 @@ impl Engine<'_> {
         c.state = ContactState::WaitingGlobal;
         c.agent = NO_AGENT;
         let entry = WaitingContact { conversation: id, generation: c.generation };
-        self.global.push(c.ready_at, c.ready_seq, entry);
+        let channel = &mut self.chan[c.channel as usize];
+        channel.queue.push(c.ready_at, c.ready_seq, entry);
+        channel.waiting += 1;
         self.waiting_global += 1;
         self.queue_changed(None);
     }
@@ -49,7 +51,10 @@ impl Engine<'_> {
         self.queue_changing();
         let c = self.conversations.get(id);
         match c.state {
-            ContactState::WaitingGlobal => self.waiting_global -= 1,
+            ContactState::WaitingGlobal => {
+                self.waiting_global -= 1;
+                self.chan[c.channel as usize].waiting -= 1;
+            }
             ContactState::WaitingPersonal => {
                 self.waiting_personal[c.agent as usize] -= 1;
                 self.waiting_personal_total -= 1;
@@ -71,8 +76,9 @@ impl Engine<'_> {
         None
     }
 
-    pub(super) fn pop_global(&mut self) -> Option<u32> {
-        while let Some(entry) = self.global.pop() {
+    /// The first current entry of `channel`'s queue, stale ones dropped on the way.
+    pub(super) fn pop_global(&mut self, channel: usize) -> Option<u32> {
+        while let Some(entry) = self.chan[channel].queue.pop() {
             if self.conversations.is_current(
                 entry.conversation,
                 entry.generation,
@@ -88,9 +94,9 @@ impl Engine<'_> {
     pub(super) fn serve_queues(&mut self, agent: AgentId) {
         while self.capacity.has_free_slot(agent) {
             let next = if self.options.personal_first {
-                self.pop_personal(agent).or_else(|| self.pop_global())
+                self.pop_personal(agent).or_else(|| self.pop_channels(agent))
             } else {
-                self.pop_global().or_else(|| self.pop_personal(agent))
+                self.pop_channels(agent).or_else(|| self.pop_personal(agent))
             };
             let Some(id) = next else { return };
             self.leave_queue(id);
@@ -102,17 +108,6 @@ impl Engine<'_> {
     pub(super) fn serve_personal(&mut self, agent: AgentId) {
         while self.capacity.has_free_slot(agent) {
             let Some(id) = self.pop_personal(agent) else { return };
-            self.leave_queue(id);
-            self.pick_up(id, agent);
-        }
-    }
-
-    /// The global queue's head goes to the best free agent, one contact at a time, until the
-    /// queue or the free slots run out.
-    pub(super) fn spread_global_backlog(&mut self) {
-        while self.waiting_global > 0 {
-            let Some(agent) = self.capacity.select_free(&mut self.streams.routing) else { return };
-            let Some(id) = self.pop_global() else { return };
             self.leave_queue(id);
             self.pick_up(id, agent);
         }
@@ -154,12 +149,16 @@ impl Engine<'_> {
         c.owner = agent;
         c.agent = agent;
         c.state = ContactState::InHandling;
-        let (first, ready_at) = (c.is_first, c.ready_at);
-        self.recorder.contact_picked(first, ready_at, now - ready_at, by_owner, agent);
+        let (first, ready_at, channel) = (c.is_first, c.ready_at, c.channel as usize);
+        self.recorder.contact_picked(channel, first, ready_at, now - ready_at, by_owner, agent);
 
-        let pool = &self.scenario.pools[self.capacity.pool_of(agent)];
-        let slowdown = 1.0 + pool.slowdown * f64::from(in_handling - 1);
-        let handle = self.scenario.conversation.handle_time.sample(&mut self.streams.handle) * slowdown;
+        let pool = self.capacity.pool_of(agent);
+        if self.skill_masks[pool] & (1 << channel) == 0 {
+            self.audit.unskilled_pickups += 1;
+        }
+        let slowdown = 1.0 + self.scenario.pools[pool].slowdown * f64::from(in_handling - 1);
+        let handle_time = &self.scenario.channels[channel].conversation.handle_time;
+        let handle = handle_time.sample(&mut self.chan[channel].streams.handle) * slowdown;
         self.schedule(now + handle, Event::HandlingDone { conversation: id });
     }
 
@@ -180,8 +179,9 @@ impl Engine<'_> {
             self.recorder.conversation_resolved(now, arrived_at, handoffs, single);
             self.conversations.close(id);
         } else {
-            let gap = match &self.scenario.conversation.gap {
-                Some(gap) => gap.sample(&mut self.streams.gap),
+            let channel = c.channel as usize;
+            let gap = match &self.scenario.channels[channel].conversation.gap {
+                Some(gap) => gap.sample(&mut self.chan[channel].streams.gap),
                 None => 0.0,
             };
             self.schedule(now + gap, Event::ContactReady { conversation: id });

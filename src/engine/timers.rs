@@ -20,7 +20,7 @@ impl Engine<'_> {
         self.leave_queue(id);
         let c = self.conversations.get(id);
         let (first, ready_at) = (c.is_first, c.ready_at);
-        self.recorder.contact_abandoned(first, ready_at, self.now - ready_at);
+        self.recorder.contact_abandoned(c.channel as usize, first, ready_at, self.now - ready_at);
         self.conversations.close(id);
     }
 
@@ -32,7 +32,8 @@ impl Engine<'_> {
         self.stats.events += 1;
         self.recorder.fallback(self.conversations.get(id).ready_at);
         self.leave_queue(id);
-        match self.capacity.select_free(&mut self.streams.routing) {
+        let channel = self.conversations.get(id).channel as usize;
+        match self.capacity.select_free(channel, &mut self.chan[0].streams.routing) {
             Some(agent) => self.pick_up(id, agent),
             None => self.enqueue_global(id),
         }
@@ -116,7 +117,7 @@ impl Engine<'_> {
         for (_, c) in self.conversations.iter() {
             if matches!(c.state, ContactState::WaitingGlobal | ContactState::WaitingPersonal) {
                 self.audit.waiting_at_horizon += 1;
-                self.recorder.contact_unfinished(c.is_first, c.ready_at);
+                self.recorder.contact_unfinished(c.channel as usize, c.is_first, c.ready_at);
             }
         }
         RunOutput {

@@ -100,45 +100,45 @@ catalog! {
     /// Every whole-run metric of a replication. The discriminant is the index into [`METRICS`].
     Metric METRICS;
     // variant                  name                           unit    better  scopes meaning
-    WaitFirstMean                "wait_first_mean_s"               Seconds Lower   [Run, Interval]
+    WaitFirstMean                "wait_first_mean_s"               Seconds Lower   [Run, Interval, Channel]
         "mean wait of picked-up first contacts";
-    WaitFirstP50                 "wait_first_p50_s"                Seconds Lower   [Run]
+    WaitFirstP50                 "wait_first_p50_s"                Seconds Lower   [Run, Channel]
         "median wait of picked-up first contacts";
-    WaitFirstP90                 "wait_first_p90_s"                Seconds Lower   [Run]
+    WaitFirstP90                 "wait_first_p90_s"                Seconds Lower   [Run, Channel]
         "90th percentile wait of picked-up first contacts";
-    WaitFirstP95                 "wait_first_p95_s"                Seconds Lower   [Run]
+    WaitFirstP95                 "wait_first_p95_s"                Seconds Lower   [Run, Channel]
         "95th percentile wait of picked-up first contacts";
-    WaitFirstP99                 "wait_first_p99_s"                Seconds Lower   [Run]
+    WaitFirstP99                 "wait_first_p99_s"                Seconds Lower   [Run, Channel]
         "99th percentile wait of picked-up first contacts";
-    WaitFirstMax                 "wait_first_max_s"                Seconds Lower   [Run]
+    WaitFirstMax                 "wait_first_max_s"                Seconds Lower   [Run, Channel]
         "longest wait of a picked-up first contact";
-    WaitedFirstShare             "waited_first_share"              Share   Lower   [Run, Interval]
+    WaitedFirstShare             "waited_first_share"              Share   Lower   [Run, Interval, Channel]
         "first contacts not picked up at once (abandoned count as waited)";
-    SlFirstShare                 "sl_first_share"                  Share   Higher  [Run, Interval]
+    SlFirstShare                 "sl_first_share"                  Share   Higher  [Run, Interval, Channel]
         "first contacts picked up within the threshold (abandoned are misses)";
-    WaitResumedMean              "wait_resumed_mean_s"             Seconds Lower   [Run, Interval]
+    WaitResumedMean              "wait_resumed_mean_s"             Seconds Lower   [Run, Interval, Channel]
         "mean wait of picked-up resumed contacts";
-    WaitResumedP50               "wait_resumed_p50_s"              Seconds Lower   [Run]
+    WaitResumedP50               "wait_resumed_p50_s"              Seconds Lower   [Run, Channel]
         "median wait of picked-up resumed contacts";
-    WaitResumedP90               "wait_resumed_p90_s"              Seconds Lower   [Run]
+    WaitResumedP90               "wait_resumed_p90_s"              Seconds Lower   [Run, Channel]
         "90th percentile wait of picked-up resumed contacts";
-    WaitResumedP95               "wait_resumed_p95_s"              Seconds Lower   [Run]
+    WaitResumedP95               "wait_resumed_p95_s"              Seconds Lower   [Run, Channel]
         "95th percentile wait of picked-up resumed contacts";
-    WaitResumedP99               "wait_resumed_p99_s"              Seconds Lower   [Run]
+    WaitResumedP99               "wait_resumed_p99_s"              Seconds Lower   [Run, Channel]
         "99th percentile wait of picked-up resumed contacts";
-    WaitResumedMax               "wait_resumed_max_s"              Seconds Lower   [Run]
+    WaitResumedMax               "wait_resumed_max_s"              Seconds Lower   [Run, Channel]
         "longest wait of a picked-up resumed contact";
-    WaitedResumedShare           "waited_resumed_share"            Share   Lower   [Run, Interval]
+    WaitedResumedShare           "waited_resumed_share"            Share   Lower   [Run, Interval, Channel]
         "resumed contacts not picked up at once (abandoned count as waited)";
-    SlResumedShare               "sl_resumed_share"                Share   Higher  [Run, Interval]
+    SlResumedShare               "sl_resumed_share"                Share   Higher  [Run, Interval, Channel]
         "resumed contacts picked up within the threshold";
-    AbandonFirstShare            "abandon_first_share"             Share   Lower   [Run, Interval]
+    AbandonFirstShare            "abandon_first_share"             Share   Lower   [Run, Interval, Channel]
         "first contacts abandoned / picked up or abandoned";
-    AbandonResumedShare          "abandon_resumed_share"           Share   Lower   [Run, Interval]
+    AbandonResumedShare          "abandon_resumed_share"           Share   Lower   [Run, Interval, Channel]
         "resumed contacts abandoned / picked up or abandoned";
-    QueueTimeFirstAllMean        "queue_time_first_all_mean_s"     Seconds Lower   [Run]
+    QueueTimeFirstAllMean        "queue_time_first_all_mean_s"     Seconds Lower   [Run, Channel]
         "mean time in queue of first contacts, abandoned included (Erlang A's Lq/λ)";
-    AffinityRetentionShare       "affinity_retention_share"        Share   Higher  [Run, Interval, Pool]
+    AffinityRetentionShare       "affinity_retention_share"        Share   Higher  [Run, Interval, Pool, Channel]
         "resumed contacts picked up by their owner";
     HandoffsPerConversation      "handoffs_per_conversation"       Number  Lower   [Run]
         "resumed contacts picked up by another agent, per resolved conversation";
@@ -156,15 +156,15 @@ catalog! {
         "coefficient of variation of occupancy across agents";
     ConversationsResolved        "conversations_resolved"          Count   Neither [Run]
         "conversations whose last exchange ended in the window";
-    ConversationsAbandoned       "conversations_abandoned"         Count   Lower   [Run, Interval]
+    ConversationsAbandoned       "conversations_abandoned"         Count   Lower   [Run, Interval, Channel]
         "conversations ended by an abandonment in the window";
     ConversationDurationMean     "conversation_duration_mean_s"    Seconds Neither [Run]
         "arrival to resolution, conversations arrived and resolved in the window";
-    ContactsFirst                "contacts_first"                  Count   Neither [Run, Interval]
+    ContactsFirst                "contacts_first"                  Count   Neither [Run, Interval, Channel]
         "first contacts that became ready in the window";
-    ContactsResumed              "contacts_resumed"                Count   Neither [Run, Interval]
+    ContactsResumed              "contacts_resumed"                Count   Neither [Run, Interval, Channel]
         "resumed contacts that became ready in the window";
-    UnfinishedContacts           "unfinished_contacts"             Count   Lower   [Run, Interval]
+    UnfinishedContacts           "unfinished_contacts"             Count   Lower   [Run, Interval, Channel]
         "contacts ready in the window still waiting at the horizon";
     FallbacksFired               "fallbacks_fired"                 Count   Neither [Run]
         "contacts whose hybrid timeout fired while waiting for the owner";

@@ -5,6 +5,7 @@
 //! 95% confidence half-width over replications.
 
 pub mod catalog;
+mod channels;
 mod histograms;
 mod in_system;
 mod intervals;
@@ -36,6 +37,9 @@ pub struct ReplicationMetrics {
     /// The breakdown by pool: per pool in scenario order, values in
     /// [`catalog::scope_metrics`]`(Scope::Pool)` order.
     pub pools: Vec<Vec<Option<f64>>>,
+    /// The breakdown by channel (empty with one channel): per channel in scenario order,
+    /// values in [`catalog::scope_metrics`]`(Scope::Channel)` order.
+    pub channels: Vec<Vec<Option<f64>>>,
 }
 
 impl ReplicationMetrics {

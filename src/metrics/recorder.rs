@@ -4,6 +4,7 @@
 use hdrhistogram::Histogram;
 
 use super::catalog::{Metric, METRICS};
+use super::channels::ChannelBreakdown;
 use super::intervals::IntervalBreakdown;
 use super::pools::{AgentTotals, PoolBreakdown};
 use super::{Histograms, ReplicationMetrics, HISTOGRAM_UNIT_S, WAIT_FIRST, WAIT_RESUMED};
@@ -37,6 +38,23 @@ impl ContactStats {
         self.picked_within_sl += u64::from(wait <= threshold);
         self.wait_sum += wait;
         self.wait_max = self.wait_max.max(wait);
+    }
+
+    /// Counts an abandonment after `waited` seconds.
+    #[inline]
+    pub(super) fn add_abandon(&mut self, waited: f64) {
+        self.abandoned += 1;
+        self.abandoned_wait_sum += waited;
+    }
+
+    /// The longest wait of a picked-up contact, if any was picked up.
+    pub(super) fn max_wait(&self) -> Option<f64> {
+        (self.picked > 0).then_some(self.wait_max)
+    }
+
+    /// Mean time in queue, abandoned contacts included (Erlang A's Lq/λ).
+    pub(super) fn queue_time_all_mean(&self) -> Option<f64> {
+        (self.finished() > 0).then(|| (self.wait_sum + self.abandoned_wait_sum) / self.finished() as f64)
     }
 }
 
@@ -74,7 +92,8 @@ struct AgentTime {
 pub struct Recorder {
     warmup: f64,
     horizon: f64,
-    service_level: ServiceLevel,
+    /// Each channel's thresholds.
+    service_levels: Vec<ServiceLevel>,
     first: ContactStats,
     resumed: ContactStats,
     /// Wait histograms by key; `wait_index` finds first and resumed waits without a lookup.
@@ -102,16 +121,19 @@ pub struct Recorder {
     /// The breakdowns, unless the run was asked to skip them.
     intervals: Option<IntervalBreakdown>,
     pools: Option<PoolBreakdown>,
+    /// With several channels (and breakdowns on), the breakdown by channel.
+    channels: Option<ChannelBreakdown>,
 }
 
 impl Recorder {
     /// A recorder for agents with the given concurrencies and pools (`agent_pool[a]`, pool
-    /// index), counting contacts ready in `[warmup, horizon)`, with breakdowns cut by `report`
-    /// (none if `breakdowns` is false: their rows in the metrics are then empty).
+    /// index), counting contacts ready in `[warmup, horizon)` against each channel's service
+    /// level, with breakdowns cut by `report` (none if `breakdowns` is false: their rows in the
+    /// metrics are then empty; by channel only with several channels).
     pub fn new(
         warmup: f64,
         horizon: f64,
-        service_level: ServiceLevel,
+        service_levels: Vec<ServiceLevel>,
         concurrency: Vec<u32>,
         agent_pool: Vec<u32>,
         report: ReportSpec,
@@ -125,7 +147,9 @@ impl Recorder {
         Self {
             warmup,
             horizon,
-            service_level,
+            channels: (breakdowns && service_levels.len() > 1)
+                .then(|| ChannelBreakdown::new(service_levels.len())),
+            service_levels,
             first: ContactStats::default(),
             resumed: ContactStats::default(),
             histograms,
@@ -172,25 +196,41 @@ impl Recorder {
         }
     }
 
-    /// A contact became ready.
+    /// A contact of `channel` became ready.
     #[inline]
-    pub fn contact_ready(&mut self, first: bool, ready_at: f64) {
+    pub fn contact_ready(&mut self, channel: usize, first: bool, ready_at: f64) {
         if self.in_window(ready_at) {
             self.class(first).ready += 1;
+            if let Some(channels) = &mut self.channels {
+                channels.class(channel, first).ready += 1;
+            }
             if let Some(intervals) = &mut self.intervals {
                 intervals.class_at(first, ready_at).ready += 1;
             }
         }
     }
 
-    /// A contact was picked up by `agent` after `wait` seconds; `by_owner` for resumed contacts.
+    /// A contact of `channel` was picked up by `agent` after `wait` seconds; `by_owner` for
+    /// resumed contacts.
     #[inline]
-    pub fn contact_picked(&mut self, first: bool, ready_at: f64, wait: f64, by_owner: bool, agent: u32) {
+    pub fn contact_picked(
+        &mut self,
+        channel: usize,
+        first: bool,
+        ready_at: f64,
+        wait: f64,
+        by_owner: bool,
+        agent: u32,
+    ) {
         if !self.in_window(ready_at) {
             return;
         }
-        let threshold = if first { self.service_level.first } else { self.service_level.resumed };
+        let service_level = &self.service_levels[channel];
+        let threshold = if first { service_level.first } else { service_level.resumed };
         self.class(first).add_pickup(wait, threshold);
+        if let Some(channels) = &mut self.channels {
+            channels.picked(channel, first, wait, threshold, by_owner);
+        }
         if let Some(intervals) = &mut self.intervals {
             intervals.picked(first, ready_at, wait, threshold, by_owner);
         }
@@ -205,12 +245,13 @@ impl Recorder {
         }
     }
 
-    /// A contact abandoned after waiting `waited` seconds; its conversation ends.
-    pub fn contact_abandoned(&mut self, first: bool, ready_at: f64, waited: f64) {
+    /// A contact of `channel` abandoned after waiting `waited` seconds; its conversation ends.
+    pub fn contact_abandoned(&mut self, channel: usize, first: bool, ready_at: f64, waited: f64) {
         if self.in_window(ready_at) {
-            let stats = self.class(first);
-            stats.abandoned += 1;
-            stats.abandoned_wait_sum += waited;
+            self.class(first).add_abandon(waited);
+            if let Some(channels) = &mut self.channels {
+                channels.class(channel, first).add_abandon(waited);
+            }
             self.abandoned_conversations += 1;
             if let Some(intervals) = &mut self.intervals {
                 intervals.class_at(first, ready_at).abandoned += 1;
@@ -218,10 +259,13 @@ impl Recorder {
         }
     }
 
-    /// A contact was still waiting at the horizon.
-    pub fn contact_unfinished(&mut self, first: bool, ready_at: f64) {
+    /// A contact of `channel` was still waiting at the horizon.
+    pub fn contact_unfinished(&mut self, channel: usize, first: bool, ready_at: f64) {
         if self.in_window(ready_at) {
             self.class(first).unfinished += 1;
+            if let Some(channels) = &mut self.channels {
+                channels.class(channel, first).unfinished += 1;
+            }
             if let Some(intervals) = &mut self.intervals {
                 intervals.class_at(first, ready_at).unfinished += 1;
             }
@@ -398,6 +442,14 @@ impl Recorder {
             .collect();
         let pools = self.pools.map_or_else(Vec::new, |p| p.finish(&agents, window));
         let intervals = self.intervals.map_or_else(Vec::new, |i| i.finish(self.warmup, self.horizon));
-        ReplicationMetrics { values, histograms: self.histograms, concurrency_shares, intervals, pools }
+        let channels = self.channels.map_or_else(Vec::new, |c| c.finish());
+        ReplicationMetrics {
+            values,
+            histograms: self.histograms,
+            concurrency_shares,
+            intervals,
+            pools,
+            channels,
+        }
     }
 }

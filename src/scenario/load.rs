@@ -10,6 +10,7 @@
 //! `staffing_scale = 1` with a staffing vector, no patience (never abandons),
 //! `[service_level]` first = 60s, resumed = 5m.
 
+mod channels;
 mod dists;
 mod fields;
 mod policies;
@@ -24,6 +25,7 @@ use std::path::Path;
 
 use toml::{Table, Value};
 
+use self::channels::Draft;
 use self::dists::{distribution, Domain};
 use self::fields::{as_number, expected, index, Section, Sign};
 use super::model::{AgentPool, Arrivals, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, DAY_S};
@@ -31,6 +33,7 @@ use super::overload;
 use crate::error::{FieldError, ScenarioError};
 use crate::policy::PolicySpec;
 
+pub use self::channels::DEFAULT_CHANNEL;
 pub use self::policies::{load_policy, preset_summaries};
 pub(crate) use self::text::parse_toml;
 pub use self::text::{read_text, MAX_FILE_BYTES};
@@ -57,6 +60,7 @@ const TOP_KEYS: &[&str] = &[
     "replications",
     "arrivals",
     "conversation",
+    "channels",
     "agents",
     "policy",
     "service_level",
@@ -76,6 +80,7 @@ const AGENT_KEYS: &[&str] = &[
     "staffing",
     "staffing_interval",
     "staffing_scale",
+    "skills",
 ];
 const SERVICE_LEVEL_KEYS: &[&str] = &["first", "resumed"];
 const REPORT_KEYS: &[&str] = &["interval", "fold"];
@@ -108,24 +113,24 @@ pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, Scena
     }
     let top = Section::new(table, "", TOP_KEYS).map_err(field)?;
     let head = header(&top).map_err(field)?;
-    let arrivals = arrivals(&top).map_err(field)?;
-    let conversation = conversation(&top).map_err(field)?;
-    let pools = agents(&top).map_err(field)?;
+    let (drafts, channels_declared) = channels::channels(&top, file)?;
+    let pools = agents(&top, &drafts).map_err(field)?;
+    channels::check_served(&drafts, &pools, channels_declared).map_err(field)?;
     let policy = policy(&top, file)?;
     let service_level = service_level(&top).map_err(field)?;
     let allow_overload = top.boolean("allow_overload").map_err(field)?.unwrap_or(false);
-    let report = report(&top, &arrivals, &pools).map_err(field)?;
+    let report = report(&top, &drafts, &pools).map_err(field)?;
+    let channels = drafts.into_iter().map(|d| d.resolve(service_level)).collect();
     let scenario = Scenario {
         name: head.name,
         horizon: head.horizon,
         warmup: head.warmup,
         seed: head.seed,
         replications: head.replications,
-        arrivals,
-        conversation,
+        channels,
+        channels_declared,
         pools,
         policy,
-        service_level,
         allow_overload,
         report,
     };
@@ -188,7 +193,7 @@ fn header(top: &Section<'_>) -> Result<Header, FieldError> {
 /// A required sub-table of the top level, checked against its known keys.
 fn section<'a>(top: &Section<'a>, key: &str, known: &[&str], what: &str) -> Result<Section<'a>, FieldError> {
     let table = top.table(key, what)?.ok_or_else(|| top.missing(key, what))?;
-    Section::new(table, key, known)
+    Section::new(table, &top.path(key), known)
 }
 
 fn arrivals(top: &Section<'_>) -> Result<Arrivals, FieldError> {
@@ -263,7 +268,7 @@ fn conversation(top: &Section<'_>) -> Result<ConversationModel, FieldError> {
     })
 }
 
-fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
+fn agents(top: &Section<'_>, channels: &[Draft]) -> Result<Vec<AgentPool>, FieldError> {
     let what = "one or more [[agents]] tables with name and count";
     let items = top.array("agents", what)?.ok_or_else(|| top.missing("agents", what))?;
     if items.is_empty() {
@@ -284,7 +289,7 @@ fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
             .as_table()
             .ok_or_else(|| expected(&path, "a pool like { name = \"team\", count = 16 }", item))?;
         let sec = Section::new(table, &path, AGENT_KEYS)?;
-        let pool = agent_pool(&sec)?;
+        let pool = agent_pool(&sec, channels)?;
         if let Some(&j) = names.get(&pool.name) {
             return Err(FieldError::new(
                 sec.path("name"),
@@ -317,7 +322,7 @@ fn agents(top: &Section<'_>) -> Result<Vec<AgentPool>, FieldError> {
     Ok(pools)
 }
 
-fn agent_pool(sec: &Section<'_>) -> Result<AgentPool, FieldError> {
+fn agent_pool(sec: &Section<'_>, channels: &[Draft]) -> Result<AgentPool, FieldError> {
     let name = sec.req_name("name")?.to_string();
     let staffing = staffing::staffing(sec, MAX_AGENTS)?;
     let count = match &staffing {
@@ -343,17 +348,20 @@ fn agent_pool(sec: &Section<'_>) -> Result<AgentPool, FieldError> {
         slowdown,
         shifts,
         staffing,
+        skills: channels::skills(sec, channels)?,
     })
 }
 
+/// The `policy` of the top level or of a channel.
 fn policy(top: &Section<'_>, file: &Path) -> Result<PolicySpec, ScenarioError> {
     let field = |error| ScenarioError::Field { file: file.to_path_buf(), error: misplaced_hint(error) };
     let what = "a [policy] table with kind = \"next_available\", \"sticky\" or \"hybrid\", \
                 or a preset name like \"hybrid-10m\"";
+    let key = top.path("policy");
     match top.get("policy") {
-        Some(Value::Table(table)) => policies::policy_table(table, "policy", false).map_err(field),
+        Some(Value::Table(table)) => policies::policy_table(table, &key, false).map_err(field),
         Some(Value::String(name)) => policies::preset_for_scenario(name, file),
-        Some(value) => Err(field(expected("policy", what, value))),
+        Some(value) => Err(field(expected(&key, what, value))),
         None => Err(field(top.missing("policy", what))),
     }
 }
@@ -364,7 +372,7 @@ fn service_level(top: &Section<'_>) -> Result<ServiceLevel, FieldError> {
     let Some(table) = top.table("service_level", what)? else {
         return Ok(defaults);
     };
-    let sec = Section::new(table, "service_level", SERVICE_LEVEL_KEYS)?;
+    let sec = Section::new(table, &top.path("service_level"), SERVICE_LEVEL_KEYS)?;
     Ok(ServiceLevel {
         first: sec.duration("first", Sign::Positive, "60s")?.unwrap_or(defaults.first),
         resumed: sec.duration("resumed", Sign::Positive, "5m")?.unwrap_or(defaults.resumed),
@@ -373,8 +381,8 @@ fn service_level(top: &Section<'_>) -> Result<ServiceLevel, FieldError> {
 
 /// `[report]`: `interval` (default 1h, whole seconds dividing a day) and `fold` ("day" or
 /// "week"; by default "week" when the scenario varies by weekday, else "day").
-fn report(top: &Section<'_>, arrivals: &Arrivals, pools: &[AgentPool]) -> Result<ReportSpec, FieldError> {
-    let weekly = arrivals.weekday.is_some()
+fn report(top: &Section<'_>, channels: &[Draft], pools: &[AgentPool]) -> Result<ReportSpec, FieldError> {
+    let weekly = channels.iter().any(|c| c.arrivals().weekday.is_some())
         || pools.iter().any(|p| {
             p.staffing.as_ref().is_some_and(|s| s.period_s() > DAY_S)
                 || p.shifts.as_ref().is_some_and(|s| s.is_day_specific())

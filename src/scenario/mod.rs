@@ -12,11 +12,11 @@ mod set_path;
 pub(crate) use load::parse_toml;
 pub use load::{
     load_policy, load_scenario, parse_scenario, preset_summaries, read_text, scenario_from_table,
-    MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
+    DEFAULT_CHANNEL, MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
 };
 pub use model::{
-    AgentPool, Arrivals, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, ShiftSchedule, DAY_S,
-    WEEK_S,
+    AgentPool, Arrivals, Channel, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, ShiftSchedule,
+    Skill, DAY_S, WEEK_S,
 };
 pub use overload::{LoadEstimate, MAX_EXPECTED_EVENTS, OVERLOAD_FACTOR};
 pub use set_path::{load_scenario_with, set_path, Setting, SettingError};

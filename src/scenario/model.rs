@@ -24,16 +24,15 @@ pub struct Scenario {
     pub seed: u64,
     /// Number of independent replications.
     pub replications: u32,
-    /// How new conversations arrive.
-    pub arrivals: Arrivals,
-    /// What a conversation looks like.
-    pub conversation: ConversationModel,
+    /// The channels, in file order (at least one): without `[[channels]]`, one channel named
+    /// `default` built from the top-level `[arrivals]`, `[conversation]` and `[service_level]`.
+    pub channels: Vec<Channel>,
+    /// Whether the file lists `[[channels]]` (reports then break results down by channel).
+    pub channels_declared: bool,
     /// Agent pools, in file order; agents are numbered pool by pool.
     pub pools: Vec<AgentPool>,
     /// The routing policy and the options every policy understands.
     pub policy: PolicySpec,
-    /// Service-level thresholds.
-    pub service_level: ServiceLevel,
     /// Run even if the offered load is far above capacity with no first-contact patience
     /// (the loader refuses such a scenario otherwise).
     pub allow_overload: bool,
@@ -151,6 +150,31 @@ pub struct ConversationModel {
     pub patience_resumed: Option<Distribution>,
 }
 
+/// One stream of conversations with its own promise: arrivals, conversation shape, service
+/// level and routing policy (live chat, asynchronous messaging, ...).
+#[derive(Debug, Clone)]
+pub struct Channel {
+    /// The channel's name (unique in the scenario).
+    pub name: String,
+    /// How its new conversations arrive.
+    pub arrivals: Arrivals,
+    /// What its conversations look like.
+    pub conversation: ConversationModel,
+    /// Its service-level thresholds.
+    pub service_level: ServiceLevel,
+    /// Its own routing policy; `None`: the scenario's (see [`Scenario::channel_policy`]).
+    pub policy: Option<PolicySpec>,
+}
+
+/// A pool's skill: a channel it serves and the priority of that channel's queue (lower first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Skill {
+    /// Index into [`Scenario::channels`].
+    pub channel: usize,
+    /// Lower is served first; equal priorities are served by ready time.
+    pub priority: u32,
+}
+
 /// A group of identical agents.
 #[derive(Debug, Clone)]
 pub struct AgentPool {
@@ -167,6 +191,9 @@ pub struct AgentPool {
     pub shifts: Option<ShiftSchedule>,
     /// How many of the pool's agents are on shift in each interval, instead of `shifts`.
     pub staffing: Option<Staffing>,
+    /// The channels the pool serves, sorted by (priority, channel); never empty (default:
+    /// every channel at one priority).
+    pub skills: Vec<Skill>,
 }
 
 impl AgentPool {
@@ -338,6 +365,28 @@ impl Scenario {
     /// Total number of agents over all pools.
     pub fn agent_count(&self) -> usize {
         self.pools.iter().map(|p| p.count as usize).sum()
+    }
+
+    /// The routing policy of channel `channel`: its own, else the scenario's.
+    pub fn channel_policy(&self, channel: usize) -> &PolicySpec {
+        self.channels[channel].policy.as_ref().unwrap_or(&self.policy)
+    }
+
+    /// The policy label of reports: the scenario's policy's, or with channels that name their
+    /// own, each channel's (`chat: next_available; messaging: hybrid(timeout=10m)`).
+    pub fn policy_label(&self) -> String {
+        if self.channels.iter().all(|c| c.policy.is_none()) {
+            return self.policy.label();
+        }
+        let labels: Vec<String> = (0..self.channels.len())
+            .map(|c| format!("{}: {}", self.channels[c].name, self.channel_policy(c).label()))
+            .collect();
+        labels.join("; ")
+    }
+
+    /// Whether pool `pool` serves channel `channel`.
+    pub fn serves(&self, pool: usize, channel: usize) -> bool {
+        self.pools[pool].skills.iter().any(|s| s.channel == channel)
     }
 }
 

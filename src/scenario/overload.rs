@@ -4,7 +4,7 @@
 //! center without first-contact patience (whose queue would only grow) is refused unless
 //! `allow_overload = true`.
 
-use super::model::{Scenario, WEEK_S};
+use super::model::{Arrivals, Scenario, WEEK_S};
 use crate::error::FieldError;
 
 /// Most arrivals (candidates of the thinned arrival process, at the peak rate) or contacts a
@@ -32,15 +32,10 @@ pub struct LoadEstimate {
 impl LoadEstimate {
     /// The estimate for `scenario`.
     pub fn of(scenario: &Scenario) -> Self {
-        let arrivals = &scenario.arrivals;
-        let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
-        // The hour-of-day and day-of-week multipliers are independent, so the weekly mean of
-        // their product is the product of their means.
-        let arrivals_per_s = arrivals.rate_per_hour / 3600.0
-            * arrivals.hour_profile.as_ref().map_or(1.0, |p| mean(p))
-            * arrivals.weekday.as_ref().map_or(1.0, |w| mean(w));
-        let work_per_conversation =
-            scenario.conversation.exchanges.mean() * scenario.conversation.handle_time.mean();
+        let (arrivals_per_s, offered_slots) = scenario.channels.iter().fold((0.0, 0.0), |(n, work), c| {
+            let rate = channel_arrivals_per_s(&c.arrivals);
+            (n + rate, work + rate * c.conversation.exchanges.mean() * c.conversation.handle_time.mean())
+        });
         let on_shift_slots = scenario
             .pools
             .iter()
@@ -54,7 +49,7 @@ impl LoadEstimate {
                 f64::from(pool.count) * f64::from(pool.concurrency) * on_share
             })
             .sum();
-        Self { arrivals_per_s, offered_slots: arrivals_per_s * work_per_conversation, on_shift_slots }
+        Self { arrivals_per_s, offered_slots, on_shift_slots }
     }
 
     /// Offered load over capacity (`inf` if nothing is ever on shift).
@@ -63,14 +58,45 @@ impl LoadEstimate {
     }
 }
 
+/// A channel's new conversations per second, averaged over a week.
+fn channel_arrivals_per_s(arrivals: &Arrivals) -> f64 {
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    // The hour-of-day and day-of-week multipliers are independent, so the weekly mean of
+    // their product is the product of their means.
+    arrivals.rate_per_hour / 3600.0
+        * arrivals.hour_profile.as_ref().map_or(1.0, |p| mean(p))
+        * arrivals.weekday.as_ref().map_or(1.0, |w| mean(w))
+}
+
+/// The key of channel `c`'s `key` (`arrivals.rate_per_hour` without `[[channels]]`).
+fn channel_key(scenario: &Scenario, c: usize, key: &str) -> String {
+    if scenario.channels_declared {
+        format!("channels[{c}].{key}")
+    } else {
+        key.to_string()
+    }
+}
+
 /// Refuses a scenario whose arrivals or contacts over the horizon exceed [`MAX_EXPECTED_EVENTS`].
 pub(crate) fn check_budget(scenario: &Scenario) -> Result<(), FieldError> {
-    let horizon = scenario.horizon;
-    let candidates = scenario.arrivals.max_rate_per_s() * horizon;
+    let (mut candidates, mut conversations, mut contacts) = (0.0, 0.0, 0.0);
+    for (c, channel) in scenario.channels.iter().enumerate() {
+        candidates += channel.arrivals.max_rate_per_s() * scenario.horizon;
+        check_candidates(candidates, &channel_key(scenario, c, "arrivals.rate_per_hour"))?;
+        let more = channel_arrivals_per_s(&channel.arrivals) * scenario.horizon;
+        conversations += more;
+        contacts += more * channel.conversation.exchanges.mean();
+        check_contacts(contacts, conversations, &channel_key(scenario, c, "conversation.exchanges"))?;
+    }
+    Ok(())
+}
+
+/// Refuses more than [`MAX_EXPECTED_EVENTS`] arrival candidates (at the peak rates).
+fn check_candidates(candidates: f64, key: &str) -> Result<(), FieldError> {
     // NaN or infinite (a rate overflowing with its multipliers) is refused too.
     if candidates.is_nan() || candidates > MAX_EXPECTED_EVENTS {
         return Err(FieldError::new(
-            "arrivals.rate_per_hour",
+            key,
             format!(
                 "expected at most {MAX_EXPECTED_EVENTS:e} arrivals over the horizon, got {} \
                  (peak rate × horizon); reduce rate_per_hour, the peak multipliers or the horizon",
@@ -78,17 +104,20 @@ pub(crate) fn check_budget(scenario: &Scenario) -> Result<(), FieldError> {
             ),
         ));
     }
-    let conversations = LoadEstimate::of(scenario).arrivals_per_s * horizon;
-    let contacts = conversations * scenario.conversation.exchanges.mean();
+    Ok(())
+}
+
+/// Refuses more than [`MAX_EXPECTED_EVENTS`] expected contacts.
+fn check_contacts(contacts: f64, conversations: f64, key: &str) -> Result<(), FieldError> {
     if contacts.is_nan() || contacts > MAX_EXPECTED_EVENTS {
         return Err(FieldError::new(
-            "conversation.exchanges",
+            key,
             format!(
                 "expected at most {MAX_EXPECTED_EVENTS:e} contacts over the horizon, got {} \
                  ({} conversations × {} exchanges on average); reduce the exchanges, the rate or the horizon",
                 compact(contacts),
                 compact(conversations),
-                compact(scenario.conversation.exchanges.mean())
+                compact(contacts / conversations)
             ),
         ));
     }
@@ -107,7 +136,11 @@ pub(crate) fn check(scenario: &Scenario) -> Result<(), FieldError> {
     if load.ratio() < OVERLOAD_FACTOR {
         return Ok(());
     }
-    let patient_queue = scenario.conversation.patience_first.as_ref().map(|p| load.arrivals_per_s * p.mean());
+    // Every channel's first contacts must be bounded by patience: one patient channel does not
+    // bound another's queue.
+    let patient_queue = scenario.channels.iter().try_fold(0.0, |sum, c| {
+        c.conversation.patience_first.as_ref().map(|p| sum + channel_arrivals_per_s(&c.arrivals) * p.mean())
+    });
     let why = match patient_queue {
         Some(queue) if queue <= PATIENT_QUEUE_LIMIT => return Ok(()),
         Some(queue) => format!(
@@ -119,7 +152,7 @@ pub(crate) fn check(scenario: &Scenario) -> Result<(), FieldError> {
         None => "the queue would grow without bound".to_string(),
     };
     Err(FieldError::new(
-        "arrivals.rate_per_hour",
+        channel_key(scenario, 0, "arrivals.rate_per_hour"),
         format!(
             "offered load {} slot-hours per hour is {}× the {} on-shift slots; {why}. Reduce the \
              load, add agents or patience, or set allow_overload = true to run it anyway",

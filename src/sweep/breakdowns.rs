@@ -1,7 +1,8 @@
 //! The breakdown files of a results folder: `breakdowns.jsonl` (one line per task, in task
-//! order: each replication's values by interval and by pool) and, summarised from it per point,
-//! `intervals.csv` and `pools.csv` (one row per point × interval / pool, `_mean` and `_ci95` per
-//! metric, as summary.csv).
+//! order: each replication's values by interval, by pool and, with several channels, by
+//! channel) and, summarised from it per point, `intervals.csv`, `pools.csv` and `channels.csv`
+//! (one row per point × interval / pool / channel, `_mean` and `_ci95` per metric, as
+//! summary.csv; `channels.csv` has rows only for points with several channels).
 //!
 //! The summaries are always computed from the per-task lines in (point, replication) order, so a
 //! merge of shards gives the bytes of a single run; a resumed run cuts the lines back to the
@@ -25,11 +26,21 @@ pub(super) const BREAKDOWNS: &str = "breakdowns.jsonl";
 pub(super) const INTERVALS_CSV: &str = "intervals.csv";
 /// Per point × pool summaries.
 pub(super) const POOLS_CSV: &str = "pools.csv";
+/// Per point × channel summaries.
+pub(super) const CHANNELS_CSV: &str = "channels.csv";
+
+/// What a point's breakdown lines name: how its intervals are cut, its pools and channels.
+pub(super) struct PointBreakdown {
+    pub(super) report: ReportSpec,
+    pub(super) pools: Vec<String>,
+    pub(super) channels: Vec<String>,
+}
 
 /// Columns of `intervals.csv` / `pools.csv` after `point` and the axes, before the metrics.
 pub(super) fn fixed_columns(scope: Scope) -> [&'static str; 3] {
     match scope {
         Scope::Pool => ["pool", "pool_index", "replications"],
+        Scope::Channel => ["channel", "channel_index", "replications"],
         _ => ["interval", "start", "replications"],
     }
 }
@@ -42,23 +53,29 @@ pub(super) fn metric_columns(scope: Scope) -> Vec<String> {
         .collect()
 }
 
-/// One task's line: point, replication, how its intervals are cut, pool names, the values.
-pub(super) fn task_line(result: &TaskResult, report: ReportSpec, pools: &[String]) -> String {
+/// One task's line: point, replication, how its intervals are cut, pool names, the values
+/// (and channel names and values with several channels; a single-channel line keeps its bytes).
+pub(super) fn task_line(result: &TaskResult, point: &PointBreakdown) -> String {
     // Values as their shortest round-trip text ("" where undefined): parsed back with
     // `str::parse`, exact, so the summaries match the run's bit for bit.
     let rows = |rows: &[Vec<Option<f64>>]| -> Json {
         rows.iter().map(|row| row.iter().map(|v| Json::String(number(*v))).collect::<Vec<_>>()).collect()
     };
-    json!({
+    let mut line = json!({
         "point": result.point,
         "replication": result.replication,
-        "fold": report.fold.name(),
-        "width_s": report.interval_s,
-        "pools": pools,
+        "fold": point.report.fold.name(),
+        "width_s": point.report.interval_s,
+        "pools": point.pools,
         "intervals": rows(&result.output.metrics.intervals),
         "pool_values": rows(&result.output.metrics.pools),
-    })
-    .to_string()
+    });
+    let channels = &result.output.metrics.channels;
+    if let (Some(object), false) = (line.as_object_mut(), channels.is_empty()) {
+        object.insert("channels".into(), json!(point.channels));
+        object.insert("channel_values".into(), rows(channels));
+    }
+    line.to_string()
 }
 
 /// Appends task lines to `breakdowns.jsonl`.
@@ -146,6 +163,7 @@ pub(super) fn write_breakdowns(
     let mut copy = if copy_data { Some(BreakdownWriter::create(out)?) } else { None };
     let mut intervals = Table::create(out, INTERVALS_CSV, Scope::Interval, info)?;
     let mut pools = Table::create(out, POOLS_CSV, Scope::Pool, info)?;
+    let mut channels = Table::create(out, CHANNELS_CSV, Scope::Channel, info)?;
     let mut group: Vec<Json> = Vec::new();
     let mut group_point = None;
     loop {
@@ -159,25 +177,21 @@ pub(super) fn write_breakdowns(
             copy.push(&line.text)?;
         }
         if group_point.is_some_and(|p| p != line.point) {
-            write_point(
-                &mut intervals,
-                &mut pools,
-                info,
-                group_point.unwrap_or(0),
-                &std::mem::take(&mut group),
-            )?;
+            let tables = [&mut intervals, &mut pools, &mut channels];
+            write_point(tables, info, group_point.unwrap_or(0), &std::mem::take(&mut group))?;
         }
         group_point = Some(line.point);
         group.push(line.value);
     }
     if let Some(point) = group_point {
-        write_point(&mut intervals, &mut pools, info, point, &group)?;
+        write_point([&mut intervals, &mut pools, &mut channels], info, point, &group)?;
     }
     if let Some(mut copy) = copy {
         copy.flush()?;
     }
     intervals.finish()?;
-    pools.finish()
+    pools.finish()?;
+    channels.finish()
 }
 
 /// A breakdown CSV being written.
@@ -207,10 +221,9 @@ impl Table {
     }
 }
 
-/// One point's rows of both files, from its replications' lines.
+/// One point's rows of the interval, pool and channel files, from its replications' lines.
 fn write_point(
-    intervals: &mut Table,
-    pools: &mut Table,
+    [intervals, pools, channels]: [&mut Table; 3],
     info: &RunInfo,
     point: u64,
     lines: &[Json],
@@ -219,10 +232,12 @@ fn write_point(
     let axes: Vec<String> = info.point_values(point).iter().map(super::files::cell).collect();
     let fold = if first["fold"] == "week" { Fold::Week } else { Fold::Day };
     let spec = ReportSpec { interval_s: first["width_s"].as_f64().unwrap_or(3600.0), fold };
-    let names: Vec<String> = first["pools"]
-        .as_array()
-        .map(|a| a.iter().map(|n| n.as_str().unwrap_or("").to_string()).collect())
-        .unwrap_or_default();
+    let names = |key: &str| -> Vec<String> {
+        first[key]
+            .as_array()
+            .map(|a| a.iter().map(|n| n.as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    };
     let reps = lines.len().to_string();
     let summaries = |key: &str, row: usize, columns: usize| -> Vec<String> {
         (0..columns)
@@ -239,12 +254,17 @@ fn write_point(
         let cells = std::iter::once(point.to_string()).chain(axes.iter().cloned()).chain(fixed);
         intervals.row(cells.chain(summaries("intervals", row, interval_columns)))?;
     }
-    let pool_columns = scope_metrics(Scope::Pool).len();
-    for row in 0..count("pool_values") {
-        let name = names.get(row).cloned().unwrap_or_default();
-        let fixed = [name, row.to_string(), reps.clone()];
-        let cells = std::iter::once(point.to_string()).chain(axes.iter().cloned()).chain(fixed);
-        pools.row(cells.chain(summaries("pool_values", row, pool_columns)))?;
+    for (table, scope, key, values) in [
+        (pools, Scope::Pool, "pools", "pool_values"),
+        (channels, Scope::Channel, "channels", "channel_values"),
+    ] {
+        let (names, columns) = (names(key), scope_metrics(scope).len());
+        for row in 0..count(values) {
+            let name = names.get(row).cloned().unwrap_or_default();
+            let fixed = [name, row.to_string(), reps.clone()];
+            let cells = std::iter::once(point.to_string()).chain(axes.iter().cloned()).chain(fixed);
+            table.row(cells.chain(summaries(values, row, columns)))?;
+        }
     }
     Ok(())
 }

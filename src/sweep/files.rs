@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use super::breakdowns::{fixed_columns, metric_columns, task_line, BreakdownWriter};
+use super::breakdowns::{fixed_columns, metric_columns, task_line, BreakdownWriter, PointBreakdown};
 use super::checkpoint::{Checkpoint, OpenPoint};
 use super::folder::{HISTOGRAMS, MANIFEST, REPLICATIONS};
 use super::{Axis, Point, SweepError, TaskResult};
@@ -23,7 +23,6 @@ use crate::metrics::{
     decode_histogram, encode_histogram, new_wait_histogram, Histograms, METRICS, WAIT_FIRST, WAIT_KEYS,
     WAIT_RESUMED,
 };
-use crate::scenario::ReportSpec;
 use hdrhistogram::Histogram;
 
 /// Columns of `replications.csv` after the axes, before the metrics.
@@ -54,6 +53,9 @@ pub struct Layout {
     /// The columns of `pools.csv` (absent before breakdowns were written).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pools_csv: Vec<String>,
+    /// The columns of `channels.csv` (absent before channels were written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels_csv: Vec<String>,
 }
 
 impl Layout {
@@ -72,7 +74,8 @@ impl Layout {
             columns
         };
         let (intervals_csv, pools_csv) = (breakdown(Scope::Interval), breakdown(Scope::Pool));
-        Self { replications_csv, summary_csv, histograms, intervals_csv, pools_csv }
+        let channels_csv = breakdown(Scope::Channel);
+        Self { replications_csv, summary_csv, histograms, intervals_csv, pools_csv, channels_csv }
     }
 
     /// True for a manifest written before layouts were recorded.
@@ -89,6 +92,7 @@ impl Layout {
             ("histograms.jsonl", &self.histograms, &other.histograms),
             ("intervals.csv", &self.intervals_csv, &other.intervals_csv),
             ("pools.csv", &self.pools_csv, &other.pools_csv),
+            ("channels.csv", &self.channels_csv, &other.channels_csv),
         ];
         lists.into_iter().find_map(|(file, a, b)| column_difference(file, a, b, ours, theirs))
     }
@@ -260,7 +264,7 @@ pub struct ResultsWriter {
     /// Per point: axis cells and policy label.
     point_cells: Vec<(Vec<String>, String)>,
     /// Per point: how its intervals are cut and its pool names.
-    point_breakdowns: Vec<(ReportSpec, Vec<String>)>,
+    point_breakdowns: Vec<PointBreakdown>,
     breakdowns: BreakdownWriter,
     /// The point whose tasks are arriving, with its histograms so far.
     current: Option<(u64, Histograms)>,
@@ -269,10 +273,15 @@ pub struct ResultsWriter {
     tasks: u64,
 }
 
-fn point_breakdowns(points: &[Point]) -> Vec<(ReportSpec, Vec<String>)> {
+/// Each point's interval cut, pool names and channel names, for its breakdown lines.
+fn point_breakdowns(points: &[Point]) -> Vec<PointBreakdown> {
     points
         .iter()
-        .map(|p| (p.scenario.report, p.scenario.pools.iter().map(|q| q.name.clone()).collect()))
+        .map(|p| PointBreakdown {
+            report: p.scenario.report,
+            pools: p.scenario.pools.iter().map(|q| q.name.clone()).collect(),
+            channels: p.scenario.channels.iter().map(|c| c.name.clone()).collect(),
+        })
         .collect()
 }
 
@@ -282,7 +291,7 @@ fn point_cells(points: &[Point]) -> Vec<(Vec<String>, String)> {
         .map(|p| {
             let cells =
                 p.values.iter().map(|v| cell(&serde_json::to_value(v).unwrap_or(Json::Null))).collect();
-            (cells, p.scenario.policy.label())
+            (cells, p.scenario.policy_label())
         })
         .collect()
 }
@@ -379,8 +388,7 @@ impl ResultsWriter {
             .chain(output.metrics.values.iter().map(|v| number(*v)));
         let path = self.dir.join(REPLICATIONS);
         self.rows.write_record(record).map_err(|e| results_error(&path, e.to_string()))?;
-        let (report, pools) = &self.point_breakdowns[result.point as usize];
-        self.breakdowns.push(&task_line(result, *report, pools))?;
+        self.breakdowns.push(&task_line(result, &self.point_breakdowns[result.point as usize]))?;
         if self.current.as_ref().is_some_and(|(p, _)| *p != result.point) {
             self.flush_point()?;
         }

@@ -97,6 +97,7 @@ pub fn assert_invariants(audit: &Audit, context: &str) {
     assert_eq!(audit.over_concurrency, 0, "{context}: an agent went over its concurrency: {audit:?}");
     assert_eq!(audit.off_shift_pickups, 0, "{context}: an agent picked up off shift: {audit:?}");
     assert_eq!(audit.time_reversals, 0, "{context}: events went back in time: {audit:?}");
+    assert_eq!(audit.unskilled_pickups, 0, "{context}: an agent served a channel it lacks: {audit:?}");
 }
 
 /// Passes iff |sim mean − theory| <= CI half-width + `abs_slack`; prints the comparison.

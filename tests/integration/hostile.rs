@@ -225,7 +225,8 @@ fn load_and_run(table: &Table, file: &Path) {
             scenario.warmup = 0.0;
             scenario.replications = 1;
             let load = LoadEstimate::of(&scenario);
-            let contacts = load.arrivals_per_s * scenario.horizon * scenario.conversation.exchanges.mean();
+            let contacts =
+                load.arrivals_per_s * scenario.horizon * scenario.channels[0].conversation.exchanges.mean();
             let slots: f64 =
                 scenario.pools.iter().map(|p| f64::from(p.count) * f64::from(p.concurrency)).sum();
             if contacts <= RUN_BUDGET && slots <= RUN_BUDGET {

@@ -1,7 +1,9 @@
 //! Invariants every run keeps, on random small scenarios (proptest): conservation of contacts,
 //! no agent over its concurrency or picking up off shift, time never goes back, shares in
-//! [0, 1] and occupancy at most 1.
+//! [0, 1] and occupancy at most 1; with several channels, no agent serves a channel its pool
+//! is not skilled for, and each channel's counts add up to the run's.
 
+use convosim::metrics::catalog::{scope_metrics, Scope};
 use convosim::metrics::METRICS;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -24,6 +26,10 @@ struct Pool {
     concurrency: u32,
     slowdown: f64,
     shifts: Option<usize>,
+    /// Bit k: skilled for channel k (none of the scenario's channels: no `skills` key).
+    skill_mask: u8,
+    /// Priorities of channels 0..3, as a table; `None`: a list (one priority).
+    priorities: Option<[u32; 3]>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,11 +64,29 @@ struct Case {
     /// Offered load / slots; above 1 the center is overloaded.
     load: f64,
     seed: u64,
+    /// Channels (1: the single-channel form, no `[[channels]]`).
+    channels: usize,
+    /// Channel 1 names its own policy (next_available, random select).
+    channel_policy: bool,
 }
 
 fn pool() -> impl Strategy<Value = Pool> {
-    (1u32..=6, 1u32..=4, prop_oneof![Just(0.0), 0.0..=0.5], proptest::option::of(0..SHIFTS.len()))
-        .prop_map(|(count, concurrency, slowdown, shifts)| Pool { count, concurrency, slowdown, shifts })
+    (
+        1u32..=6,
+        1u32..=4,
+        prop_oneof![Just(0.0), 0.0..=0.5],
+        proptest::option::of(0..SHIFTS.len()),
+        0u8..8,
+        proptest::option::of([0u32..3, 0u32..3, 0u32..3]),
+    )
+        .prop_map(|(count, concurrency, slowdown, shifts, skill_mask, priorities)| Pool {
+            count,
+            concurrency,
+            slowdown,
+            shifts,
+            skill_mask,
+            priorities,
+        })
 }
 
 fn routing() -> impl Strategy<Value = Routing> {
@@ -124,16 +148,30 @@ fn case() -> impl Strategy<Value = Case> {
         0u32..12,
         prop_oneof![0.2f64..0.95, 0.95f64..1.6],
         any::<u64>(),
+        (1usize..=3, any::<bool>()),
     )
-        .prop_map(|(pools, routing, conversation, horizon_days, warmup_h, load, seed)| Case {
-            pools,
-            routing,
-            conversation,
-            horizon_days,
-            warmup_h,
-            load,
-            seed,
-        })
+        .prop_map(
+            |(
+                pools,
+                routing,
+                conversation,
+                horizon_days,
+                warmup_h,
+                load,
+                seed,
+                (channels, channel_policy),
+            )| Case {
+                pools,
+                routing,
+                conversation,
+                horizon_days,
+                warmup_h,
+                load,
+                seed,
+                channels,
+                channel_policy,
+            },
+        )
 }
 
 impl Case {
@@ -150,12 +188,34 @@ impl Case {
         let rate = self.load * f64::from(slots) * 3600.0
             / f64::from(self.conversation.handle_s)
             / self.mean_exchanges();
-        let conv = &self.conversation;
         let mut text = format!(
-            "name = \"random\"\nhorizon = \"{}d\"\nwarmup = \"{}h\"\nallow_overload = true\n\n[arrivals]\nrate_per_hour = {rate}\n\n[conversation]\n",
+            "name = \"random\"\nhorizon = \"{}d\"\nwarmup = \"{}h\"\nallow_overload = true\n",
             self.horizon_days, self.warmup_h
         );
-        text += &match conv.exchanges {
+        if self.channels == 1 {
+            text += &format!(
+                "\n[arrivals]\nrate_per_hour = {rate}\n\n[conversation]\n{}",
+                self.conversation_lines()
+            );
+        }
+        for k in (0..self.channels).filter(|_| self.channels > 1) {
+            let rate = rate / self.channels as f64;
+            text += &format!("\n[[channels]]\nname = \"c{k}\"\n");
+            if k == 1 && self.channel_policy {
+                text += "policy = { kind = \"next_available\", select = \"random\" }\n";
+            }
+            text += &format!("[channels.arrivals]\nrate_per_hour = {rate}\n[channels.conversation]\n");
+            text += &self.conversation_lines();
+        }
+        text += &self.pools_toml();
+        text += &self.policy_toml();
+        text
+    }
+
+    /// The `[conversation]` keys.
+    fn conversation_lines(&self) -> String {
+        let conv = &self.conversation;
+        let mut text = match conv.exchanges {
             Ok(n) => format!("exchanges = {{ dist = \"fixed\", value = {n} }}\n"),
             Err(mean) => format!("exchanges = {{ dist = \"geometric\", mean = {mean} }}\n"),
         };
@@ -174,6 +234,28 @@ impl Case {
             text += &format!("patience_first = {{ dist = \"exponential\", mean = {first} }}\n");
             text += &format!("patience_resumed = {{ dist = \"exponential\", mean = {resumed} }}\n");
         }
+        text
+    }
+
+    /// The channels pool `i` serves (empty: no `skills` key, every channel); channels nobody
+    /// lists go to the first pool.
+    fn skills(&self, i: usize) -> Vec<usize> {
+        let all = (1u8 << self.channels) - 1;
+        let mask = |p: &Pool| if self.channels == 1 { 0 } else { p.skill_mask & all };
+        let mut listed = mask(&self.pools[i]);
+        if i == 0 && mask(&self.pools[0]) != 0 {
+            let everyone = self.pools.iter().any(|p| mask(p) == 0);
+            let served = self.pools.iter().fold(0, |m, p| m | mask(p));
+            if !everyone {
+                listed |= all & !served;
+            }
+        }
+        (0..self.channels).filter(|k| listed >> k & 1 == 1).collect()
+    }
+
+    /// The `[[agents]]` tables.
+    fn pools_toml(&self) -> String {
+        let mut text = String::new();
         for (i, p) in self.pools.iter().enumerate() {
             text += &format!(
                 "\n[[agents]]\nname = \"pool{i}\"\ncount = {}\nconcurrency = {}\nslowdown = {}\n",
@@ -182,7 +264,22 @@ impl Case {
             if let Some(s) = p.shifts {
                 text += &format!("shifts = {}\n", SHIFTS[s]);
             }
+            let skills = self.skills(i);
+            if !skills.is_empty() {
+                let items: Vec<String> = match p.priorities {
+                    Some(priority) => skills.iter().map(|&k| format!("c{k} = {}", priority[k])).collect(),
+                    None => skills.iter().map(|&k| format!("\"c{k}\"")).collect(),
+                };
+                let (open, close) = if p.priorities.is_some() { ("{ ", " }") } else { ("[", "]") };
+                text += &format!("skills = {open}{}{close}\n", items.join(", "));
+            }
         }
+        text
+    }
+
+    /// The `[policy]` table.
+    fn policy_toml(&self) -> String {
+        let mut text = String::new();
         let r = &self.routing;
         text += &format!("\n[policy]\nkind = \"{}\"\n", ["next_available", "sticky", "hybrid"][r.kind]);
         text += &format!("select = \"{}\"\n", SELECT[r.select]);
@@ -225,6 +322,15 @@ proptest! {
             }
             if info.name.ends_with("_s") {
                 prop_assert!(v >= 0.0, "{} = {} in\n{}", info.name, v, text);
+            }
+        }
+        if case.channels > 1 {
+            prop_assert_eq!(out.metrics.channels.len(), case.channels);
+            let columns = scope_metrics(Scope::Channel);
+            for name in ["contacts_first", "contacts_resumed", "unfinished_contacts", "conversations_abandoned"] {
+                let i = columns.iter().position(|c| c.name == name).unwrap();
+                let sum: f64 = out.metrics.channels.iter().map(|row| row[i].unwrap_or(0.0)).sum();
+                prop_assert_eq!(Some(sum), out.metrics.get(name), "{} by channel in\n{}", name, text);
             }
         }
         let shares_sum: f64 = out.metrics.concurrency_shares.iter().sum();

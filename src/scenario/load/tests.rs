@@ -40,6 +40,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("erlang_r", include_str!("../../../scenarios/erlang_r.toml")),
     ("week-with-shifts", include_str!("../../../scenarios/week-with-shifts.toml")),
     ("staffing-vector", include_str!("../../../scenarios/staffing-vector.toml")),
+    ("chat-messaging", include_str!("../../../scenarios/chat-messaging.toml")),
 ];
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
@@ -79,21 +80,21 @@ fn bundled_scenarios_load() {
 fn quickstart_matches_the_model_example() {
     let s = parse(BUNDLED[0].1).unwrap();
     assert_eq!((s.horizon, s.warmup, s.seed, s.replications), (8.0 * DAY_S, DAY_S, 42, 4));
-    assert_eq!(s.arrivals.rate_per_hour, 120.0);
-    assert!((s.conversation.exchanges.mean() - 4.0).abs() < 1e-12);
-    assert!((s.conversation.handle_time.mean() - 240.0).abs() < 1e-9);
-    let gap = s.conversation.gap.as_ref().unwrap();
+    assert_eq!(s.channels[0].arrivals.rate_per_hour, 120.0);
+    assert!((s.channels[0].conversation.exchanges.mean() - 4.0).abs() < 1e-12);
+    assert!((s.channels[0].conversation.handle_time.mean() - 240.0).abs() < 1e-9);
+    let gap = s.channels[0].conversation.gap.as_ref().unwrap();
     assert!((gap.mean() - (0.7 * 120.0 + 0.3 * 14_400.0)).abs() < 1e-6);
     assert_eq!((s.pools[0].count, s.pools[0].concurrency), (16, 3));
     assert_eq!(s.policy.label(), "hybrid(timeout=10m)");
-    assert_eq!(s.service_level, ServiceLevel::default());
+    assert_eq!(s.channels[0].service_level, ServiceLevel::default());
 }
 
 #[test]
 fn week_with_shifts_builds_schedules() {
     let s = parse(BUNDLED[5].1).unwrap();
     assert_eq!(s.pools.len(), 3);
-    assert!(s.arrivals.hour_profile.is_some() && s.arrivals.weekday.is_some());
+    assert!(s.channels[0].arrivals.hour_profile.is_some() && s.channels[0].arrivals.weekday.is_some());
     let evening = s.pools[1].shifts.as_ref().unwrap();
     // Sunday 16:00 to Monday 01:00 wraps to the start of the week.
     assert_eq!(evening.weekly_on.first(), Some(&(0.0, 3600.0)));
@@ -134,7 +135,7 @@ fn defaults_fill_optional_keys() {
     "#;
     let s = parse(text).unwrap();
     assert_eq!((s.warmup, s.seed, s.replications), (0.0, 1, 1));
-    assert!(s.conversation.gap.is_none() && s.conversation.patience_first.is_none());
+    assert!(s.channels[0].conversation.gap.is_none() && s.channels[0].conversation.patience_first.is_none());
     assert_eq!((s.pools[0].concurrency, s.pools[0].slowdown), (1, 0.0));
     assert!(s.pools[0].shifts.is_none());
     assert_eq!(s.policy.kind, "next_available");
