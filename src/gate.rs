@@ -1,12 +1,14 @@
 //! CI gates: `--assert 'wait_first_p90_s<=60'`, checked on the conservative end of the 95%
 //! confidence interval: an upper bound must hold for mean + CI, a lower bound for mean − CI.
 //! A metric whose mean or CI is undefined fails: a gate never passes on what it cannot see.
-//! Also the one lookup of metric names typed on the command line, with a "did you mean".
+//! A condition may name a channel's metric, `chat.sl_first_share>=0.8`, read from the
+//! channel's breakdown ([`Measured`]). Also the one lookup of metric names typed on the
+//! command line, with a "did you mean".
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::metrics::catalog::index_of;
+use crate::metrics::catalog::{index_of, scope_metrics, Scope, BREAKDOWN_METRICS};
 use crate::metrics::{MetricSummary, METRICS};
 
 /// A comparison operator.
@@ -33,10 +35,12 @@ impl Op {
     }
 }
 
-/// One `metric OP bound` condition.
+/// One `[channel.]metric OP bound` condition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assertion {
-    /// Metric name from the catalog.
+    /// The channel whose metric is meant (`chat.sl_first_share`); `None`: the whole run.
+    pub channel: Option<String>,
+    /// Metric name from the catalog (with a channel, one of the channel scope).
     pub metric: &'static str,
     /// The operator.
     pub op: Op,
@@ -44,19 +48,27 @@ pub struct Assertion {
     pub bound: f64,
 }
 
-/// A malformed `--assert`.
+/// A malformed `--assert` (or `--target`: see [`AssertionError::for_flag`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("--assert '{given}': {message}")]
+#[error("{flag} '{given}': {message}")]
 pub struct AssertionError {
+    flag: &'static str,
     given: String,
     message: String,
+}
+
+impl AssertionError {
+    /// The same error naming `flag` (e.g. `--target`), the flag the condition was given to.
+    pub fn for_flag(self, flag: &'static str) -> Self {
+        Self { flag, ..self }
+    }
 }
 
 impl FromStr for Assertion {
     type Err = AssertionError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let fail = |message: String| AssertionError { given: text.to_string(), message };
+        let fail = |message: String| AssertionError { flag: "--assert", given: text.to_string(), message };
         let ops = [("<=", Op::LessEq), (">=", Op::GreaterEq), ("<", Op::Less), (">", Op::Greater)];
         let (at, symbol, op) = ops
             .iter()
@@ -67,19 +79,105 @@ impl FromStr for Assertion {
             })?;
         let name = text[..at].trim();
         let bound_text = text[at + symbol.len()..].trim();
-        let metric = metric_index(name).map(|i| METRICS[i].name).map_err(fail)?;
+        // Metric names hold no dot, so a dot can only separate a channel from its metric.
+        let (channel, metric) = match name.split_once('.') {
+            Some((channel, metric)) => {
+                let channel = channel.trim();
+                if channel.is_empty() {
+                    return Err(fail("expected CHANNEL.METRIC with a channel name before the dot".into()));
+                }
+                (Some(channel.to_string()), channel_metric(metric.trim()).map_err(fail)?)
+            }
+            None => (None, metric_index(name).map(|i| METRICS[i].name).map_err(fail)?),
+        };
         let bound: f64 = bound_text
             .parse()
             .ok()
             .filter(|b: &f64| b.is_finite())
             .ok_or_else(|| fail(format!("expected a number after {symbol}, got \"{bound_text}\"")))?;
-        Ok(Assertion { metric, op, bound })
+        Ok(Assertion { channel, metric, op, bound })
     }
 }
 
 impl fmt::Display for Assertion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}{}", self.metric, self.op.symbol(), self.bound)
+        write!(f, "{}{}{}", self.name(), self.op.symbol(), self.bound)
+    }
+}
+
+/// The metric of the channel scope named `name`, or a message saying what a channel has.
+fn channel_metric(name: &str) -> Result<&'static str, String> {
+    let channel = scope_metrics(Scope::Channel);
+    if let Some(m) = channel.iter().find(|m| m.name == name) {
+        return Ok(m.name);
+    }
+    if METRICS.iter().chain(BREAKDOWN_METRICS).any(|m| m.name == name) {
+        return Err(format!(
+            "\"{name}\" is not reported per channel; expected a channel metric (a column of \
+             channels.csv), e.g. \"sl_first_share\", or the whole-run \"{name}\" without a channel"
+        ));
+    }
+    let names: Vec<&str> = channel.iter().map(|m| m.name).collect();
+    Err(match crate::suggest::suggest(name, &names) {
+        Some(m) => format!("unknown channel metric \"{name}\"; did you mean \"{m}\"?"),
+        None => format!(
+            "unknown channel metric \"{name}\"; expected CHANNEL.METRIC with a column of channels.csv, \
+             e.g. \"chat.sl_first_share\""
+        ),
+    })
+}
+
+/// Checks that every channel the conditions name is in `known`: `flag` is the flag they came
+/// from, `whose` says where the names come from (e.g. the scenario file).
+pub fn check_channels(assertions: &[Assertion], known: &[&str], flag: &str, whose: &str) -> Result<(), String> {
+    for a in assertions {
+        let Some(channel) = a.channel.as_deref() else { continue };
+        if known.contains(&channel) {
+            continue;
+        }
+        let hint = match crate::suggest::suggest(channel, known) {
+            Some(name) => format!("did you mean \"{name}\"?"),
+            None if known.is_empty() => "it has no per-channel results (those exist only with several \
+                 [[channels]]); gate on the whole-run metric instead"
+                .to_string(),
+            None => format!("expected one of: {}", known.join(", ")),
+        };
+        return Err(format!("{flag} '{a}': {whose} has no channel \"{channel}\"; {hint}"));
+    }
+    Ok(())
+}
+
+/// What conditions read at one point: every whole-run metric and each channel's metrics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measured {
+    /// Every whole-run metric, in [`METRICS`] order.
+    pub run: Vec<MetricSummary>,
+    /// Per channel: its name and its metrics in `scope_metrics(Scope::Channel)` order.
+    pub channels: Vec<(String, Vec<MetricSummary>)>,
+}
+
+impl Measured {
+    /// A point with one channel, named `name`: no breakdown is kept for it, since its
+    /// contacts are all the run's, so its metrics are the whole run's.
+    pub fn one_channel(run: Vec<MetricSummary>, name: &str) -> Self {
+        let missing = MetricSummary { mean: None, ci95: None, n: 0 };
+        let columns = scope_metrics(Scope::Channel)
+            .iter()
+            .map(|m| index_of(m.name).and_then(|i| run.get(i)).copied().unwrap_or(missing))
+            .collect();
+        Self { run, channels: vec![(name.to_string(), columns)] }
+    }
+
+    /// The summary `assertion` reads here; `None` where the point lacks its channel.
+    pub fn summary(&self, assertion: &Assertion) -> Option<MetricSummary> {
+        match &assertion.channel {
+            None => index_of(assertion.metric).and_then(|i| self.run.get(i)).copied(),
+            Some(channel) => {
+                let (_, values) = self.channels.iter().find(|(name, _)| name == channel)?;
+                let column = scope_metrics(Scope::Channel).iter().position(|m| m.name == assertion.metric)?;
+                values.get(column).copied()
+            }
+        }
     }
 }
 
@@ -124,6 +222,14 @@ impl Verdict {
 }
 
 impl Assertion {
+    /// `metric`, or `channel.metric`.
+    pub fn name(&self) -> String {
+        match &self.channel {
+            Some(channel) => format!("{channel}.{}", self.metric),
+            None => self.metric.to_string(),
+        }
+    }
+
     /// Checks the assertion on a metric's summary. An undefined mean or CI fails.
     pub fn check(&self, summary: &MetricSummary) -> Verdict {
         let Some(mean) = summary.mean else { return Verdict::Undefined };
@@ -191,5 +297,41 @@ mod tests {
         assert!("wait_first_p90_s".parse::<Assertion>().is_err());
         let far = metric_index("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz").unwrap_err();
         assert!(!far.contains("did you mean"), "{far}");
+    }
+
+    #[test]
+    fn a_channel_metric_is_channel_dot_metric() {
+        let a: Assertion = "chat.sl_first_share>=0.8".parse().unwrap();
+        assert_eq!((a.channel.as_deref(), a.metric), (Some("chat"), "sl_first_share"));
+        assert_eq!(a.to_string(), "chat.sl_first_share>=0.8");
+        let no_scope = "chat.occupancy_share<=0.9".parse::<Assertion>().unwrap_err().to_string();
+        assert!(no_scope.starts_with("--assert 'chat.occupancy_share<=0.9': \"occupancy_share\" is not"), "{no_scope}");
+        let typo = "chat.sl_frist_share>=0.8".parse::<Assertion>().unwrap_err();
+        assert!(typo.to_string().contains("did you mean \"sl_first_share\""), "{typo}");
+        assert!(typo.for_flag("--target").to_string().starts_with("--target 'chat."));
+        assert!(".sl_first_share>=0.8".parse::<Assertion>().is_err());
+    }
+
+    #[test]
+    fn unknown_channels_are_named_with_a_suggestion() {
+        let a: Vec<Assertion> = vec!["caht.sl_first_share>=0.8".parse().unwrap()];
+        let e = check_channels(&a, &["chat", "messaging"], "--assert", "s.toml").unwrap_err();
+        assert!(e.contains("s.toml has no channel \"caht\"; did you mean \"chat\"?"), "{e}");
+        let none = check_channels(&a, &[], "--assert", "the results").unwrap_err();
+        assert!(none.contains("no per-channel results"), "{none}");
+        assert!(check_channels(&a, &["caht"], "--assert", "x").is_ok());
+    }
+
+    #[test]
+    fn a_single_channel_reads_the_whole_run() {
+        let mut run = vec![MetricSummary { mean: None, ci95: None, n: 0 }; METRICS.len()];
+        run[index_of("sl_first_share").unwrap()] = summary(0.9, 0.01);
+        let measured = Measured::one_channel(run, "default");
+        let a: Assertion = "default.sl_first_share>=0.85".parse().unwrap();
+        assert_eq!(measured.summary(&a), Some(summary(0.9, 0.01)));
+        let other: Assertion = "chat.sl_first_share>=0.85".parse().unwrap();
+        assert_eq!(measured.summary(&other), None);
+        let whole: Assertion = "sl_first_share>=0.85".parse().unwrap();
+        assert_eq!(measured.summary(&whole), Some(summary(0.9, 0.01)));
     }
 }

@@ -9,8 +9,7 @@
 pub mod interval;
 pub mod restaff;
 
-use crate::gate::Assertion;
-use crate::metrics::catalog::index_of;
+use crate::gate::{Assertion, Measured};
 use crate::metrics::MetricSummary;
 use crate::rng::derive_seed;
 
@@ -23,8 +22,9 @@ pub const MAX_DOUBLINGS: u32 = 10;
 pub struct Evaluation {
     /// The pool's head count.
     pub count: u32,
-    /// Each target's metric and its summary, in the order the targets were given.
-    pub metrics: Vec<(&'static str, MetricSummary)>,
+    /// Each target's metric (`channel.metric` for a channel's) and its summary, in the order
+    /// the targets were given.
+    pub metrics: Vec<(String, MetricSummary)>,
     /// Whether every target holds on its conservative 95% bound.
     pub meets: bool,
 }
@@ -72,26 +72,21 @@ pub fn fresh_seed(master: u64) -> u64 {
     derive_seed(master, u64::MAX, u64::MAX)
 }
 
-/// The targets' summaries in `all` (every metric, catalog order), in target order.
-pub fn target_metrics(
-    targets: &[Assertion],
-    all: &[(&'static str, MetricSummary)],
-) -> Vec<(&'static str, MetricSummary)> {
+/// The targets' names and summaries in `all`, in target order.
+pub fn target_metrics(targets: &[Assertion], all: &Measured) -> Vec<(String, MetricSummary)> {
     let missing = MetricSummary { mean: None, ci95: None, n: 0 };
-    targets
-        .iter()
-        .map(|t| (t.metric, index_of(t.metric).and_then(|i| all.get(i)).map_or(missing, |(_, s)| *s)))
-        .collect()
+    targets.iter().map(|t| (t.name(), all.summary(t).unwrap_or(missing))).collect()
 }
 
 /// Whether every target holds on the summaries `metrics` (in target order).
-fn meets(targets: &[Assertion], metrics: &[(&'static str, MetricSummary)]) -> bool {
+fn meets(targets: &[Assertion], metrics: &[(String, MetricSummary)]) -> bool {
     targets.iter().zip(metrics).all(|(t, (_, s))| t.check(s).holds())
 }
 
-/// What `evaluate` says about a count: every metric's summary (catalog order), or that the
-/// scenario's limits (agents, slots) refuse the count, with the loader's reason.
-pub type Outcome = Result<Vec<(&'static str, MetricSummary)>, String>;
+/// What `evaluate` says about a count: every metric's summary, the whole run's and each
+/// channel's, or that the scenario's limits (agents, slots) refuse the count, with the
+/// loader's reason.
+pub type Outcome = Result<Measured, String>;
 
 /// Searches counts from `start` for the smallest one meeting every target. `evaluate` runs a
 /// count; `on_evaluation` sees each result as it comes, for progress. Fails with [`NotMet`]
@@ -196,15 +191,16 @@ pub fn format_summary(s: &MetricSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::catalog::index_of;
     use crate::metrics::METRICS;
 
-    /// A fake evaluation: waited_first_share falls as 1/count, with a fixed CI.
+    /// A fake evaluation: waited_first_share falls as 1/count, with a fixed CI; one channel,
+    /// "default", whose metrics are the run's.
     fn fake(count: u32) -> Result<Outcome, NotMet> {
-        let mut all: Vec<_> =
-            METRICS.iter().map(|m| (m.name, MetricSummary { mean: None, ci95: None, n: 0 })).collect();
+        let mut all = vec![MetricSummary { mean: None, ci95: None, n: 0 }; METRICS.len()];
         let i = index_of("waited_first_share").unwrap();
-        all[i].1 = MetricSummary { mean: Some(1.0 / f64::from(count)), ci95: Some(0.001), n: 10 };
-        Ok(Ok(all))
+        all[i] = MetricSummary { mean: Some(1.0 / f64::from(count)), ci95: Some(0.001), n: 10 };
+        Ok(Ok(Measured::one_channel(all, "default")))
     }
 
     fn target(text: &str) -> Vec<Assertion> {
@@ -219,6 +215,13 @@ mod tests {
             assert_eq!(found.count, 11, "start {start}");
             assert!(found.evaluations.iter().any(|e| e.count == 10 && !e.meets), "start {start}");
         }
+    }
+
+    #[test]
+    fn a_channel_target_is_searched_like_a_whole_run_one() {
+        let found = search(&target("default.waited_first_share<=0.1"), 3, fake, |_| {}).unwrap();
+        assert_eq!(found.count, 11);
+        assert_eq!(found.evaluations[0].metrics[0].0, "default.waited_first_share");
     }
 
     #[test]

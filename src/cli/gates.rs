@@ -3,13 +3,35 @@
 
 use anyhow::{bail, Result};
 
-use crate::gate::{Assertion, Verdict};
-use crate::metrics::catalog::index_of;
+use crate::gate::{Assertion, Measured, Verdict};
 use crate::metrics::MetricSummary;
+use crate::runner::RunTotals;
+use crate::scenario::Scenario;
 
-/// Parses every `--assert` value; the first malformed one is the error.
-pub(super) fn parse_assertions(texts: &[String]) -> Result<Vec<Assertion>> {
-    texts.iter().map(|t| t.parse::<Assertion>().map_err(anyhow::Error::from)).collect()
+/// Parses every value of `flag` (`--assert` or `--target`); the first malformed one is the error.
+pub(super) fn parse_assertions(texts: &[String], flag: &'static str) -> Result<Vec<Assertion>> {
+    texts.iter().map(|t| t.parse::<Assertion>().map_err(|e| anyhow::Error::from(e.for_flag(flag)))).collect()
+}
+
+/// Refuses conditions naming a channel `scenario` (read from `file`) does not have.
+pub(super) fn check_scenario_channels(
+    assertions: &[Assertion],
+    scenario: &Scenario,
+    flag: &str,
+    file: &std::path::Path,
+) -> Result<()> {
+    let names: Vec<&str> = scenario.channels.iter().map(|c| c.name.as_str()).collect();
+    crate::gate::check_channels(assertions, &names, flag, &file.display().to_string()).map_err(anyhow::Error::msg)
+}
+
+/// What conditions read from a run's totals: the whole run and each channel (`names`, in
+/// scenario order). With one channel there is no breakdown; its metrics are the run's.
+pub(super) fn measured(totals: &RunTotals, names: &[String]) -> Measured {
+    let run: Vec<MetricSummary> = totals.summaries().into_iter().map(|(_, s)| s).collect();
+    match names {
+        [only] => Measured::one_channel(run, only),
+        _ => Measured { run, channels: names.iter().cloned().zip(totals.channel_summaries()).collect() },
+    }
 }
 
 /// Refuses `--assert` with fewer than 2 replications: the 95% CI needs 2, and a gate on an
@@ -27,7 +49,7 @@ pub(super) fn require_replications(assertions: &[Assertion], replications: u64, 
 
 /// Checks every assertion at every point, prints each violation on stderr, returns how many.
 /// No point at all is a failure: a gate over nothing must not pass.
-pub(super) fn check_assertions(assertions: &[Assertion], points: &[(String, Vec<MetricSummary>)]) -> usize {
+pub(super) fn check_assertions(assertions: &[Assertion], points: &[(String, Measured)]) -> usize {
     if !assertions.is_empty() && points.is_empty() {
         eprintln!("assertion failed: there is no point to check");
         return assertions.len();
@@ -35,17 +57,17 @@ pub(super) fn check_assertions(assertions: &[Assertion], points: &[(String, Vec<
     let mut failures = 0;
     for (point, metrics) in points {
         for assertion in assertions {
-            let Some(summary) = index_of(assertion.metric).and_then(|i| metrics.get(i)) else {
+            let Some(summary) = metrics.summary(assertion) else {
                 failures += 1;
                 eprintln!("assertion failed: {assertion} at ({point}): the metric is missing here");
                 continue;
             };
-            let verdict = assertion.check(summary);
+            let verdict = assertion.check(&summary);
             if verdict.holds() {
                 continue;
             }
             failures += 1;
-            report_failure(assertion, point, summary, &verdict);
+            report_failure(assertion, point, &summary, &verdict);
         }
     }
     if !assertions.is_empty() && failures == 0 {
@@ -80,7 +102,7 @@ mod tests {
 
     #[test]
     fn one_replication_is_refused_only_when_gating() {
-        let gates = parse_assertions(&["wait_first_p90_s<=60".to_string()]).unwrap();
+        let gates = parse_assertions(&["wait_first_p90_s<=60".to_string()], "--assert").unwrap();
         let error = require_replications(&gates, 1, "the scenario's `replications`").unwrap_err();
         assert!(error.to_string().contains("at least 2 replications"), "{error}");
         assert!(require_replications(&gates, 2, "x").is_ok());
@@ -89,7 +111,7 @@ mod tests {
 
     #[test]
     fn no_point_fails_the_gate() {
-        let gates = parse_assertions(&["wait_first_p90_s<=60".to_string()]).unwrap();
+        let gates = parse_assertions(&["wait_first_p90_s<=60".to_string()], "--assert").unwrap();
         assert_eq!(check_assertions(&gates, &[]), 1);
         assert_eq!(check_assertions(&[], &[]), 0);
     }

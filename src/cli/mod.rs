@@ -15,14 +15,13 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::metrics::MetricSummary;
 use crate::report::RunReport;
 use crate::runner::{stream_replications, RunTotals};
 use crate::scenario::{load_policy, load_scenario, load_scenario_with, preset_summaries, Scenario, Setting};
 use crate::sweep::{
     content_hash, summarize_in_place, OutputFolder, Point, ResultsWriter, RunInfo, SweepError, TaskResult,
 };
-use gates::{check_assertions, parse_assertions, require_replications};
+use gates::{check_assertions, check_scenario_channels, measured, parse_assertions, require_replications};
 use usage::{parse_replications, parse_seed, parse_threads};
 
 /// Simulate routing policies for resumed customer-service conversations.
@@ -306,8 +305,9 @@ fn load_for_run(args: &RunArgs) -> Result<Scenario> {
 }
 
 fn run(args: &RunArgs) -> Result<i32> {
-    let assertions = parse_assertions(&args.asserts)?;
+    let assertions = parse_assertions(&args.asserts, "--assert")?;
     let scenario = load_for_run(args)?;
+    check_scenario_channels(&assertions, &scenario, "--assert", &args.scenario)?;
     let source = "the scenario's `replications` (or --replications)";
     require_replications(&assertions, scenario.replications.into(), source)?;
     let pool = thread_pool(args.threads)?;
@@ -342,8 +342,8 @@ fn run(args: &RunArgs) -> Result<i32> {
         finish_results(folder, writer, &scenario, &report, &run)?;
         eprintln!("wrote {}", folder.dir().display());
     }
-    let metrics: Vec<MetricSummary> = report.metrics.iter().map(|(_, s)| *s).collect();
-    let failures = check_assertions(&assertions, &[(report.policy.clone(), metrics)]);
+    let measured = measured(&report.totals, &report.channel_names);
+    let failures = check_assertions(&assertions, &[(report.policy.clone(), measured)]);
     Ok(i32::from(failures > 0))
 }
 

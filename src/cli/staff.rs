@@ -11,9 +11,10 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Map, Value as Json};
 use toml::{Table, Value};
 
-use super::gates::{parse_assertions, require_replications};
+use super::gates::{check_scenario_channels, measured, parse_assertions, require_replications};
 use super::{check_output_dir, interrupt, load_with_settings, thread_pool, Format, StaffArgs};
-use crate::gate::Assertion;
+use crate::gate::{Assertion, Measured};
+use crate::metrics::catalog::index_of;
 use crate::metrics::MetricSummary;
 use crate::runner::{stream_replications, RunTotals};
 use crate::scenario::{parse_toml, read_text, scenario_from_table, set_path, LoadEstimate, Scenario};
@@ -40,7 +41,7 @@ struct Answer {
     /// Slots one agent brings on average over the week (concurrency × share on shift).
     slots_per_agent: f64,
     /// Every metric at the chosen count, on fresh seeds.
-    achieved: Vec<(&'static str, MetricSummary)>,
+    achieved: Measured,
     /// The staffed scenario table.
     staffed: Table,
 }
@@ -83,8 +84,9 @@ fn policy_list(args: &StaffArgs) -> Vec<Option<&str>> {
 
 /// Checks the arguments against the scenario before anything runs.
 fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
-    let targets = parse_assertions(&args.targets)?;
+    let targets = parse_assertions(&args.targets, "--target")?;
     let base = load_with_settings(&args.scenario, &args.sets)?;
+    check_scenario_channels(&targets, &base, "--target", &args.scenario)?;
     let file = args.scenario.display();
     let Some(pool) = base.pools.iter().find(|p| p.name == args.pool) else {
         let names: Vec<&str> = base.pools.iter().map(|p| p.name.as_str()).collect();
@@ -148,14 +150,16 @@ fn scenario_at(setup: &Setup<'_>, policy: Option<&str>, count: u32) -> Result<Sc
     Ok(scenario)
 }
 
-/// Every metric's summary over the replications of `scenario` from master seed `seed`.
-fn evaluate(scenario: &Scenario, seed: u64, replications: u32) -> Result<Vec<(&'static str, MetricSummary)>> {
+/// Every metric's summary, the whole run's and each channel's, over the replications of
+/// `scenario` from master seed `seed`.
+fn evaluate(scenario: &Scenario, seed: u64, replications: u32) -> Result<Measured> {
     let mut totals = RunTotals::new(replications);
     stream_replications(scenario, seed, 0, replications, |r| {
         totals.add(&r.output);
         Ok::<(), crate::runner::ReplicationError>(())
     })?;
-    Ok(totals.summaries())
+    let names: Vec<String> = scenario.channels.iter().map(|c| c.name.clone()).collect();
+    Ok(measured(&totals, &names))
 }
 
 /// The search for one policy, then the fresh evaluation of its answer.
@@ -205,17 +209,17 @@ impl Answer {
 
     fn retention(&self) -> MetricSummary {
         let missing = MetricSummary { mean: None, ci95: None, n: 0 };
-        self.achieved.iter().find(|(n, _)| *n == "affinity_retention_share").map_or(missing, |(_, s)| *s)
+        index_of("affinity_retention_share").and_then(|i| self.achieved.run.get(i)).copied().unwrap_or(missing)
     }
 
     fn to_json(&self, setup: &Setup<'_>) -> Json {
         let summary = |s: &MetricSummary| json!({"mean": s.mean, "ci95": s.ci95});
-        let metrics = |list: &[(&'static str, MetricSummary)]| {
-            Json::Object(list.iter().map(|(n, s)| (n.to_string(), summary(s))).collect::<Map<_, _>>())
+        let metrics = |list: &[(String, MetricSummary)]| {
+            Json::Object(list.iter().map(|(n, s)| (n.clone(), summary(s))).collect::<Map<_, _>>())
         };
         let mut achieved = target_metrics(&setup.targets, &self.achieved);
-        if !achieved.iter().any(|(n, _)| *n == "affinity_retention_share") {
-            achieved.push(("affinity_retention_share", self.retention()));
+        if !achieved.iter().any(|(n, _)| n == "affinity_retention_share") {
+            achieved.push(("affinity_retention_share".to_string(), self.retention()));
         }
         let evaluations: Vec<Json> = self
             .search

@@ -1,5 +1,6 @@
 //! The pipelines of `sweep`, `merge` and `compare`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -9,13 +10,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::gates::{check_assertions, parse_assertions, require_replications};
 use super::{interrupt, thread_pool, CompareArgs, MergeArgs, SweepArgs};
 use crate::compare::{compare as compare_tables, render, CompareOptions};
+use crate::gate::{check_channels, Assertion, Measured};
 use crate::sweep::{
-    execute, load_sweep, merge as merge_folders, read_summary, shard_tasks, summarize_in_place, Checkpoint,
-    OutputFolder, Point, ResultsWriter, RunInfo, Shard, Step, SummaryTable, SweepError, SweepSpec,
+    execute, load_sweep, merge as merge_folders, read_channel_summaries, read_summary, shard_tasks,
+    summarize_in_place, Checkpoint, OutputFolder, Point, PointChannels, ResultsWriter, RunInfo, Shard, Step,
+    SummaryTable, SweepError, SweepSpec,
 };
 
 pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
-    let assertions = parse_assertions(&args.asserts)?;
+    let assertions = parse_assertions(&args.asserts, "--assert")?;
     let shard: Shard = match &args.shard {
         Some(text) => text.parse()?,
         None => Shard::WHOLE,
@@ -31,6 +34,16 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     require_replications(&assertions, spec.replications.into(), source)?;
     // Every point is built and validated before anything runs.
     let points = spec.points()?;
+    // channels.csv has rows for the points with several channels only: those are the names.
+    let mut known: Vec<&str> = points
+        .iter()
+        .filter(|p| p.scenario.channels.len() > 1)
+        .flat_map(|p| p.scenario.channels.iter().map(|c| c.name.as_str()))
+        .collect();
+    known.sort_unstable();
+    known.dedup();
+    check_channels(&assertions, &known, "--assert", &args.sweep.display().to_string())
+        .map_err(anyhow::Error::msg)?;
     let tasks = shard_tasks(spec.point_count(), spec.replications, shard);
     let out = args.out.clone().unwrap_or_else(|| default_out(&spec, shard));
     let pool = thread_pool(args.threads)?;
@@ -61,7 +74,7 @@ fn complete(
     writer: ResultsWriter,
     mut run: RunInfo,
     shard: Shard,
-    assertions: &[crate::gate::Assertion],
+    assertions: &[Assertion],
 ) -> Result<i32> {
     run.ended = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let mut info = writer.finish(run)?;
@@ -88,7 +101,8 @@ fn complete(
     folder.commit(&mut info)?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("wrote {}", out.display());
-    gates(assertions, &table)
+    let channels = channel_rows(assertions, out)?;
+    gates(assertions, &table, channels)
 }
 
 /// What one session of a sweep runs: the tasks of its shard, on its pool.
@@ -223,15 +237,32 @@ fn fewest_replications(table: &SummaryTable) -> u64 {
     table.rows.iter().map(|r| r.replications as u64).min().unwrap_or(0)
 }
 
+/// Each point's channel summaries from the complete folder `dir`, read only when a condition
+/// names a channel (reading verifies the whole folder again).
+fn channel_rows(assertions: &[Assertion], dir: &Path) -> Result<BTreeMap<u64, PointChannels>> {
+    if assertions.iter().all(|a| a.channel.is_none()) {
+        return Ok(BTreeMap::new());
+    }
+    Ok(read_channel_summaries(dir)?)
+}
+
 /// Exit status 1 if an assertion fails at a point; an error if the table cannot be gated.
-fn gates(assertions: &[crate::gate::Assertion], table: &SummaryTable) -> Result<i32> {
+/// `channels` holds the per-channel summaries of the points that have them.
+fn gates(assertions: &[Assertion], table: &SummaryTable, mut channels: BTreeMap<u64, PointChannels>) -> Result<i32> {
     require_replications(assertions, fewest_replications(table), "the results' replications per point")?;
-    let points: Vec<_> = table.rows.iter().map(|r| (r.describe(), r.metrics.clone())).collect();
+    let points: Vec<_> = table
+        .rows
+        .iter()
+        .map(|r| {
+            let channels = channels.remove(&r.point).unwrap_or_default();
+            (r.describe(), Measured { run: r.metrics.clone(), channels })
+        })
+        .collect();
     Ok(i32::from(check_assertions(assertions, &points) > 0))
 }
 
 pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
-    let assertions = parse_assertions(&args.asserts)?;
+    let assertions = parse_assertions(&args.asserts, "--assert")?;
     let table = merge_folders(&args.shards, &args.out)?;
     // Known only once merged: refuse before printing, so the refusal is the one line.
     require_replications(
@@ -239,9 +270,15 @@ pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
         fewest_replications(&table),
         "the merged result's replications per point",
     )?;
+    let channels = channel_rows(&assertions, &args.out)?;
+    let mut known: Vec<&str> = channels.values().flatten().map(|(name, _)| name.as_str()).collect();
+    known.sort_unstable();
+    known.dedup();
+    let whose = format!("the merged results ({})", args.out.display());
+    check_channels(&assertions, &known, "--assert", &whose).map_err(anyhow::Error::msg)?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
-    gates(&assertions, &table)
+    gates(&assertions, &table, channels)
 }
 
 /// Exit status 1 on a regression; an error (status 2) when the folders cannot be compared

@@ -8,6 +8,7 @@
 //! merge of shards gives the bytes of a single run; a resumed run cuts the lines back to the
 //! checkpoint's task count.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,9 +16,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value as Json};
 
 use super::files::{create, number, results_error, write_error, RunInfo};
+use super::folder::verify;
 use super::{SweepError, TaskResult};
 use crate::metrics::catalog::{scope_metrics, Scope};
-use crate::metrics::summarize;
+use crate::metrics::{summarize, MetricSummary};
 use crate::scenario::{Fold, ReportSpec};
 
 /// Per-task breakdown values.
@@ -267,4 +269,49 @@ fn write_point(
         }
     }
     Ok(())
+}
+
+/// One point's channels as `channels.csv` holds them: each name with its summaries in
+/// `scope_metrics(Scope::Channel)` order.
+pub type PointChannels = Vec<(String, Vec<MetricSummary>)>;
+
+/// Each point's channel summaries from the `channels.csv` of the complete folder `dir`, after
+/// checking every file against the manifest. Points with one channel have no rows; a folder
+/// written before channels has no file, hence no rows at all.
+pub fn read_channel_summaries(dir: &Path) -> Result<BTreeMap<u64, PointChannels>, SweepError> {
+    let info = verify(dir, &[])?;
+    let mut points: BTreeMap<u64, PointChannels> = BTreeMap::new();
+    if !info.files.contains_key(CHANNELS_CSV) {
+        return Ok(points);
+    }
+    let path = dir.join(CHANNELS_CSV);
+    let file = File::open(&path).map_err(|e| results_error(&path, format!("cannot read: {e}")))?;
+    let mut reader = csv::Reader::from_reader(BufReader::new(file));
+    let header = reader.headers().map_err(|e| results_error(&path, e.to_string()))?.clone();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let name_column = column(fixed_columns(Scope::Channel)[0])
+        .ok_or_else(|| results_error(&path, "no `channel` column: not a convosim channels.csv"))?;
+    // A column this binary knows but the file lacks reads as undefined, as in summary.csv.
+    let metrics: Vec<Option<(usize, usize)>> = scope_metrics(Scope::Channel)
+        .iter()
+        .map(|m| Some((column(&format!("{}_mean", m.name))?, column(&format!("{}_ci95", m.name))?)))
+        .collect();
+    for record in reader.records() {
+        let record = record.map_err(|e| results_error(&path, e.to_string()))?;
+        let point = record
+            .get(0)
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| results_error(&path, "a row without a point number"))?;
+        let get = |i: usize| record.get(i).and_then(|s| s.parse::<f64>().ok());
+        let values = metrics
+            .iter()
+            .map(|cols| match cols {
+                Some((m, c)) => MetricSummary { mean: get(*m), ci95: get(*c), n: 0 },
+                None => MetricSummary { mean: None, ci95: None, n: 0 },
+            })
+            .collect();
+        let name = record.get(name_column).unwrap_or_default().to_string();
+        points.entry(point).or_default().push((name, values));
+    }
+    Ok(points)
 }

@@ -18,6 +18,7 @@ mod merge;
 mod spec;
 mod summary;
 
+pub use breakdowns::{read_channel_summaries, PointChannels};
 pub use checkpoint::Checkpoint;
 pub use exec::{execute, shard_tasks, Shard, Step, TaskResult};
 pub use files::{Layout, ResultsWriter, RunInfo};

@@ -69,6 +69,14 @@ fn target_columns(targets: &[Assertion]) -> Result<Vec<usize>> {
     targets
         .iter()
         .map(|t| {
+            if let Some(channel) = &t.channel {
+                bail!(
+                    "--target '{t}': --per-interval has no per-channel interval breakdown; expected a \
+                     whole-run target such as '{}', or drop --per-interval to size a level count \
+                     for channel \"{channel}\"",
+                    Assertion { channel: None, ..t.clone() }
+                );
+            }
             let higher = t.metric.starts_with("sl_");
             let upward = matches!(t.op, Op::Greater | Op::GreaterEq);
             if !STAFFABLE_METRICS.contains(&t.metric) || higher != upward {
