@@ -129,7 +129,12 @@ fn channel_metric(name: &str) -> Result<&'static str, String> {
 
 /// Checks that every channel the conditions name is in `known`: `flag` is the flag they came
 /// from, `whose` says where the names come from (e.g. the scenario file).
-pub fn check_channels(assertions: &[Assertion], known: &[&str], flag: &str, whose: &str) -> Result<(), String> {
+pub fn check_channels(
+    assertions: &[Assertion],
+    known: &[&str],
+    flag: &str,
+    whose: &str,
+) -> Result<(), String> {
     for a in assertions {
         let Some(channel) = a.channel.as_deref() else { continue };
         if known.contains(&channel) {
@@ -305,7 +310,10 @@ mod tests {
         assert_eq!((a.channel.as_deref(), a.metric), (Some("chat"), "sl_first_share"));
         assert_eq!(a.to_string(), "chat.sl_first_share>=0.8");
         let no_scope = "chat.occupancy_share<=0.9".parse::<Assertion>().unwrap_err().to_string();
-        assert!(no_scope.starts_with("--assert 'chat.occupancy_share<=0.9': \"occupancy_share\" is not"), "{no_scope}");
+        assert!(
+            no_scope.starts_with("--assert 'chat.occupancy_share<=0.9': \"occupancy_share\" is not"),
+            "{no_scope}"
+        );
         let typo = "chat.sl_frist_share>=0.8".parse::<Assertion>().unwrap_err();
         assert!(typo.to_string().contains("did you mean \"sl_first_share\""), "{typo}");
         assert!(typo.for_flag("--target").to_string().starts_with("--target 'chat."));

@@ -209,7 +209,10 @@ impl Answer {
 
     fn retention(&self) -> MetricSummary {
         let missing = MetricSummary { mean: None, ci95: None, n: 0 };
-        index_of("affinity_retention_share").and_then(|i| self.achieved.run.get(i)).copied().unwrap_or(missing)
+        index_of("affinity_retention_share")
+            .and_then(|i| self.achieved.run.get(i))
+            .copied()
+            .unwrap_or(missing)
     }
 
     fn to_json(&self, setup: &Setup<'_>) -> Json {

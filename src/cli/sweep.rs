@@ -248,7 +248,11 @@ fn channel_rows(assertions: &[Assertion], dir: &Path) -> Result<BTreeMap<u64, Po
 
 /// Exit status 1 if an assertion fails at a point; an error if the table cannot be gated.
 /// `channels` holds the per-channel summaries of the points that have them.
-fn gates(assertions: &[Assertion], table: &SummaryTable, mut channels: BTreeMap<u64, PointChannels>) -> Result<i32> {
+fn gates(
+    assertions: &[Assertion],
+    table: &SummaryTable,
+    mut channels: BTreeMap<u64, PointChannels>,
+) -> Result<i32> {
     require_replications(assertions, fewest_replications(table), "the results' replications per point")?;
     let points: Vec<_> = table
         .rows
