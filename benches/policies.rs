@@ -17,6 +17,13 @@
 //!
 //! `policies/select/<rule>` measures `Capacity::select_free` alone, for every `select` rule, on
 //! the same state.
+//!
+//! `policies/channels4/<preset>` makes the same decision in a center with 4 channels: half the
+//! agents are generalists skilled for all 4, the other half 4 teams of one channel each. A
+//! contact's channel is uniform over the 4 and its owner uniform over the agents skilled for
+//! it; `Pool` picks from that channel's free index, and a take or release updates the index of
+//! every channel the agent serves (4 for a generalist). The target is the same: at most 3× from
+//! 16 agents to 16,000.
 
 use convosim::capacity::Capacity;
 use convosim::policy::{AgentId, CenterView, FirstContact, Policy, ResumedContact, Route, SelectRule};
@@ -33,18 +40,38 @@ const BATCH: usize = 1_000;
 const CONTACTS: usize = 1 << 16;
 const PRESETS: [&str; 3] = ["sticky", "next-available", "hybrid-10m"];
 
-/// All agents on shift, 2/3 of the slots busy, loads spread at random.
-fn busy_center(agents: u32, select: SelectRule) -> Capacity {
-    let pools = [AgentPool {
-        name: "agents".into(),
-        count: agents,
+/// Channels of the multi-channel center.
+const CHANNELS: usize = 4;
+
+/// A pool of `count` agents skilled for `channels`, all at one priority.
+fn pool(name: &str, count: u32, channels: &[usize]) -> AgentPool {
+    AgentPool {
+        name: name.into(),
+        count,
         concurrency: CONCURRENCY,
         slowdown: 0.0,
         shifts: None,
         staffing: None,
-        skills: vec![convosim::scenario::Skill { channel: 0, priority: 0 }],
-    }];
-    let mut capacity = Capacity::new(&pools, &[select]);
+        skills: channels.iter().map(|&channel| convosim::scenario::Skill { channel, priority: 0 }).collect(),
+    }
+}
+
+/// All agents on shift, 2/3 of the slots busy, loads spread at random.
+fn busy_center(agents: u32, select: SelectRule) -> Capacity {
+    busy(&[pool("agents", agents, &[0])], &[select], agents)
+}
+
+/// [`busy_center`] with 4 channels: `agents / 2` generalists (pool 0, agents first), then 4
+/// teams of `agents / 8`, team c skilled for channel c only.
+fn busy_channels(agents: u32, select: SelectRule) -> Capacity {
+    let all: Vec<usize> = (0..CHANNELS).collect();
+    let mut pools = vec![pool("generalists", agents / 2, &all)];
+    pools.extend((0..CHANNELS).map(|c| pool(&format!("team{c}"), agents / 8, &[c])));
+    busy(&pools, &[select; CHANNELS], agents)
+}
+
+fn busy(pools: &[AgentPool], selects: &[SelectRule], agents: u32) -> Capacity {
+    let mut capacity = Capacity::new(pools, selects);
     for agent in 0..agents {
         capacity.set_on_shift(agent, true);
     }
@@ -77,23 +104,40 @@ fn contacts(agents: u32) -> Vec<ResumedContact> {
         .collect()
 }
 
-/// One decision as the engine makes it, then the take undone.
+/// Contacts of [`busy_channels`]'s center: (channel, contact), the channel uniform, the owner
+/// uniform over the generalists and channel's team.
+fn channel_contacts(agents: u32) -> Vec<(usize, ResumedContact)> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(17);
+    let (generalists, team) = (agents / 2, agents / 8);
+    contacts(agents)
+        .into_iter()
+        .map(|mut contact| {
+            let channel = rng.random_range(0..CHANNELS);
+            let k = rng.random_range(0..generalists + team);
+            contact.owner =
+                if k < generalists { k } else { generalists + channel as u32 * team + (k - generalists) };
+            (channel, contact)
+        })
+        .collect()
+}
+
+/// One decision as the engine makes it for a contact of `channel`, then the take undone.
 #[inline]
 fn decide(
     policy: &dyn Policy,
     first_contact: FirstContact,
     capacity: &mut Capacity,
-    contact: &ResumedContact,
+    (channel, contact): (usize, &ResumedContact),
     rng: &mut Xoshiro256PlusPlus,
 ) -> Option<AgentId> {
     let offer_to = |capacity: &Capacity, agent: AgentId| capacity.has_free_slot(agent).then_some(agent);
     let chosen = match policy.route(contact, &*capacity as &dyn CenterView) {
-        Route::Pool | Route::PoolOwnerOffline => capacity.select_free(0, rng),
+        Route::Pool | Route::PoolOwnerOffline => capacity.select_free(channel, rng),
         Route::Agent { agent, .. } => offer_to(capacity, agent),
         Route::AsFirstContact => match first_contact {
-            FirstContact::Pool => capacity.select_free(0, rng),
+            FirstContact::Pool => capacity.select_free(channel, rng),
             FirstContact::RandomAgent => {
-                let agent = capacity.random_on_shift(0, rng);
+                let agent = capacity.random_on_shift(channel, rng);
                 offer_to(capacity, agent)
             }
         },
@@ -128,9 +172,42 @@ fn decision(c: &mut Criterion) {
                             policy,
                             spec.options.first_contact,
                             &mut capacity,
-                            black_box(contact),
+                            (0, black_box(contact)),
                             &mut rng,
                         );
+                        picked = picked.wrapping_add(chosen.unwrap_or(0));
+                    }
+                    picked
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+/// The decision of [`decision`] in the 4-channel center.
+fn channels(c: &mut Criterion) {
+    for preset in PRESETS {
+        let spec = load_policy(preset).expect("bundled preset");
+        let mut group = c.benchmark_group(format!("policies/channels4/{preset}"));
+        group.sample_size(20);
+        group.measurement_time(std::time::Duration::from_secs(2));
+        group.throughput(Throughput::Elements(BATCH as u64));
+        for agents in AGENTS {
+            let mut capacity = busy_channels(agents, spec.options.select);
+            let contacts = channel_contacts(agents);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+            let mut next = 0usize;
+            let policy = spec.policy.as_ref();
+            group.bench_function(BenchmarkId::from_parameter(agents), |b| {
+                b.iter(|| {
+                    let mut picked = 0u32;
+                    for _ in 0..BATCH {
+                        let (channel, contact) = &contacts[next];
+                        next = (next + 1) & (CONTACTS - 1);
+                        let first = spec.options.first_contact;
+                        let chosen =
+                            decide(policy, first, &mut capacity, (*channel, black_box(contact)), &mut rng);
                         picked = picked.wrapping_add(chosen.unwrap_or(0));
                     }
                     picked
@@ -165,5 +242,5 @@ fn select(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, decision, select);
+criterion_group!(benches, decision, channels, select);
 criterion_main!(benches);
