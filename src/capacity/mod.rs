@@ -59,8 +59,10 @@ impl FreeIndex {
         }
     }
 
-    /// Puts the agent at the back of its place if it is free, or takes it out if not.
-    #[inline]
+    /// Puts the agent at the back of its place if it is free, or takes it out if not. Always
+    /// inlined: it runs at every load change, and a call here costs the one-channel engine
+    /// measurable time.
+    #[inline(always)]
     fn update(&mut self, agent: AgentId, state: Agent, free: bool) {
         match self {
             FreeIndex::LeastLoaded { lists, level, stride } => {
@@ -124,6 +126,10 @@ pub struct Capacity {
     /// Per channel, the agents skilled for it as (first agent, cumulative count at its end)
     /// runs, one per serving pool: a uniform draw over them needs no list of agents.
     skilled: Vec<Vec<(u32, u32)>>,
+    /// One channel, served by every pool: a load change updates its one index without walking
+    /// the pool's channel list (the single-channel engine's speed, measured in
+    /// benches/end_to_end.rs).
+    one_channel: bool,
 }
 
 /// Sorted distinct load shares `load/concurrency` (load < concurrency) over the pools, and for
@@ -181,12 +187,14 @@ impl Capacity {
             }
             start += pool.count;
         }
+        let one_channel = selects.len() == 1 && pool_channels.iter().all(|c| c[..] == [0]);
         Self {
             agents,
             free: selects.iter().map(|&select| FreeIndex::new(select, pools, n)).collect(),
             on_shift: selects.iter().map(|_| DenseSet::new(n)).collect(),
             pool_channels,
             skilled,
+            one_channel,
         }
     }
     /// Number of agents.
@@ -219,6 +227,12 @@ impl Capacity {
     fn reindex(&mut self, agent: AgentId) {
         let state = self.agents[agent as usize];
         let free = Self::is_free(&state);
+        if self.one_channel {
+            if let Some(index) = self.free.first_mut() {
+                index.update(agent, state, free);
+            }
+            return;
+        }
         for &channel in self.pool_channels[state.pool as usize].iter() {
             self.free[channel as usize].update(agent, state, free);
         }

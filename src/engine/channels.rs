@@ -104,6 +104,10 @@ impl Engine<'_> {
     /// The contact `agent` takes from its channels' queues: the highest priority with a
     /// waiting contact, and among equal priorities the contact ready first.
     pub(super) fn pop_channels(&mut self, agent: AgentId) -> Option<u32> {
+        // One channel: every pool serves it; skip the skill lookup on this hot path.
+        if self.chan.len() == 1 {
+            return self.pop_global(0);
+        }
         let scenario = self.scenario;
         let skills: &[Skill] = &scenario.pools[self.capacity.pool_of(agent)].skills;
         if let [only] = skills {
