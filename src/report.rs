@@ -124,6 +124,7 @@ impl RunReport {
                 "over_concurrency": audit.over_concurrency,
                 "off_shift_pickups": audit.off_shift_pickups,
                 "time_reversals": audit.time_reversals,
+                "unskilled_pickups": audit.unskilled_pickups,
             },
         });
         // A single-channel report keeps its bytes: "channels" appears only with several.

@@ -3,6 +3,7 @@
 //! This is the edge where errors get their context and become one line on stderr: usage
 //! errors in [`usage`], Ctrl-C in [`interrupt`], everything else in `main`.
 
+mod check;
 mod gates;
 pub mod interrupt;
 mod staff;
@@ -254,7 +255,7 @@ pub fn execute(cli: Cli) -> Result<i32> {
     }
     match cli.command {
         Command::Run(args) => run(&args),
-        Command::Check { scenario, sets } => check(&scenario, &sets),
+        Command::Check { scenario, sets } => check::check(&scenario, &sets),
         Command::Policies => policies(),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
@@ -417,22 +418,6 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
         .num_threads(threads.unwrap_or(0))
         .build()
         .context("cannot start the worker threads")
-}
-
-fn check(path: &Path, sets: &[Setting]) -> Result<i32> {
-    let scenario = load_with_settings(path, sets)?;
-    println!(
-        "{}: ok: scenario \"{}\", {} pool(s), {} agents, policy {}, horizon {}, warm-up {}, {} replication(s)",
-        path.display(),
-        scenario.name,
-        scenario.pools.len(),
-        scenario.agent_count(),
-        scenario.policy_label(),
-        crate::duration::format_duration(scenario.horizon),
-        crate::duration::format_duration(scenario.warmup),
-        scenario.replications
-    );
-    Ok(0)
 }
 
 fn policies() -> Result<i32> {

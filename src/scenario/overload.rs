@@ -4,7 +4,7 @@
 //! center without first-contact patience (whose queue would only grow) is refused unless
 //! `allow_overload = true`.
 
-use super::model::{Arrivals, Scenario, WEEK_S};
+use super::model::{Arrivals, Channel, Scenario, WEEK_S};
 use crate::error::FieldError;
 
 /// Most arrivals (candidates of the thinned arrival process, at the peak rate) or contacts a
@@ -33,8 +33,8 @@ impl LoadEstimate {
     /// The estimate for `scenario`.
     pub fn of(scenario: &Scenario) -> Self {
         let (arrivals_per_s, offered_slots) = scenario.channels.iter().fold((0.0, 0.0), |(n, work), c| {
-            let rate = channel_arrivals_per_s(&c.arrivals);
-            (n + rate, work + rate * c.conversation.exchanges.mean() * c.conversation.handle_time.mean())
+            let (rate, slots) = Self::channel_load(c);
+            (n + rate, work + slots)
         });
         let on_shift_slots = scenario
             .pools
@@ -50,6 +50,14 @@ impl LoadEstimate {
             })
             .sum();
         Self { arrivals_per_s, offered_slots, on_shift_slots }
+    }
+
+    /// One channel's new conversations per second and the slots its work keeps busy, both
+    /// averaged over a week (its share of `arrivals_per_s` and `offered_slots`).
+    pub fn channel_load(channel: &Channel) -> (f64, f64) {
+        let rate = channel_arrivals_per_s(&channel.arrivals);
+        let conversation = &channel.conversation;
+        (rate, rate * conversation.exchanges.mean() * conversation.handle_time.mean())
     }
 
     /// Offered load over capacity (`inf` if nothing is ever on shift).

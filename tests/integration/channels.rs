@@ -215,3 +215,18 @@ fn channel_mistakes_are_one_line_errors() {
         );
     }
 }
+
+#[test]
+fn check_lists_channels_and_the_audit_counts_unskilled_pickups() {
+    let output = crate::cli::convosim().args(["check", "scenarios/chat-messaging.toml"]).output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("  channel chat: 100.0 new conversations/h"), "{text}");
+    assert!(text.contains("served by chat_team, generalists (priority 1)"), "{text}");
+    assert!(text.contains("  channel messaging: 70.0 new conversations/h"), "{text}");
+    // Without [[channels]], check keeps its one line.
+    let plain = crate::cli::convosim().args(["check", "scenarios/quickstart.toml"]).output().unwrap();
+    assert_eq!(String::from_utf8(plain.stdout).unwrap().lines().count(), 1);
+    let json: serde_json::Value = serde_json::from_slice(&run_bundled(&["--format", "json"]).stdout).unwrap();
+    assert_eq!(json["audit"]["unskilled_pickups"], 0, "{}", json["audit"]);
+}
