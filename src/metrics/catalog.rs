@@ -168,7 +168,7 @@ catalog! {
         "contacts ready in the window still waiting at the horizon";
     FallbacksFired               "fallbacks_fired"                 Count   Neither [Run]
         "contacts whose hybrid timeout fired while waiting for the owner";
-    OwnerOfflineReroutes         "owner_offline_reroutes"          Number  Neither [Run]
+    OwnerOfflineReroutes         "owner_offline_reroutes"          Count   Neither [Run]
         "resumed contacts sent to the pool at once because the owner was off shift";
     QueueLengthMean              "queue_length_mean"               Number  Lower   [Run, Interval]
         "time-average number of waiting contacts, all queues";

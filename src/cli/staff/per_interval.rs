@@ -46,7 +46,7 @@ pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&doc.unwrap_or_default())?);
     } else {
         for answer in &answers {
-            answer.print(setup);
+            answer.print(setup, answers.len() == 1);
         }
         if answers.len() > 1 {
             print_policies(setup, &answers);
@@ -291,7 +291,9 @@ impl Answer {
         })
     }
 
-    fn print(&self, setup: &Setup<'_>) {
+    /// The search and, with `detail`, every iteration and the table by interval (with several
+    /// policies the curves are printed side by side instead).
+    fn print(&self, setup: &Setup<'_>, detail: bool) {
         let report = setup.base.report;
         let targets: Vec<String> = setup.targets.iter().map(ToString::to_string).collect();
         let how = match self.found.method {
@@ -307,7 +309,25 @@ impl Answer {
             setup.seed,
             targets.join(", ")
         );
-        println!("  method: {how}");
+        println!(
+            "  method: {how}; {} simulations of the {}",
+            self.found.iterations.len(),
+            report.fold.name()
+        );
+        if detail {
+            self.print_detail(setup);
+        }
+        let converged = if self.found.converged { "" } else { " (stopped after the iteration limit)" };
+        println!("{:.1} agent-hours per week{converged}", self.agent_hours(setup));
+        let missed: Vec<String> = self.missed().iter().map(|k| report.start_label(*k)).collect();
+        if !missed.is_empty() {
+            println!("  note: on fresh seeds {} interval(s) miss: {}", missed.len(), missed.join(", "));
+        }
+        println!();
+    }
+
+    fn print_detail(&self, setup: &Setup<'_>) {
+        let report = setup.base.report;
         for (n, i) in self.found.iterations.iter().enumerate() {
             println!("  iteration {}: {}", n + 1, progress_line(i));
         }
@@ -329,13 +349,6 @@ impl Answer {
             let mark = if self.meets.get(k).copied().unwrap_or(false) { "" } else { "  (misses)" };
             println!("{:<10}  {agents:>6}  {}{mark}", report.start_label(k), achieved.join(", "));
         }
-        let converged = if self.found.converged { "" } else { " (stopped after the iteration limit)" };
-        println!("{:.1} agent-hours per week{converged}", self.agent_hours(setup));
-        let missed: Vec<String> = self.missed().iter().map(|k| report.start_label(*k)).collect();
-        if !missed.is_empty() {
-            println!("  note: on fresh seeds {} interval(s) miss: {}", missed.len(), missed.join(", "));
-        }
-        println!();
     }
 }
 
