@@ -5,11 +5,11 @@
 //! With `--policies`, each policy gets its own search and the answers are compared.
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::{json, Value as Json};
 use toml::{Table, Value};
 
-use super::{policy_list, write_staffed, Format, Setup};
+use super::{policy_list, progress_bar, write_staffed, Format, Setup};
 use crate::engine::RunOptions;
 use crate::gate::{Assertion, Op};
 use crate::metrics::catalog::{scope_metrics, Scope};
@@ -207,16 +207,6 @@ fn evaluate(
         .map(|&c| rows.iter().map(|row| row.get(c).copied().unwrap_or(missing)).collect())
         .collect();
     Ok((Evaluation { summaries, in_system }, totals.summaries()))
-}
-
-/// A spinner on stderr (drawn only on a terminal): the policy, the iteration and the
-/// replications run so far.
-fn progress_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{spinner} {msg} · {pos} replications · {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    bar.set_style(style);
-    bar
 }
 
 fn progress_line(i: &Iteration) -> String {
