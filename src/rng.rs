@@ -60,6 +60,10 @@ pub struct Streams {
     pub patience: SimRng,
     /// Routing choices (random agent, random select).
     pub routing: SimRng,
+    /// The bot tier: time with the bot and whether it resolves the conversation.
+    pub bot: SimRng,
+    /// Typing times of customer messages.
+    pub typing: SimRng,
 }
 
 impl Streams {
@@ -73,6 +77,8 @@ impl Streams {
             gap: stream(4),
             patience: stream(5),
             routing: stream(6),
+            bot: stream(7),
+            typing: stream(8),
         }
     }
 

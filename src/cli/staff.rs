@@ -4,7 +4,7 @@
 
 mod per_interval;
 
-use std::io::IsTerminal;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -60,10 +60,12 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
     if args.per_interval {
         return pool.install(|| per_interval::staff(&setup));
     }
+    let bar = progress_bar();
     let mut answers = Vec::new();
     for policy in policy_list(args) {
-        answers.push(pool.install(|| solve(&setup, policy))?);
+        answers.push(pool.install(|| solve(&setup, policy, &bar))?);
     }
+    bar.finish_and_clear();
     print_answers(&setup, &answers)?;
     if let Some(dir) = &args.out {
         let staffed: Vec<(String, Table)> =
@@ -71,6 +73,16 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
         write_staffed(dir, &staffed, !args.policies.is_empty())?;
     }
     Ok(0)
+}
+
+/// A spinner on stderr (drawn only on a terminal): what is being searched and the replications
+/// run so far.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} {msg} · {pos} replications · {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar
 }
 
 /// The policies to search for: each of `--policies`, or the scenario's own (None).
@@ -152,10 +164,11 @@ fn scenario_at(setup: &Setup<'_>, policy: Option<&str>, count: u32) -> Result<Sc
 
 /// Every metric's summary, the whole run's and each channel's, over the replications of
 /// `scenario` from master seed `seed`.
-fn evaluate(scenario: &Scenario, seed: u64, replications: u32) -> Result<Measured> {
+fn evaluate(scenario: &Scenario, seed: u64, replications: u32, bar: &ProgressBar) -> Result<Measured> {
     let mut totals = RunTotals::new(replications);
     stream_replications(scenario, seed, 0, replications, |r| {
         totals.add(&r.output);
+        bar.inc(1);
         Ok::<(), crate::runner::ReplicationError>(())
     })?;
     let names: Vec<String> = scenario.channels.iter().map(|c| c.name.clone()).collect();
@@ -163,7 +176,7 @@ fn evaluate(scenario: &Scenario, seed: u64, replications: u32) -> Result<Measure
 }
 
 /// The search for one policy, then the fresh evaluation of its answer.
-fn solve(setup: &Setup<'_>, policy: Option<&str>) -> Result<Answer> {
+fn solve(setup: &Setup<'_>, policy: Option<&str>, bar: &ProgressBar) -> Result<Answer> {
     // One agent's slots: the difference the pool makes between one and two agents (pools
     // without staffing vectors add slots linearly in their count).
     let one = LoadEstimate::of(&scenario_at(setup, policy, 1)?);
@@ -172,24 +185,24 @@ fn solve(setup: &Setup<'_>, policy: Option<&str>) -> Result<Answer> {
     let others = one.on_shift_slots - slots_per_agent;
     let start = start_count(one.offered_slots, others, slots_per_agent);
     let label = policy.map_or_else(|| "the scenario's policy".to_string(), |p| format!("policy {p}"));
+    bar.set_message(format!("staff ({label})"));
     let search = search(
         &setup.targets,
         start,
         |count| match scenario_at(setup, policy, count) {
-            Ok(scenario) => evaluate(&scenario, setup.seed, setup.replications).map(Ok),
+            Ok(scenario) => evaluate(&scenario, setup.seed, setup.replications, bar).map(Ok),
             // Counts 1 and 2 loaded above and nothing else changed: the count's limits refuse it.
             Err(error) => Ok(Err(format!("{error:#}"))),
         },
         |e| {
             // Progress only for a person watching: stdout lists every count anyway, and an
             // error must stay one line on stderr.
-            if std::io::stderr().is_terminal() {
-                eprintln!("staff ({label}): {}", progress_line(e));
-            }
+            bar.println(format!("staff ({label}): {}", progress_line(e)));
         },
     )?;
     let fresh = fresh_seed(setup.seed);
-    let achieved = evaluate(&scenario_at(setup, policy, search.count)?, fresh, setup.replications)?;
+    bar.set_message(format!("{label}: fresh seeds"));
+    let achieved = evaluate(&scenario_at(setup, policy, search.count)?, fresh, setup.replications, bar)?;
     let staffed = table_at(setup, policy, search.count)?;
     let policy =
         policy.map_or_else(|| scenario_at(setup, None, 1).map(|s| s.policy.label()), |p| Ok(p.into()))?;

@@ -78,7 +78,7 @@ impl Engine<'_> {
         let exchanges = exchanges.sample(&mut self.chan[channel].streams.exchanges).max(1.0) as u32;
         let id = self.conversations.open(self.now, exchanges, channel as u16);
         self.schedule_next_arrival(channel);
-        self.on_contact_ready(id);
+        self.start_conversation(id, channel);
     }
 
     // ----- channel queues -------------------------------------------------------------------

@@ -8,6 +8,7 @@
 mod channels;
 mod conversations;
 pub mod event_queue;
+mod front;
 mod queues;
 mod serving;
 mod timers;
@@ -148,6 +149,10 @@ struct Engine<'a> {
     waiting_personal_total: u64,
     /// Contacts picked up and not yet done.
     in_handling: u64,
+    /// Whether some channel previews typing; then `sent_at` holds each current contact's send
+    /// time, by conversation id (else the send is the ready time and it stays empty).
+    previewing: bool,
+    sent_at: Vec<f64>,
     /// Samples of the number in system, the next sample's index and its time (infinite
     /// when not sampling, so the loop's one comparison never fires).
     in_system: Option<InSystemSamples>,
@@ -199,6 +204,11 @@ impl<'a> Engine<'a> {
             waiting_personal: vec![0; agents],
             waiting_personal_total: 0,
             in_handling: 0,
+            previewing: scenario
+                .channels
+                .iter()
+                .any(|c| c.conversation.typing.as_ref().is_some_and(|t| t.preview)),
+            sent_at: Vec::new(),
             in_system,
             next_sample,
             next_sample_at,
@@ -323,7 +333,8 @@ impl<'a> Engine<'a> {
         c.is_first = c.owner == NO_AGENT;
         let (first, owner, last_reply_at, channel) =
             (c.is_first, c.owner, c.last_reply_at, c.channel as usize);
-        self.recorder.contact_ready(channel, first, now);
+        let sent = self.typing_started(id, channel, first);
+        self.recorder.contact_ready(channel, first, sent);
         if first {
             return self.route_as_first_contact(id);
         }
@@ -369,25 +380,28 @@ impl<'a> Engine<'a> {
         }
         if fall_back_after == Some(0.0) {
             // A zero timeout fires at once: the same fallback, without a timer.
-            self.recorder.fallback(self.now);
+            self.recorder.fallback(self.sent_at(id));
             return self.offer_to_pool(id);
         }
         self.enqueue_personal(id, agent);
         self.start_patience(id);
         if let Some(after) = fall_back_after {
-            let c = self.conversations.get(id);
-            let event = Event::FallBack { conversation: id, generation: c.generation };
-            self.schedule(c.ready_at + after, event);
+            // Timers the customer feels count from the send (the ready time without preview).
+            let sent = self.sent_at(id);
+            let event =
+                Event::FallBack { conversation: id, generation: self.conversations.get(id).generation };
+            self.schedule(sent + after, event);
         }
     }
 
     fn start_patience(&mut self, id: u32) {
+        let sent = self.sent_at(id);
         let c = self.conversations.get(id);
         let channel = c.channel as usize;
         let conversation = &self.scenario.channels[channel].conversation;
         let patience = if c.is_first { &conversation.patience_first } else { &conversation.patience_resumed };
         if let Some(patience) = patience {
-            let deadline = c.ready_at + patience.sample(&mut self.chan[channel].streams.patience);
+            let deadline = sent + patience.sample(&mut self.chan[channel].streams.patience);
             let event = Event::PatienceExpired { conversation: id, generation: c.generation };
             self.schedule(deadline, event);
         }

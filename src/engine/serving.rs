@@ -149,8 +149,12 @@ impl Engine<'_> {
         c.owner = agent;
         c.agent = agent;
         c.state = ContactState::InHandling;
-        let (first, ready_at, channel) = (c.is_first, c.ready_at, c.channel as usize);
-        self.recorder.contact_picked(channel, first, ready_at, now - ready_at, by_owner, agent);
+        let (first, channel, arrived_at) = (c.is_first, c.channel as usize, c.arrived_at);
+        let sent = self.sent_at(id);
+        self.recorder.contact_picked(channel, first, sent, (now - sent).max(0.0), by_owner, agent);
+        if first {
+            self.recorder.reached_human(arrived_at, now);
+        }
 
         let pool = self.capacity.pool_of(agent);
         if self.skill_masks[pool] & (1 << channel) == 0 {
@@ -159,7 +163,8 @@ impl Engine<'_> {
         let slowdown = 1.0 + self.scenario.pools[pool].slowdown * f64::from(in_handling - 1);
         let handle_time = &self.scenario.channels[channel].conversation.handle_time;
         let handle = handle_time.sample(&mut self.chan[channel].streams.handle) * slowdown;
-        self.schedule(now + handle, Event::HandlingDone { conversation: id });
+        let done = self.handling_ends(channel, sent, handle);
+        self.schedule(done, Event::HandlingDone { conversation: id });
     }
 
     pub(super) fn on_handling_done(&mut self, id: u32) {
@@ -169,8 +174,10 @@ impl Engine<'_> {
         self.agent_changing(agent);
         self.capacity.release_slot(agent);
         self.in_handling -= 1;
+        let sent = self.sent_at(id);
 
         let c = self.conversations.get_mut(id);
+        self.recorder.contact_responded(c.channel as usize, c.is_first, sent, now - sent);
         c.exchanges_left -= 1;
         c.last_reply_at = now;
         c.state = ContactState::InGap;
@@ -184,7 +191,8 @@ impl Engine<'_> {
                 Some(gap) => gap.sample(&mut self.chan[channel].streams.gap),
                 None => 0.0,
             };
-            self.schedule(now + gap, Event::ContactReady { conversation: id });
+            let typed = self.typing_delay(channel);
+            self.schedule(now + gap + typed, Event::ContactReady { conversation: id });
         }
         self.serve_queues(agent);
     }

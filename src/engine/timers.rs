@@ -18,9 +18,9 @@ impl Engine<'_> {
         self.stats.events += 1;
         self.audit.abandoned += 1;
         self.leave_queue(id);
+        let sent = self.sent_at(id);
         let c = self.conversations.get(id);
-        let (first, ready_at) = (c.is_first, c.ready_at);
-        self.recorder.contact_abandoned(c.channel as usize, first, ready_at, self.now - ready_at);
+        self.recorder.contact_abandoned(c.channel as usize, c.is_first, sent, self.now - sent);
         self.conversations.close(id);
     }
 
@@ -30,7 +30,7 @@ impl Engine<'_> {
             return;
         }
         self.stats.events += 1;
-        self.recorder.fallback(self.conversations.get(id).ready_at);
+        self.recorder.fallback(self.sent_at(id));
         self.leave_queue(id);
         let channel = self.conversations.get(id).channel as usize;
         match self.capacity.select_free(channel, &mut self.chan[0].streams.routing) {
@@ -114,10 +114,11 @@ impl Engine<'_> {
             self.agent_changing(agent);
         }
         self.queue_changing();
-        for (_, c) in self.conversations.iter() {
+        for (id, c) in self.conversations.iter() {
             if matches!(c.state, ContactState::WaitingGlobal | ContactState::WaitingPersonal) {
                 self.audit.waiting_at_horizon += 1;
-                self.recorder.contact_unfinished(c.channel as usize, c.is_first, c.ready_at);
+                let sent = if self.previewing { self.sent_at[id as usize] } else { c.ready_at };
+                self.recorder.contact_unfinished(c.channel as usize, c.is_first, sent);
             }
         }
         RunOutput {

@@ -138,6 +138,20 @@ catalog! {
         "resumed contacts abandoned / picked up or abandoned";
     QueueTimeFirstAllMean        "queue_time_first_all_mean_s"     Seconds Lower   [Run, Channel]
         "mean time in queue of first contacts, abandoned included (Erlang A's Lq/λ)";
+    ResponseFirstMean            "response_first_mean_s"           Seconds Lower   [Run, Interval, Channel]
+        "first contacts: send to the agent's reply (wait + remaining handle time)";
+    ResponseFirstP90             "response_first_p90_s"            Seconds Lower   [Run]
+        "90th percentile of the first contacts' response time";
+    ResponseResumedMean          "response_resumed_mean_s"         Seconds Lower   [Run, Interval, Channel]
+        "resumed contacts: send to the agent's reply (wait + remaining handle time)";
+    ResponseResumedP90           "response_resumed_p90_s"          Seconds Lower   [Run]
+        "90th percentile of the resumed contacts' response time";
+    TimeToHumanMean              "time_to_human_mean_s"            Seconds Lower   [Run]
+        "arrival to the first human pickup, bot time included";
+    BotContainedShare            "bot_contained_share"             Share   Neither [Run]
+        "new conversations the bot resolved (undefined without a bot)";
+    BotTimeMean                  "bot_time_mean_s"                 Seconds Neither [Run]
+        "mean time new conversations spent with the bot (undefined without a bot)";
     AffinityRetentionShare       "affinity_retention_share"        Share   Higher  [Run, Interval, Pool, Channel]
         "resumed contacts picked up by their owner";
     HandoffsPerConversation      "handoffs_per_conversation"       Number  Lower   [Run]
@@ -168,7 +182,7 @@ catalog! {
         "contacts ready in the window still waiting at the horizon";
     FallbacksFired               "fallbacks_fired"                 Count   Neither [Run]
         "contacts whose hybrid timeout fired while waiting for the owner";
-    OwnerOfflineReroutes         "owner_offline_reroutes"          Number  Neither [Run]
+    OwnerOfflineReroutes         "owner_offline_reroutes"          Count   Neither [Run]
         "resumed contacts sent to the pool at once because the owner was off shift";
     QueueLengthMean              "queue_length_mean"               Number  Lower   [Run, Interval]
         "time-average number of waiting contacts, all queues";
@@ -243,7 +257,7 @@ mod tests {
     #[test]
     fn every_metric_declares_a_direction_and_a_scope() {
         use Better::{Higher as H, Lower as L, Neither as N};
-        let expected: [(&str, Better); 39] = [
+        let expected: [(&str, Better); 46] = [
             ("wait_first_mean_s", L),
             ("wait_first_p50_s", L),
             ("wait_first_p90_s", L),
@@ -263,6 +277,13 @@ mod tests {
             ("abandon_first_share", L),
             ("abandon_resumed_share", L),
             ("queue_time_first_all_mean_s", L),
+            ("response_first_mean_s", L),
+            ("response_first_p90_s", L),
+            ("response_resumed_mean_s", L),
+            ("response_resumed_p90_s", L),
+            ("time_to_human_mean_s", L),
+            ("bot_contained_share", N),
+            ("bot_time_mean_s", N),
             ("affinity_retention_share", H),
             ("handoffs_per_conversation", L),
             ("single_agent_conversation_share", H),

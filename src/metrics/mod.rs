@@ -6,6 +6,7 @@
 
 pub mod catalog;
 mod channels;
+mod experience;
 mod histograms;
 mod in_system;
 mod intervals;

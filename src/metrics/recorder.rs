@@ -5,6 +5,7 @@ use hdrhistogram::Histogram;
 
 use super::catalog::{Metric, METRICS};
 use super::channels::ChannelBreakdown;
+use super::experience::Experience;
 use super::intervals::IntervalBreakdown;
 use super::pools::{AgentTotals, PoolBreakdown};
 use super::{Histograms, ReplicationMetrics, HISTOGRAM_UNIT_S, WAIT_FIRST, WAIT_RESUMED};
@@ -23,6 +24,9 @@ pub(super) struct ContactStats {
     /// Time abandoned contacts waited before they left.
     abandoned_wait_sum: f64,
     pub(super) unfinished: u64,
+    /// Contacts whose reply was sent in the run, and their response times summed.
+    responded: u64,
+    response_sum: f64,
 }
 
 impl ContactStats {
@@ -38,6 +42,13 @@ impl ContactStats {
         self.picked_within_sl += u64::from(wait <= threshold);
         self.wait_sum += wait;
         self.wait_max = self.wait_max.max(wait);
+    }
+
+    /// Counts a reply `response` seconds after the send.
+    #[inline]
+    pub(super) fn add_response(&mut self, response: f64) {
+        self.responded += 1;
+        self.response_sum += response;
     }
 
     /// Counts an abandonment after `waited` seconds.
@@ -59,8 +70,8 @@ impl ContactStats {
 }
 
 /// The per-class metrics a breakdown shares with the whole run: mean wait, waited share,
-/// service level and abandonment, for first (`first`) or resumed contacts.
-pub(super) fn class_values(stats: &ContactStats, first: bool) -> [(Metric, Option<f64>); 4] {
+/// service level, abandonment and mean response time, for first (`first`) or resumed contacts.
+pub(super) fn class_values(stats: &ContactStats, first: bool) -> [(Metric, Option<f64>); 5] {
     let ratio = |num: f64, den: u64| (den > 0).then(|| num / den as f64);
     let m = |f: Metric, r: Metric| if first { f } else { r };
     let waited = (stats.picked_after_waiting + stats.abandoned) as f64;
@@ -74,6 +85,10 @@ pub(super) fn class_values(stats: &ContactStats, first: bool) -> [(Metric, Optio
         (
             m(Metric::AbandonFirstShare, Metric::AbandonResumedShare),
             ratio(stats.abandoned as f64, stats.finished()),
+        ),
+        (
+            m(Metric::ResponseFirstMean, Metric::ResponseResumedMean),
+            ratio(stats.response_sum, stats.responded),
         ),
     ]
 }
@@ -123,6 +138,8 @@ pub struct Recorder {
     pools: Option<PoolBreakdown>,
     /// With several channels (and breakdowns on), the breakdown by channel.
     channels: Option<ChannelBreakdown>,
+    /// Response times, time to a human, the bot.
+    experience: Experience,
 }
 
 impl Recorder {
@@ -147,6 +164,7 @@ impl Recorder {
         Self {
             warmup,
             horizon,
+            experience: Experience::new(),
             channels: (breakdowns && service_levels.len() > 1)
                 .then(|| ChannelBreakdown::new(service_levels.len())),
             service_levels,
@@ -286,6 +304,38 @@ impl Recorder {
         }
     }
 
+    /// The agent replied to a contact of `channel` sent at `sent_at`, `response` seconds later.
+    #[inline]
+    pub fn contact_responded(&mut self, channel: usize, first: bool, sent_at: f64, response: f64) {
+        if !self.in_window(sent_at) {
+            return;
+        }
+        self.class(first).add_response(response);
+        self.experience.responded(first, response);
+        if let Some(channels) = &mut self.channels {
+            channels.class(channel, first).add_response(response);
+        }
+        if let Some(intervals) = &mut self.intervals {
+            intervals.class_at(first, sent_at).add_response(response);
+        }
+    }
+
+    /// A conversation that arrived at `arrived_at` reached a human (its first pickup) at `now`.
+    #[inline]
+    pub fn reached_human(&mut self, arrived_at: f64, now: f64) {
+        if self.in_window(arrived_at) {
+            self.experience.reached_human(now - arrived_at);
+        }
+    }
+
+    /// A conversation arriving at `arrived_at` spent `time` with the bot, which resolved it if
+    /// `contained`.
+    pub fn bot(&mut self, arrived_at: f64, time: f64, contained: bool) {
+        if self.in_window(arrived_at) {
+            self.experience.bot(time, contained);
+        }
+    }
+
     /// A conversation's last exchange ended at `now`.
     pub fn conversation_resolved(&mut self, now: f64, arrived_at: f64, handoffs: u32, single_agent: bool) {
         if !self.in_window(now) {
@@ -379,6 +429,7 @@ impl Recorder {
             Metric::QueueTimeFirstAllMean,
             ratio(self.first.wait_sum + self.first.abandoned_wait_sum, self.first.finished()),
         );
+        self.experience.finish(&mut set);
         set(Metric::AffinityRetentionShare, ratio(self.resumed_by_owner as f64, self.resumed.picked));
         set(Metric::HandoffsPerConversation, ratio(self.handoffs as f64, self.resolved_arrived_in_window));
         set(

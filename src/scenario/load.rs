@@ -13,6 +13,7 @@
 mod channels;
 mod dists;
 mod fields;
+mod front;
 mod policies;
 mod policy_hints;
 mod shifts;
@@ -70,7 +71,8 @@ const TOP_KEYS: &[&str] = &[
 /// Top-level keys of a sweep file that a scenario never has.
 const SWEEP_ONLY_KEYS: &[&str] = &["base", "axes"];
 const ARRIVAL_KEYS: &[&str] = &["rate_per_hour", "profile", "weekday"];
-const CONVERSATION_KEYS: &[&str] = &["exchanges", "handle_time", "gap", "patience_first", "patience_resumed"];
+const CONVERSATION_KEYS: &[&str] =
+    &["exchanges", "handle_time", "gap", "patience_first", "patience_resumed", "bot", "typing"];
 const AGENT_KEYS: &[&str] = &[
     "name",
     "count",
@@ -265,6 +267,8 @@ fn conversation(top: &Section<'_>) -> Result<ConversationModel, FieldError> {
         gap,
         patience_first: time("patience_first")?,
         patience_resumed: time("patience_resumed")?,
+        bot: front::bot(&sec)?,
+        typing: front::typing(&sec)?,
     })
 }
 

@@ -148,6 +148,34 @@ pub struct ConversationModel {
     pub patience_first: Option<Distribution>,
     /// Patience of a waiting resumed contact, seconds; `None`: never abandons.
     pub patience_resumed: Option<Distribution>,
+    /// A bot that every new conversation meets first; `None`: straight to humans.
+    pub bot: Option<Bot>,
+    /// The customer's typing before each message is sent; `None`: sent at once.
+    pub typing: Option<Typing>,
+}
+
+/// Tier-1 bot in front of the humans: each new conversation spends `time` with it (no agent
+/// capacity, unlimited concurrency); with probability `containment` the bot resolves it, else
+/// its first human contact becomes ready when the bot hands off.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    /// Share of conversations the bot resolves, in [0, 1].
+    pub containment: f64,
+    /// Time with the bot, seconds.
+    pub time: Distribution,
+}
+
+/// Typing before each customer message. Without `preview` it only delays the send. With
+/// `preview` the contact is routed when typing starts; an agent who picks it up before the
+/// send watches and saves the watched time, up to `head_start` × the handle time.
+#[derive(Debug, Clone)]
+pub struct Typing {
+    /// Typing time of one message, seconds.
+    pub time: Distribution,
+    /// Whether agents see the message while it is typed ("sneak peek").
+    pub preview: bool,
+    /// Largest share of the handle time that watching can save, in [0, 1].
+    pub head_start: f64,
 }
 
 /// One stream of conversations with its own promise: arrivals, conversation shape, service

@@ -21,15 +21,46 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::{convosim, SMALL_CENTER};
 
-/// `replications.csv` of `convosim run scenarios/quickstart.toml --out DIR`.
-const QUICKSTART: &str = "70ca7fd6cedfd1821169899f4be64515115a3e9a32cf9ac0d86ef6c493c282ea";
+/// `replications.csv` of `convosim run scenarios/quickstart.toml --out DIR`: the whole file,
+/// and the file without [`NEW_IN_ISSUE_11`]'s columns (the bytes before they were added).
+const QUICKSTART: Golden = Golden {
+    now: "4915137582b964bd7bc1c15831356ff052654e18a84d4c0f4aaedde590c3f887",
+    before_issue_11: "70ca7fd6cedfd1821169899f4be64515115a3e9a32cf9ac0d86ef6c493c282ea",
+};
 /// `replications.csv` of [`RANDOM_ROUTING`] run with `--out`.
-const RANDOM_ROUTING_RUN: &str = "91712785d6b4787aeabbcdbc884781c3df2de9bd611097156fbb4d974d043065";
+const RANDOM_ROUTING_RUN: Golden = Golden {
+    now: "99453d7825b119765ca571365f380e8ca37323d897a25647ceed70cd3ad1084f",
+    before_issue_11: "91712785d6b4787aeabbcdbc884781c3df2de9bd611097156fbb4d974d043065",
+};
 /// `replications.csv` of [`SWEEP`] (common random numbers, the default).
-const SWEEP_CRN: &str = "63831de1e012f9a91cabb30083472c854f07145e6302eb0bfdd902f63bfe2770";
+const SWEEP_CRN: Golden = Golden {
+    now: "2438068a102f81a668e3d7c5af3ae3d5720f08d3331364f701783e22c5ab8163",
+    before_issue_11: "63831de1e012f9a91cabb30083472c854f07145e6302eb0bfdd902f63bfe2770",
+};
 /// `replications.csv` of [`SWEEP`] with `common_random_numbers = false`: independent seeds per
 /// point, the bytes every sweep wrote before common random numbers.
-const SWEEP_INDEPENDENT: &str = "a5440f346751ee2b1728ee43617d545053a443d8278cbd98738512c6244f78e7";
+const SWEEP_INDEPENDENT: Golden = Golden {
+    now: "0b657a52443451a12f638c0b523866401a5e19ef2af26dafebaeff3cf0e145db",
+    before_issue_11: "a5440f346751ee2b1728ee43617d545053a443d8278cbd98738512c6244f78e7",
+};
+
+/// The metrics added with the bot tier, typing preview and response times: every other column
+/// keeps the bytes it had before them.
+const NEW_IN_ISSUE_11: [&str; 7] = [
+    "response_first_mean_s",
+    "response_first_p90_s",
+    "response_resumed_mean_s",
+    "response_resumed_p90_s",
+    "time_to_human_mean_s",
+    "bot_contained_share",
+    "bot_time_mean_s",
+];
+
+/// A golden file: its hash now, and the hash of the file without the columns added since.
+struct Golden {
+    now: &'static str,
+    before_issue_11: &'static str,
+}
 
 /// The small center with random choices in routing: first contacts go to a random agent, and
 /// pool routing (after a hybrid fallback) picks a random free agent.
@@ -79,17 +110,34 @@ fn read(path: PathBuf) -> String {
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// SHA-256 of `DIR/replications.csv`, hex.
-fn rows_hash(dir: &Path) -> String {
-    let bytes = read(dir.join("replications.csv"));
-    Sha256::digest(bytes.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn assert_golden(what: &str, dir: &Path, expected: &str) {
-    let actual = rows_hash(dir);
-    println!("golden {what}: {actual}");
+/// `DIR/replications.csv` without the columns named in `drop`, written back as CSV.
+fn without_columns(dir: &Path, drop: &[&str]) -> Vec<u8> {
+    let mut reader = csv::Reader::from_path(dir.join("replications.csv")).expect("replications.csv");
+    let header = reader.headers().expect("a header").clone();
+    let keep: Vec<usize> = (0..header.len()).filter(|&i| !drop.contains(&&header[i])).collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(keep.iter().map(|&i| &header[i])).unwrap();
+    for record in reader.records() {
+        let record = record.expect("a row");
+        writer.write_record(keep.iter().map(|&i| &record[i])).unwrap();
+    }
+    writer.into_inner().expect("written")
+}
+
+fn assert_golden(what: &str, dir: &Path, expected: &Golden) {
+    let actual = hex_sha256(read(dir.join("replications.csv")).as_bytes());
+    let before = hex_sha256(&without_columns(dir, &NEW_IN_ISSUE_11));
+    println!("golden {what}: {actual} (without the columns of issue 11: {before})");
     assert_eq!(
-        actual, expected,
+        before, expected.before_issue_11,
+        "{what}: a column that existed before issue 11 changed; see the module docs"
+    );
+    assert_eq!(
+        actual, expected.now,
         "{what}: replications.csv changed; see the module docs before updating the constant"
     );
 }
@@ -99,7 +147,7 @@ fn quickstart_rows_are_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q");
     succeed(convosim().args(["run", "scenarios/quickstart.toml", "--out", out.to_str().unwrap()]));
-    assert_golden("quickstart", &out, QUICKSTART);
+    assert_golden("quickstart", &out, &QUICKSTART);
 }
 
 #[test]
@@ -111,16 +159,16 @@ fn random_routing_rows_are_unchanged() {
     fs::write(&scenario, text).unwrap();
     let out = dir.path().join("r");
     succeed(convosim().args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]));
-    assert_golden(RANDOM_ROUTING, &out, RANDOM_ROUTING_RUN);
+    assert_golden(RANDOM_ROUTING, &out, &RANDOM_ROUTING_RUN);
 }
 
 #[test]
 fn sweep_rows_are_unchanged_with_and_without_common_random_numbers() {
     let (dir, file) = workspace(SMALL_CENTER, SWEEP);
-    assert_golden("sweep", &sweep(&file, &dir.path().join("crn"), &[]), SWEEP_CRN);
+    assert_golden("sweep", &sweep(&file, &dir.path().join("crn"), &[]), &SWEEP_CRN);
     let off = dir.path().join("off.toml");
     fs::write(&off, format!("common_random_numbers = false\n{SWEEP}")).unwrap();
-    assert_golden("sweep without CRN", &sweep(&off, &dir.path().join("off"), &[]), SWEEP_INDEPENDENT);
+    assert_golden("sweep without CRN", &sweep(&off, &dir.path().join("off"), &[]), &SWEEP_INDEPENDENT);
 }
 
 /// `replications.csv` as (header, rows), every cell a string.

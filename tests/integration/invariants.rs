@@ -52,6 +52,10 @@ struct Conversation {
     gap_mixture: bool,
     gap_s: u32,
     patience_s: Option<(u32, u32)>,
+    /// A bot: containment in percent and mean time, seconds.
+    bot: Option<(u32, u32)>,
+    /// Typing: mean time in seconds, preview, head start in percent.
+    typing: Option<(u32, bool, u32)>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,13 +133,17 @@ fn conversation() -> impl Strategy<Value = Conversation> {
         any::<bool>(),
         5u32..20_000,
         proptest::option::of((30u32..3_600, 60u32..30_000)),
+        proptest::option::of((0u32..=100, 0u32..600)),
+        proptest::option::of((1u32..300, any::<bool>(), 0u32..=100)),
     )
-        .prop_map(|(exchanges, handle_s, gap_mixture, gap_s, patience_s)| Conversation {
+        .prop_map(|(exchanges, handle_s, gap_mixture, gap_s, patience_s, bot, typing)| Conversation {
             exchanges,
             handle_s,
             gap_mixture,
             gap_s,
             patience_s,
+            bot,
+            typing,
         })
 }
 
@@ -234,6 +242,20 @@ impl Case {
             text += &format!("patience_first = {{ dist = \"exponential\", mean = {first} }}\n");
             text += &format!("patience_resumed = {{ dist = \"exponential\", mean = {resumed} }}\n");
         }
+        if let Some((percent, mean_s)) = conv.bot {
+            let containment = f64::from(percent) / 100.0;
+            text += &format!(
+                "bot = {{ containment = {containment}, time = {{ dist = \"exponential\", mean = {} }} }}\n",
+                mean_s.max(1)
+            );
+        }
+        if let Some((mean_s, preview, head)) = conv.typing {
+            let head =
+                if preview { format!(", head_start = {}", f64::from(head) / 100.0) } else { String::new() };
+            text += &format!(
+                "typing = {{ time = {{ dist = \"exponential\", mean = {mean_s} }}, preview = {preview}{head} }}\n"
+            );
+        }
         text
     }
 
@@ -313,7 +335,8 @@ proptest! {
         let s = scenario(&text);
         let out = convosim::run(&s, case.seed).expect("runs");
         assert_invariants(&out.audit, &text);
-        prop_assert!(out.audit.ready > 0, "no contact at all:\n{}", text);
+        let all_contained = case.conversation.bot.is_some_and(|(percent, _)| percent == 100);
+        prop_assert!(out.audit.ready > 0 || all_contained, "no contact at all:\n{}", text);
         for (info, value) in METRICS.iter().zip(&out.metrics.values) {
             let Some(v) = *value else { continue };
             prop_assert!(v.is_finite(), "{} = {} in\n{}", info.name, v, text);

@@ -14,6 +14,7 @@ mod common;
 mod crash_safety;
 mod determinism;
 mod erlang_validation;
+mod front;
 mod gates;
 mod golden;
 mod hostile;

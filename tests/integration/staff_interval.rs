@@ -126,6 +126,16 @@ fn write(dir: &Path, text: &str) -> String {
     path.display().to_string()
 }
 
+/// `staff FILE --pool team --per-interval --target T... EXTRA...`.
+fn per_interval<'a>(file: &'a str, targets: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["staff", file, "--pool", "team", "--per-interval"];
+    for target in targets {
+        args.extend(["--target", target]);
+    }
+    args.extend(extra);
+    args
+}
+
 fn json_of(args: &[&str]) -> Value {
     let output = convosim().args(args).args(["--format", "json", "--threads", "2"]).output().expect("runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -166,19 +176,7 @@ fn per_interval_staffing_is_within_one_agent_of_the_exact_isa() {
     let out = dir.path().join("out");
     let target = format!("waited_first_share<={ALPHA}");
     let out_arg = out.display().to_string();
-    let doc = json_of(&[
-        "staff",
-        &file,
-        "--pool",
-        "team",
-        "--per-interval",
-        "--target",
-        &target,
-        "--replications",
-        "20",
-        "--out",
-        &out_arg,
-    ]);
+    let doc = json_of(&per_interval(&file, &[&target], &["--replications", "20", "--out", &out_arg]));
     assert_eq!(doc["mode"], "per_interval");
     assert_eq!(doc["method"], "isa");
     assert_eq!(doc["converged"], true);
@@ -245,19 +243,8 @@ fn the_sampled_number_in_system_is_poisson_with_mean_m_of_t() {
 fn a_service_level_target_is_met_by_re_staffing_and_policies_compare() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let file = write(dir.path(), &scenario_text("count = 3"));
-    let doc = json_of(&[
-        "staff",
-        &file,
-        "--pool",
-        "team",
-        "--per-interval",
-        "--target",
-        "sl_first_share>=0.8",
-        "--policies",
-        "next-available,sticky",
-        "--replications",
-        "4",
-    ]);
+    let extra = ["--policies", "next-available,sticky", "--replications", "4"];
+    let doc = json_of(&per_interval(&file, &["sl_first_share>=0.8"], &extra));
     let answers = doc.as_array().expect("one answer per policy");
     assert_eq!(answers.len(), 2);
     for answer in answers {

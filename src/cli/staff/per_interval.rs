@@ -5,11 +5,11 @@
 //! With `--policies`, each policy gets its own search and the answers are compared.
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::{json, Value as Json};
 use toml::{Table, Value};
 
-use super::{policy_list, write_staffed, Format, Setup};
+use super::{policy_list, progress_bar, write_staffed, Format, Setup};
 use crate::engine::RunOptions;
 use crate::gate::{Assertion, Op};
 use crate::metrics::catalog::{scope_metrics, Scope};
@@ -46,7 +46,7 @@ pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&doc.unwrap_or_default())?);
     } else {
         for answer in &answers {
-            answer.print(setup);
+            answer.print(setup, answers.len() == 1);
         }
         if answers.len() > 1 {
             print_policies(setup, &answers);
@@ -217,16 +217,6 @@ fn evaluate(
     Ok((Evaluation { summaries, in_system }, totals.summaries()))
 }
 
-/// A spinner on stderr (drawn only on a terminal): the policy, the iteration and the
-/// replications run so far.
-fn progress_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{spinner} {msg} · {pos} replications · {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    bar.set_style(style);
-    bar
-}
-
 fn progress_line(i: &Iteration) -> String {
     format!("{} agent-intervals, {} interval(s) miss", i.agent_intervals(), i.misses())
 }
@@ -299,7 +289,9 @@ impl Answer {
         })
     }
 
-    fn print(&self, setup: &Setup<'_>) {
+    /// The search and, with `detail`, every iteration and the table by interval (with several
+    /// policies the curves are printed side by side instead).
+    fn print(&self, setup: &Setup<'_>, detail: bool) {
         let report = setup.base.report;
         let targets: Vec<String> = setup.targets.iter().map(ToString::to_string).collect();
         let how = match self.found.method {
@@ -315,7 +307,25 @@ impl Answer {
             setup.seed,
             targets.join(", ")
         );
-        println!("  method: {how}");
+        println!(
+            "  method: {how}; {} simulations of the {}",
+            self.found.iterations.len(),
+            report.fold.name()
+        );
+        if detail {
+            self.print_detail(setup);
+        }
+        let converged = if self.found.converged { "" } else { " (stopped after the iteration limit)" };
+        println!("{:.1} agent-hours per week{converged}", self.agent_hours(setup));
+        let missed: Vec<String> = self.missed().iter().map(|k| report.start_label(*k)).collect();
+        if !missed.is_empty() {
+            println!("  note: on fresh seeds {} interval(s) miss: {}", missed.len(), missed.join(", "));
+        }
+        println!();
+    }
+
+    fn print_detail(&self, setup: &Setup<'_>) {
+        let report = setup.base.report;
         for (n, i) in self.found.iterations.iter().enumerate() {
             println!("  iteration {}: {}", n + 1, progress_line(i));
         }
@@ -337,13 +347,6 @@ impl Answer {
             let mark = if self.meets.get(k).copied().unwrap_or(false) { "" } else { "  (misses)" };
             println!("{:<10}  {agents:>6}  {}{mark}", report.start_label(k), achieved.join(", "));
         }
-        let converged = if self.found.converged { "" } else { " (stopped after the iteration limit)" };
-        println!("{:.1} agent-hours per week{converged}", self.agent_hours(setup));
-        let missed: Vec<String> = self.missed().iter().map(|k| report.start_label(*k)).collect();
-        if !missed.is_empty() {
-            println!("  note: on fresh seeds {} interval(s) miss: {}", missed.len(), missed.join(", "));
-        }
-        println!();
     }
 }
 
