@@ -27,6 +27,21 @@ pub(super) struct ChannelState<'a> {
     pub(super) max_arrival_rate: f64,
     /// Its random streams (channel 0's also serve routing).
     pub(super) streams: Streams,
+    /// Whether new conversations meet a bot, and how customers type: read on every contact,
+    /// so kept here rather than looked up in the scenario.
+    pub(super) has_bot: bool,
+    pub(super) typing: TypingMode,
+}
+
+/// How a channel's customers type their messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TypingMode {
+    /// Sent at once.
+    None,
+    /// Typing delays the send.
+    Delay,
+    /// Agents may watch the typing.
+    Preview,
 }
 
 impl<'a> ChannelState<'a> {
@@ -40,6 +55,12 @@ impl<'a> ChannelState<'a> {
             waiting: 0,
             max_arrival_rate: channel.arrivals.max_rate_per_s(),
             streams: Streams::for_channel(seed, index),
+            has_bot: channel.conversation.bot.is_some(),
+            typing: match &channel.conversation.typing {
+                None => TypingMode::None,
+                Some(t) if t.preview => TypingMode::Preview,
+                Some(_) => TypingMode::Delay,
+            },
         }
     }
 }

@@ -6,6 +6,7 @@
 //! conversation id; without preview, typing only moves the send, so the send is the ready
 //! time and nothing else changes. Bot and typing draw from their own random streams.
 
+use super::channels::TypingMode;
 use super::event_queue::Event;
 use super::Engine;
 
@@ -13,8 +14,20 @@ impl Engine<'_> {
     /// A new conversation of `channel` opened as `id` at `now`: it meets the bot if the channel
     /// has one (and may end there), else its customer types the first message.
     pub(super) fn start_conversation(&mut self, id: u32, channel: usize) {
-        let conversation = &self.scenario.channels[channel].conversation;
-        if let Some(bot) = &conversation.bot {
+        if self.chan[channel].has_bot {
+            self.meet_bot(id, channel);
+            return;
+        }
+        match self.typing_delay(channel) {
+            typed if typed > 0.0 => self.schedule(self.now + typed, Event::ContactReady { conversation: id }),
+            _ => self.on_contact_ready(id),
+        }
+    }
+
+    /// The new conversation `id` of `channel` spends the bot's time with it, and ends there or
+    /// is handed over.
+    fn meet_bot(&mut self, id: u32, channel: usize) {
+        if let Some(bot) = &self.scenario.channels[channel].conversation.bot {
             let streams = &mut self.chan[channel].streams;
             let time = bot.time.sample(&mut streams.bot);
             let contained = rand::Rng::random::<f64>(&mut streams.bot) < bot.containment;
@@ -27,11 +40,6 @@ impl Engine<'_> {
                 // A zero-time bot hands over at once, exactly as no bot.
                 self.on_contact_ready(id);
             }
-            return;
-        }
-        match self.typing_delay(channel) {
-            typed if typed > 0.0 => self.schedule(self.now + typed, Event::ContactReady { conversation: id }),
-            _ => self.on_contact_ready(id),
         }
     }
 
@@ -39,29 +47,35 @@ impl Engine<'_> {
     /// (0 without typing, and with preview, where the contact is routed when typing starts).
     #[inline]
     pub(super) fn typing_delay(&mut self, channel: usize) -> f64 {
+        if self.chan[channel].typing != TypingMode::Delay {
+            return 0.0;
+        }
         match &self.scenario.channels[channel].conversation.typing {
-            Some(typing) if !typing.preview => typing.time.sample(&mut self.chan[channel].streams.typing),
-            _ => 0.0,
+            Some(typing) => typing.time.sample(&mut self.chan[channel].streams.typing),
+            None => 0.0,
         }
     }
 
     /// With preview on `channel`, the send time of a contact whose typing starts now (a bot's
     /// handoff is sent at once); without, the ready time.
+    #[inline]
     pub(super) fn typing_started(&mut self, id: u32, channel: usize, first: bool) -> f64 {
+        if !self.previewing {
+            return self.now;
+        }
+        let state = &mut self.chan[channel];
         let conversation = &self.scenario.channels[channel].conversation;
         let sent = match &conversation.typing {
-            Some(typing) if typing.preview && !(first && conversation.bot.is_some()) => {
-                self.now + typing.time.sample(&mut self.chan[channel].streams.typing)
+            Some(typing) if state.typing == TypingMode::Preview && !(first && state.has_bot) => {
+                self.now + typing.time.sample(&mut state.streams.typing)
             }
             _ => self.now,
         };
-        if self.previewing {
-            let slot = id as usize;
-            if self.sent_at.len() <= slot {
-                self.sent_at.resize(slot + 1, 0.0);
-            }
-            self.sent_at[slot] = sent;
+        let slot = id as usize;
+        if self.sent_at.len() <= slot {
+            self.sent_at.resize(slot + 1, 0.0);
         }
+        self.sent_at[slot] = sent;
         sent
     }
 

@@ -6,7 +6,7 @@ use hdrhistogram::Histogram;
 
 use super::catalog::{scope_metrics, Metric, Scope};
 use super::recorder::{class_values, ContactStats};
-use super::{new_wait_histogram, HISTOGRAM_UNIT_S};
+use super::{histogram_units, new_wait_histogram, HISTOGRAM_UNIT_S};
 
 /// One channel's counters, of contacts ready in the window.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ impl ChannelBreakdown {
         let counts = &mut self.channels[channel];
         counts.class[usize::from(!first)].add_pickup(wait, threshold);
         // An auto-resizing histogram only fails on values beyond u64, which a wait cannot reach.
-        let _ = counts.waits[usize::from(!first)].record((wait / HISTOGRAM_UNIT_S).round() as u64);
+        let _ = counts.waits[usize::from(!first)].record(histogram_units(wait));
         if !first {
             counts.resumed_by_owner += u64::from(by_owner);
         }

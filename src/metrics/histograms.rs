@@ -17,6 +17,18 @@ pub const WAIT_KEYS: [&str; 2] = [WAIT_FIRST, WAIT_RESUMED];
 /// Wait histograms record milliseconds.
 pub const HISTOGRAM_UNIT_S: f64 = 0.001;
 
+/// `seconds` in histogram units, rounded half away from zero: exactly `(seconds /
+/// HISTOGRAM_UNIT_S).round() as u64` for the non-negative times recorded, without the call to
+/// libm's `round` that the default x86-64 target makes (it has no rounding instruction).
+#[inline]
+pub fn histogram_units(seconds: f64) -> u64 {
+    let units = seconds / HISTOGRAM_UNIT_S;
+    // Truncation is exact, and so is the fraction below 2^53; from 2^52 every float is whole.
+    // Signed conversions are one instruction each (times stay far below 2^63 units).
+    let whole = units as i64;
+    (whole + i64::from(units - whole as f64 >= 0.5)) as u64
+}
+
 /// A wait histogram (milliseconds, 3 significant digits). It starts small and grows to the
 /// longest wait recorded, so short-wait runs stay small in memory and on disk.
 pub fn new_wait_histogram() -> Histogram<u64> {
@@ -128,6 +140,22 @@ pub fn decode_histogram(text: &str) -> Result<Histogram<u64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histogram_units_round_exactly_as_round_does() {
+        let mut x = 0.0_f64;
+        let mut cases = vec![0.0, 0.0005, 0.0004999999999999999, 0.0015, 1e-9, 12.3455, 86_400.0, 3e9, 1e15];
+        for _ in 0..100_000 {
+            x = x * 1.37 + 0.000_123_4;
+            if x > 1e7 {
+                x /= 1e7;
+            }
+            cases.push(x);
+        }
+        for s in cases {
+            assert_eq!(histogram_units(s), (s / HISTOGRAM_UNIT_S).round() as u64, "{s}");
+        }
+    }
 
     #[test]
     fn histograms_survive_encoding_and_merge_exactly() {

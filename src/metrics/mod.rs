@@ -16,8 +16,8 @@ pub mod summary;
 
 pub use catalog::{Metric, METRICS};
 pub use histograms::{
-    decode_histogram, encode_histogram, new_wait_histogram, Histograms, HISTOGRAM_UNIT_S, WAIT_FIRST,
-    WAIT_KEYS, WAIT_RESUMED,
+    decode_histogram, encode_histogram, histogram_units, new_wait_histogram, Histograms, HISTOGRAM_UNIT_S,
+    WAIT_FIRST, WAIT_KEYS, WAIT_RESUMED,
 };
 pub use in_system::InSystemSamples;
 pub use recorder::Recorder;

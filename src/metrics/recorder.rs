@@ -8,7 +8,7 @@ use super::channels::ChannelBreakdown;
 use super::experience::Experience;
 use super::intervals::IntervalBreakdown;
 use super::pools::{AgentTotals, PoolBreakdown};
-use super::{Histograms, ReplicationMetrics, HISTOGRAM_UNIT_S, WAIT_FIRST, WAIT_RESUMED};
+use super::{histogram_units, Histograms, ReplicationMetrics, HISTOGRAM_UNIT_S, WAIT_FIRST, WAIT_RESUMED};
 use crate::scenario::{ReportSpec, ServiceLevel};
 
 /// Counters for one class of contact (first or resumed).
@@ -257,7 +257,7 @@ impl Recorder {
         }
         let histogram = self.histograms.at_mut(self.wait_index[usize::from(!first)]);
         // An auto-resizing histogram only fails on values beyond u64, which a wait cannot reach.
-        let _ = histogram.record((wait / HISTOGRAM_UNIT_S).round() as u64);
+        let _ = histogram.record(histogram_units(wait));
         if !first {
             self.resumed_by_owner += u64::from(by_owner);
         }

@@ -24,23 +24,23 @@ use crate::cli::{convosim, SMALL_CENTER};
 /// `replications.csv` of `convosim run scenarios/quickstart.toml --out DIR`: the whole file,
 /// and the file without [`NEW_IN_ISSUE_11`]'s columns (the bytes before they were added).
 const QUICKSTART: Golden = Golden {
-    now: "4915137582b964bd7bc1c15831356ff052654e18a84d4c0f4aaedde590c3f887",
+    now: "b78f9ac66d7f89c285f5cd0ca28d571bb34e4a0ca0f07518b149f7c0a59d8852",
     before_issue_11: "70ca7fd6cedfd1821169899f4be64515115a3e9a32cf9ac0d86ef6c493c282ea",
 };
 /// `replications.csv` of [`RANDOM_ROUTING`] run with `--out`.
 const RANDOM_ROUTING_RUN: Golden = Golden {
-    now: "99453d7825b119765ca571365f380e8ca37323d897a25647ceed70cd3ad1084f",
+    now: "d8bc1527a17f5347de6f31805e731ae982629b0e595da5448f8cd51a4a7a93b7",
     before_issue_11: "91712785d6b4787aeabbcdbc884781c3df2de9bd611097156fbb4d974d043065",
 };
 /// `replications.csv` of [`SWEEP`] (common random numbers, the default).
 const SWEEP_CRN: Golden = Golden {
-    now: "2438068a102f81a668e3d7c5af3ae3d5720f08d3331364f701783e22c5ab8163",
+    now: "71a4b39dcf551f014eb29e65ef13747e3e16ce353ff3329c31682c2879011574",
     before_issue_11: "63831de1e012f9a91cabb30083472c854f07145e6302eb0bfdd902f63bfe2770",
 };
 /// `replications.csv` of [`SWEEP`] with `common_random_numbers = false`: independent seeds per
 /// point, the bytes every sweep wrote before common random numbers.
 const SWEEP_INDEPENDENT: Golden = Golden {
-    now: "0b657a52443451a12f638c0b523866401a5e19ef2af26dafebaeff3cf0e145db",
+    now: "01d924e6d83a8f46f6f69ac8922fbeed40970b7258d7324d2ed618c4df9d894d",
     before_issue_11: "a5440f346751ee2b1728ee43617d545053a443d8278cbd98738512c6244f78e7",
 };
 

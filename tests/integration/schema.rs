@@ -54,10 +54,10 @@ fn quickstart_results_keep_their_bytes() {
     assert_golden(
         &out,
         [
-            "4915137582b964bd7bc1c15831356ff052654e18a84d4c0f4aaedde590c3f887",
-            "c909601c80c5050054aa9c0bfe50cd06bece4351bf8c096f456aa13dca43643f",
+            "b78f9ac66d7f89c285f5cd0ca28d571bb34e4a0ca0f07518b149f7c0a59d8852",
+            "dbe4623d3e5005830ddfcb6238812c5135b889f501c5ea060aa98db94009c517",
             "4cdccd7c326743826605d1eac09ba24e796756ab30a01a9279c0217d1066ca77",
-            "f5c9052545d537d32e9d156bc3831509c2ba220c974d2d4c8c29765b0f745784",
+            "b10b6aaaec75f110c7216a50126646a19ab9929d934e8475c940e80c86758ad6",
         ],
         "quickstart",
     );
@@ -73,10 +73,10 @@ fn random_routing_results_keep_their_bytes() {
     assert_golden(
         &out,
         [
-            "c0b18a704734a8bf22a49d1a7880ae0dd7165094d8f578f7b87bad7ce5eb67c2",
-            "607f0bcf1c9be24e2fa429199b0050185ee393d8bac352e109674ec068f077ee",
+            "bb34db25f375862bc547881432783e704e25c6dba06fcbb94499e754cdedcfb7",
+            "7caa524c97115d8307b3ff7d8e157030672985711cd4f28f0150692db2314bcc",
             "92ca2a8fa66dae7d63ce42a3f919473d3f72cc9fdc2879bf0d7c090620fb639f",
-            "df8e4f3239cbc2792f13542314fab074faf70e1b73a226158a219230f0ce8d60",
+            "8eaa89f4b572631f2f99de7d6efa9042b3abf7a9ecf5d8810956ce17fc3a0748",
         ],
         "reference with random selection",
     );
