@@ -150,52 +150,32 @@ fn decide(
 }
 
 fn decision(c: &mut Criterion) {
-    for preset in PRESETS {
-        let spec = load_policy(preset).expect("bundled preset");
-        let mut group = c.benchmark_group(format!("policies/decision/{preset}"));
-        group.sample_size(20);
-        group.measurement_time(std::time::Duration::from_secs(2));
-        group.throughput(Throughput::Elements(BATCH as u64));
-        for agents in AGENTS {
-            let mut capacity = busy_center(agents, spec.options.select);
-            let contacts = contacts(agents);
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
-            let mut next = 0usize;
-            let policy = spec.policy.as_ref();
-            group.bench_function(BenchmarkId::from_parameter(agents), |b| {
-                b.iter(|| {
-                    let mut picked = 0u32;
-                    for _ in 0..BATCH {
-                        let contact = &contacts[next];
-                        next = (next + 1) & (CONTACTS - 1);
-                        let chosen = decide(
-                            policy,
-                            spec.options.first_contact,
-                            &mut capacity,
-                            (0, black_box(contact)),
-                            &mut rng,
-                        );
-                        picked = picked.wrapping_add(chosen.unwrap_or(0));
-                    }
-                    picked
-                })
-            });
-        }
-        group.finish();
-    }
+    let one_channel = |agents| contacts(agents).into_iter().map(|contact| (0, contact)).collect();
+    decisions(c, "decision", busy_center, one_channel);
 }
 
 /// The decision of [`decision`] in the 4-channel center.
 fn channels(c: &mut Criterion) {
+    decisions(c, "channels4", busy_channels, channel_contacts);
+}
+
+/// `policies/GROUP/PRESET/AGENTS`: batches of decisions for every preset and agent count, in
+/// the center `center` builds, on the (channel, contact) pairs `contacts` builds.
+fn decisions(
+    c: &mut Criterion,
+    group_name: &str,
+    center: impl Fn(u32, SelectRule) -> Capacity,
+    contacts: impl Fn(u32) -> Vec<(usize, ResumedContact)>,
+) {
     for preset in PRESETS {
         let spec = load_policy(preset).expect("bundled preset");
-        let mut group = c.benchmark_group(format!("policies/channels4/{preset}"));
+        let mut group = c.benchmark_group(format!("policies/{group_name}/{preset}"));
         group.sample_size(20);
         group.measurement_time(std::time::Duration::from_secs(2));
         group.throughput(Throughput::Elements(BATCH as u64));
         for agents in AGENTS {
-            let mut capacity = busy_channels(agents, spec.options.select);
-            let contacts = channel_contacts(agents);
+            let mut capacity = center(agents, spec.options.select);
+            let contacts = contacts(agents);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
             let mut next = 0usize;
             let policy = spec.policy.as_ref();
