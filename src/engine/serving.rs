@@ -4,6 +4,7 @@ use super::conversations::{ContactState, NO_AGENT};
 use super::event_queue::Event;
 use super::queues::WaitingContact;
 use super::Engine;
+use crate::metrics::Pickup;
 use crate::policy::{AgentId, CenterView};
 
 impl Engine<'_> {
@@ -149,12 +150,9 @@ impl Engine<'_> {
         c.owner = agent;
         c.agent = agent;
         c.state = ContactState::InHandling;
-        let (first, channel, arrived_at) = (c.is_first, c.channel as usize, c.arrived_at);
-        let sent = self.sent_at(id);
-        self.recorder.contact_picked(channel, first, sent, (now - sent).max(0.0), by_owner, agent);
-        if first {
-            self.recorder.reached_human(arrived_at, now);
-        }
+        let (first, channel, arrived_at, ready_at) =
+            (c.is_first, c.channel as usize, c.arrived_at, c.ready_at);
+        let sent = if self.previewing { self.sent_at[id as usize] } else { ready_at };
 
         let pool = self.capacity.pool_of(agent);
         if self.skill_masks[pool] & (1 << channel) == 0 {
@@ -164,6 +162,17 @@ impl Engine<'_> {
         let handle_time = &self.scenario.channels[channel].conversation.handle_time;
         let handle = handle_time.sample(&mut self.chan[channel].streams.handle) * slowdown;
         let done = self.handling_ends(channel, sent, handle);
+        // The reply's time is known now: recorded with the pickup, once per contact.
+        self.recorder.contact_picked(Pickup {
+            channel,
+            first,
+            sent_at: sent,
+            wait: (now - sent).max(0.0),
+            response: done - sent,
+            by_owner,
+            agent,
+            since_arrival: now - arrived_at,
+        });
         self.schedule(done, Event::HandlingDone { conversation: id });
     }
 
@@ -174,10 +183,8 @@ impl Engine<'_> {
         self.agent_changing(agent);
         self.capacity.release_slot(agent);
         self.in_handling -= 1;
-        let sent = self.sent_at(id);
 
         let c = self.conversations.get_mut(id);
-        self.recorder.contact_responded(c.channel as usize, c.is_first, sent, now - sent);
         c.exchanges_left -= 1;
         c.last_reply_at = now;
         c.state = ContactState::InGap;

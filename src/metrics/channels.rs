@@ -44,9 +44,17 @@ impl ChannelBreakdown {
     /// pickup stays small enough to inline its own histogram record, which a one-channel run
     /// (no breakdown by channel) pays for on every pickup.
     #[inline(never)]
-    pub(super) fn picked(&mut self, channel: usize, first: bool, wait: f64, threshold: f64, by_owner: bool) {
+    pub(super) fn picked(
+        &mut self,
+        channel: usize,
+        first: bool,
+        wait: f64,
+        threshold: f64,
+        response: f64,
+        by_owner: bool,
+    ) {
         let counts = &mut self.channels[channel];
-        counts.class[usize::from(!first)].add_pickup(wait, threshold);
+        counts.class[usize::from(!first)].add_pickup(wait, threshold, response);
         // An auto-resizing histogram only fails on values beyond u64, which a wait cannot reach.
         let _ = counts.waits[usize::from(!first)].record(histogram_units(wait));
         if !first {
@@ -104,10 +112,10 @@ mod tests {
     fn each_channel_counts_its_own_contacts() {
         let mut b = ChannelBreakdown::new(2);
         b.class(0, true).ready += 2;
-        b.picked(0, true, 0.0, 30.0, false);
-        b.picked(0, true, 40.0, 30.0, false);
+        b.picked(0, true, 0.0, 30.0, 0.0, false);
+        b.picked(0, true, 40.0, 30.0, 0.0, false);
         b.class(1, false).ready += 1;
-        b.picked(1, false, 10.0, 60.0, true);
+        b.picked(1, false, 10.0, 60.0, 0.0, true);
         let rows = b.finish();
         let columns = scope_metrics(Scope::Channel);
         let at = |c: usize, name: &str| rows[c][columns.iter().position(|m| m.name == name).unwrap()];

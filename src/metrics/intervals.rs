@@ -66,12 +66,20 @@ impl IntervalBreakdown {
 
     /// A contact ready at `ready_at` was picked up after `wait` seconds.
     #[inline]
-    pub(super) fn picked(&mut self, first: bool, ready_at: f64, wait: f64, threshold: f64, by_owner: bool) {
+    pub(super) fn picked(
+        &mut self,
+        first: bool,
+        ready_at: f64,
+        wait: f64,
+        threshold: f64,
+        response: f64,
+        by_owner: bool,
+    ) {
         let row = self.row(ready_at);
         if first {
-            self.first[row].add_pickup(wait, threshold);
+            self.first[row].add_pickup(wait, threshold, response);
         } else {
-            self.resumed[row].add_pickup(wait, threshold);
+            self.resumed[row].add_pickup(wait, threshold, response);
             self.resumed_by_owner[row] += u64::from(by_owner);
         }
     }

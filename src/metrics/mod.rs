@@ -20,7 +20,7 @@ pub use histograms::{
     WAIT_FIRST, WAIT_KEYS, WAIT_RESUMED,
 };
 pub use in_system::InSystemSamples;
-pub use recorder::Recorder;
+pub use recorder::{Pickup, Recorder};
 pub use summary::{summarize, MetricSummary};
 
 /// What one replication measured.

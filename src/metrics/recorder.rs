@@ -24,7 +24,8 @@ pub(super) struct ContactStats {
     /// Time abandoned contacts waited before they left.
     abandoned_wait_sum: f64,
     pub(super) unfinished: u64,
-    /// Contacts whose reply was sent in the run, and their response times summed.
+    /// Picked-up contacts' response times (known at pickup: the end of handling is drawn then),
+    /// counted and summed.
     responded: u64,
     response_sum: f64,
 }
@@ -34,21 +35,17 @@ impl ContactStats {
         self.picked + self.abandoned
     }
 
-    /// Counts a pickup after `wait` seconds against `threshold`.
+    /// Counts a pickup after `wait` seconds against `threshold`, replied `response` seconds
+    /// after the send.
     #[inline]
-    pub(super) fn add_pickup(&mut self, wait: f64, threshold: f64) {
+    pub(super) fn add_pickup(&mut self, wait: f64, threshold: f64, response: f64) {
+        self.responded += 1;
+        self.response_sum += response;
         self.picked += 1;
         self.picked_after_waiting += u64::from(wait > 0.0);
         self.picked_within_sl += u64::from(wait <= threshold);
         self.wait_sum += wait;
         self.wait_max = self.wait_max.max(wait);
-    }
-
-    /// Counts a reply `response` seconds after the send.
-    #[inline]
-    pub(super) fn add_response(&mut self, response: f64) {
-        self.responded += 1;
-        self.response_sum += response;
     }
 
     /// Counts an abandonment after `waited` seconds.
@@ -100,6 +97,27 @@ struct AgentTime {
     busy_slot_s: f64,
     on_shift_s: f64,
     non_idle_s: f64,
+}
+
+/// What the engine knows when a contact is picked up.
+#[derive(Debug, Clone, Copy)]
+pub struct Pickup {
+    /// The contact's channel.
+    pub channel: usize,
+    /// Whether it is its conversation's first contact.
+    pub first: bool,
+    /// When the customer sent it (its ready time unless typing is previewed).
+    pub sent_at: f64,
+    /// From the send to the pickup (0 when picked up while typed).
+    pub wait: f64,
+    /// From the send to the end of handling, the agent's reply.
+    pub response: f64,
+    /// For a resumed contact, whether its owner picked it up.
+    pub by_owner: bool,
+    /// Who picked it up.
+    pub agent: u32,
+    /// From the conversation's arrival to the pickup (time to a human, for a first contact).
+    pub since_arrival: f64,
 }
 
 /// Collects one replication's statistics as the engine runs.
@@ -228,38 +246,33 @@ impl Recorder {
         }
     }
 
-    /// A contact of `channel` was picked up by `agent` after `wait` seconds; `by_owner` for
-    /// resumed contacts.
+    /// A contact was picked up (see [`Pickup`]).
     #[inline]
-    pub fn contact_picked(
-        &mut self,
-        channel: usize,
-        first: bool,
-        ready_at: f64,
-        wait: f64,
-        by_owner: bool,
-        agent: u32,
-    ) {
-        if !self.in_window(ready_at) {
+    pub fn contact_picked(&mut self, p: Pickup) {
+        if !self.in_window(p.sent_at) {
             return;
         }
-        let service_level = &self.service_levels[channel];
+        let (first, wait, response) = (p.first, p.wait, p.response);
+        let service_level = &self.service_levels[p.channel];
         let threshold = if first { service_level.first } else { service_level.resumed };
-        self.class(first).add_pickup(wait, threshold);
+        self.class(first).add_pickup(wait, threshold, response);
         if let Some(channels) = &mut self.channels {
-            channels.picked(channel, first, wait, threshold, by_owner);
+            channels.picked(p.channel, first, wait, threshold, response, p.by_owner);
         }
         if let Some(intervals) = &mut self.intervals {
-            intervals.picked(first, ready_at, wait, threshold, by_owner);
+            intervals.picked(first, p.sent_at, wait, threshold, response, p.by_owner);
         }
         if let Some(pools) = &mut self.pools {
-            pools.picked(agent, first, by_owner);
+            pools.picked(p.agent, first, p.by_owner);
         }
         let histogram = self.histograms.at_mut(self.wait_index[usize::from(!first)]);
         // An auto-resizing histogram only fails on values beyond u64, which a wait cannot reach.
         let _ = histogram.record(histogram_units(wait));
-        if !first {
-            self.resumed_by_owner += u64::from(by_owner);
+        self.experience.responded(first, response);
+        if first {
+            self.experience.reached_human(p.since_arrival);
+        } else {
+            self.resumed_by_owner += u64::from(p.by_owner);
         }
     }
 
@@ -301,30 +314,6 @@ impl Recorder {
     pub fn owner_offline_reroute(&mut self, ready_at: f64) {
         if self.in_window(ready_at) {
             self.owner_offline_reroutes += 1;
-        }
-    }
-
-    /// The agent replied to a contact of `channel` sent at `sent_at`, `response` seconds later.
-    #[inline]
-    pub fn contact_responded(&mut self, channel: usize, first: bool, sent_at: f64, response: f64) {
-        if !self.in_window(sent_at) {
-            return;
-        }
-        self.class(first).add_response(response);
-        self.experience.responded(first, response);
-        if let Some(channels) = &mut self.channels {
-            channels.class(channel, first).add_response(response);
-        }
-        if let Some(intervals) = &mut self.intervals {
-            intervals.class_at(first, sent_at).add_response(response);
-        }
-    }
-
-    /// A conversation that arrived at `arrived_at` reached a human (its first pickup) at `now`.
-    #[inline]
-    pub fn reached_human(&mut self, arrived_at: f64, now: f64) {
-        if self.in_window(arrived_at) {
-            self.experience.reached_human(now - arrived_at);
         }
     }
 

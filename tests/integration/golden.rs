@@ -24,23 +24,23 @@ use crate::cli::{convosim, SMALL_CENTER};
 /// `replications.csv` of `convosim run scenarios/quickstart.toml --out DIR`: the whole file,
 /// and the file without [`NEW_IN_ISSUE_11`]'s columns (the bytes before they were added).
 const QUICKSTART: Golden = Golden {
-    now: "b78f9ac66d7f89c285f5cd0ca28d571bb34e4a0ca0f07518b149f7c0a59d8852",
+    now: "a10b0fe1f305a4028defeb886c62bb9c937b6746b71e03a9152b722ca7d82716",
     before_issue_11: "70ca7fd6cedfd1821169899f4be64515115a3e9a32cf9ac0d86ef6c493c282ea",
 };
 /// `replications.csv` of [`RANDOM_ROUTING`] run with `--out`.
 const RANDOM_ROUTING_RUN: Golden = Golden {
-    now: "d8bc1527a17f5347de6f31805e731ae982629b0e595da5448f8cd51a4a7a93b7",
+    now: "3490696f7a4c5337d520f81dc7a7a6d1f5b60112f6aa5a9eeb3b892621464b95",
     before_issue_11: "91712785d6b4787aeabbcdbc884781c3df2de9bd611097156fbb4d974d043065",
 };
 /// `replications.csv` of [`SWEEP`] (common random numbers, the default).
 const SWEEP_CRN: Golden = Golden {
-    now: "71a4b39dcf551f014eb29e65ef13747e3e16ce353ff3329c31682c2879011574",
+    now: "86e66c03cd4ed22290cce4ad5ae2a2de4b93893012981d3371ad9fd6b6952f9f",
     before_issue_11: "63831de1e012f9a91cabb30083472c854f07145e6302eb0bfdd902f63bfe2770",
 };
 /// `replications.csv` of [`SWEEP`] with `common_random_numbers = false`: independent seeds per
 /// point, the bytes every sweep wrote before common random numbers.
 const SWEEP_INDEPENDENT: Golden = Golden {
-    now: "01d924e6d83a8f46f6f69ac8922fbeed40970b7258d7324d2ed618c4df9d894d",
+    now: "51519b7b3093ceec8eb08208400d32460c81c162a858f3eff6c8a25847f7f7b4",
     before_issue_11: "a5440f346751ee2b1728ee43617d545053a443d8278cbd98738512c6244f78e7",
 };
 

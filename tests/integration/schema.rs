@@ -54,10 +54,10 @@ fn quickstart_results_keep_their_bytes() {
     assert_golden(
         &out,
         [
-            "b78f9ac66d7f89c285f5cd0ca28d571bb34e4a0ca0f07518b149f7c0a59d8852",
-            "dbe4623d3e5005830ddfcb6238812c5135b889f501c5ea060aa98db94009c517",
+            "a10b0fe1f305a4028defeb886c62bb9c937b6746b71e03a9152b722ca7d82716",
+            "510e8b93e94fb97eb761b11f51dde4b8eae2bf4c0bf91250e2f97cd474685085",
             "4cdccd7c326743826605d1eac09ba24e796756ab30a01a9279c0217d1066ca77",
-            "b10b6aaaec75f110c7216a50126646a19ab9929d934e8475c940e80c86758ad6",
+            "e0bc48b9fe411ff96ea03868382bd42028be1d436f4bc2456b4dfff0ac7b1116",
         ],
         "quickstart",
     );
@@ -73,10 +73,10 @@ fn random_routing_results_keep_their_bytes() {
     assert_golden(
         &out,
         [
-            "bb34db25f375862bc547881432783e704e25c6dba06fcbb94499e754cdedcfb7",
-            "7caa524c97115d8307b3ff7d8e157030672985711cd4f28f0150692db2314bcc",
+            "5b9d84974b0118af791c7873162bf433b4c1e62a04e03b6e56617a5d97d93b8a",
+            "8c412f37c8e39f6e01fb0dd0886bb3c06ddefa18a67ec4d41345bdc310a70206",
             "92ca2a8fa66dae7d63ce42a3f919473d3f72cc9fdc2879bf0d7c090620fb639f",
-            "8eaa89f4b572631f2f99de7d6efa9042b3abf7a9ecf5d8810956ce17fc3a0748",
+            "2548cb5b243f9dcbe76e980375c834bc41fa6f68fe36c9038386d7919f9afc7d",
         ],
         "reference with random selection",
     );
