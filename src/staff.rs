@@ -12,6 +12,7 @@ pub mod restaff;
 use crate::gate::{Assertion, Measured};
 use crate::metrics::MetricSummary;
 use crate::rng::derive_seed;
+use crate::scenario::LoadEstimate;
 
 /// Doublings past the start before the search gives up: 2^10 times the offered load in
 /// agents is far past the point where more agents change anything.
@@ -64,6 +65,15 @@ pub fn start_count(offered_slots: f64, others_slots: f64, slots_per_agent: f64) 
     } else {
         1
     }
+}
+
+/// The first count to try and one agent's slots (its concurrency times its share of the week
+/// on shift), from the load estimates with the pool at one agent and at two, all else equal:
+/// the pool's slots grow linearly with its count.
+pub fn start_from(one: &LoadEstimate, two: &LoadEstimate) -> (u32, f64) {
+    let slots_per_agent = two.on_shift_slots - one.on_shift_slots;
+    let others = one.on_shift_slots - slots_per_agent;
+    (start_count(one.offered_slots, others, slots_per_agent), slots_per_agent)
 }
 
 /// The master seed of the final evaluation: derived from the search's, but not one of its

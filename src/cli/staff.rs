@@ -18,7 +18,7 @@ use crate::metrics::catalog::index_of;
 use crate::metrics::MetricSummary;
 use crate::runner::{stream_replications, RunTotals};
 use crate::scenario::{parse_toml, read_text, scenario_from_table, set_path, LoadEstimate, Scenario};
-use crate::staff::{fresh_seed, search, start_count, target_metrics, Evaluation, Search};
+use crate::staff::{fresh_seed, search, start_from, target_metrics, Evaluation, Search};
 
 /// What a search needs that does not change with the count.
 struct Setup<'a> {
@@ -181,9 +181,7 @@ fn solve(setup: &Setup<'_>, policy: Option<&str>, bar: &ProgressBar) -> Result<A
     // without staffing vectors add slots linearly in their count).
     let one = LoadEstimate::of(&scenario_at(setup, policy, 1)?);
     let two = LoadEstimate::of(&scenario_at(setup, policy, 2)?);
-    let slots_per_agent = two.on_shift_slots - one.on_shift_slots;
-    let others = one.on_shift_slots - slots_per_agent;
-    let start = start_count(one.offered_slots, others, slots_per_agent);
+    let (start, slots_per_agent) = start_from(&one, &two);
     let label = policy.map_or_else(|| "the scenario's policy".to_string(), |p| format!("policy {p}"));
     bar.set_message(format!("staff ({label})"));
     let search = search(

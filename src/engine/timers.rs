@@ -117,7 +117,7 @@ impl Engine<'_> {
         for (id, c) in self.conversations.iter() {
             if matches!(c.state, ContactState::WaitingGlobal | ContactState::WaitingPersonal) {
                 self.audit.waiting_at_horizon += 1;
-                let sent = if self.previewing { self.sent_at[id as usize] } else { c.ready_at };
+                let sent = self.sent_at(id);
                 self.recorder.contact_unfinished(c.channel as usize, c.is_first, sent);
             }
         }

@@ -142,9 +142,7 @@ fn solve(setup: &Setup<'_>, policy: Option<&str>, columns: &[usize], bar: &Progr
 fn start_vector(setup: &Setup<'_>, policy: Option<&str>, rows: usize) -> Result<Vec<u32>> {
     let one = LoadEstimate::of(&scenario_with(setup, policy, &vec![1; rows])?);
     let two = LoadEstimate::of(&scenario_with(setup, policy, &vec![2; rows])?);
-    let per_agent = two.on_shift_slots - one.on_shift_slots;
-    let others = one.on_shift_slots - per_agent;
-    let agents = crate::staff::start_count(one.offered_slots, others, per_agent);
+    let (agents, _) = crate::staff::start_from(&one, &two);
     Ok(vec![agents.saturating_mul(2); rows])
 }
 
