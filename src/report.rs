@@ -136,20 +136,22 @@ impl RunReport {
 
     /// `"intervals"` of `--format json`: the fold, the width and one row per interval.
     pub fn intervals_json(&self) -> Value {
-        let rows: Vec<Value> = self
-            .totals
-            .interval_summaries()
-            .iter()
+        let rows = self.interval_rows_json(Scope::Interval, &self.totals.interval_summaries());
+        json!({ "fold": self.breakdown.fold.name(), "width_s": self.breakdown.interval_s as u64, "rows": rows })
+    }
+
+    /// One JSON row per interval: its index, start and metrics (columns of `scope`).
+    fn interval_rows_json(&self, scope: Scope, rows: &[Vec<MetricSummary>]) -> Vec<Value> {
+        rows.iter()
             .enumerate()
             .map(|(index, row)| {
                 json!({
                     "index": index,
                     "start": self.breakdown.start_label(index),
-                    "metrics": scoped_json(Scope::Interval, row),
+                    "metrics": scoped_json(scope, row),
                 })
             })
-            .collect();
-        json!({ "fold": self.breakdown.fold.name(), "width_s": self.breakdown.interval_s as u64, "rows": rows })
+            .collect()
     }
 
     /// `"pools"` of `--format json`: each pool's metrics by name.
@@ -163,17 +165,29 @@ impl RunReport {
         Value::Object(pools)
     }
 
-    /// `"channels"` of `--format json`: each channel's metrics by name; `None` with one channel.
+    /// `"channels"` of `--format json`: each channel's metrics by name, and its per-contact
+    /// metrics by interval (`"intervals": {"rows": [...]}`, the fold and width as the run's);
+    /// `None` with one channel.
     pub fn channels_json(&self) -> Option<Value> {
         let rows = self.totals.channel_summaries();
         if rows.is_empty() {
             return None;
         }
+        let by_interval = self.totals.channel_interval_summaries();
+        let per_channel = by_interval.len() / rows.len();
         let channels: Map<String, Value> = self
             .channel_names
             .iter()
             .zip(rows)
-            .map(|(name, row)| (name.clone(), json!({ "metrics": scoped_json(Scope::Channel, &row) })))
+            .enumerate()
+            .map(|(c, (name, row))| {
+                let intervals = by_interval.get(c * per_channel..(c + 1) * per_channel).unwrap_or_default();
+                let channel = json!({
+                    "metrics": scoped_json(Scope::Channel, &row),
+                    "intervals": { "rows": self.interval_rows_json(Scope::ChannelInterval, intervals) },
+                });
+                (name.clone(), channel)
+            })
             .collect();
         Some(Value::Object(channels))
     }

@@ -157,6 +157,9 @@ pub struct RunTotals {
     /// Per channel (several channels only), per column of the channel scope: each
     /// replication's value.
     channels: Vec<Vec<Vec<f64>>>,
+    /// Per channel and interval (channel after channel), per column of that scope: each
+    /// replication's value (NaN where undefined).
+    channel_intervals: Vec<Vec<Vec<f64>>>,
     stats: EngineStats,
     audit: Audit,
 }
@@ -172,6 +175,7 @@ impl RunTotals {
             intervals: Vec::new(),
             pools: Vec::new(),
             channels: Vec::new(),
+            channel_intervals: Vec::new(),
             stats: EngineStats::default(),
             audit: Audit::default(),
         }
@@ -196,6 +200,7 @@ impl RunTotals {
         push_rows(&mut self.intervals, &output.metrics.intervals);
         push_rows(&mut self.pools, &output.metrics.pools);
         push_rows(&mut self.channels, &output.metrics.channels);
+        push_rows(&mut self.channel_intervals, &output.metrics.channel_intervals);
         let shares = &output.metrics.concurrency_shares;
         if self.concurrency_shares.len() < shares.len() {
             self.concurrency_shares.resize(shares.len(), 0.0);
@@ -238,6 +243,13 @@ impl RunTotals {
     /// mean and CI of each column of `scope_metrics(Scope::Channel)`.
     pub fn channel_summaries(&self) -> Vec<Vec<MetricSummary>> {
         summarize_rows(&self.channels)
+    }
+
+    /// The breakdown by channel and interval (empty with one channel): channel after channel,
+    /// one row per interval, the mean and CI of each column of
+    /// `scope_metrics(Scope::ChannelInterval)`.
+    pub fn channel_interval_summaries(&self) -> Vec<Vec<MetricSummary>> {
+        summarize_rows(&self.channel_intervals)
     }
 
     /// Mean share of on-shift agent time at each load (index = contacts in handling).

@@ -25,6 +25,9 @@ pub enum Scope {
     Pool,
     /// One channel.
     Channel,
+    /// One interval of one channel: the metrics reported both by interval and by channel (the
+    /// per-contact ones), derived from those two scopes rather than declared a third time.
+    ChannelInterval,
 }
 
 /// What a metric's number is, for showing it and for its absolute floor.
@@ -226,7 +229,11 @@ impl AnyMetric {
 /// The metrics reported at `scope`, in column order: whole-run metrics in catalog order, then
 /// breakdown-only ones.
 pub fn scope_metrics(scope: Scope) -> Vec<&'static MetricInfo> {
-    METRICS.iter().chain(BREAKDOWN_METRICS).filter(|m| m.scopes.contains(&scope)).collect()
+    let reported = |m: &&MetricInfo| match scope {
+        Scope::ChannelInterval => m.scopes.contains(&Scope::Interval) && m.scopes.contains(&Scope::Channel),
+        _ => m.scopes.contains(&scope),
+    };
+    METRICS.iter().chain(BREAKDOWN_METRICS).filter(reported).collect()
 }
 
 /// The index in [`METRICS`] of the metric named `name`.
@@ -341,6 +348,18 @@ mod tests {
         for name in ["occupancy_share", "utilization_share", "contacts_handled", "affinity_retention_share"] {
             assert!(pool.contains(&name), "{name}");
         }
+        let channel_interval = names(Scope::ChannelInterval);
+        for name in ["contacts_first", "wait_resumed_mean_s", "sl_first_share", "affinity_retention_share"] {
+            assert!(channel_interval.contains(&name), "{name}");
+        }
+        // Time averages over agents or the shared queue have no channel.
+        for name in ["occupancy_share", "agents_on_shift_mean", "queue_length_mean"] {
+            assert!(!channel_interval.contains(&name), "{name}");
+        }
+        assert!(
+            METRICS.iter().all(|m| !m.scopes.contains(&Scope::ChannelInterval)),
+            "derived, never declared"
+        );
         assert!(BREAKDOWN_METRICS.iter().all(|m| !m.scopes.contains(&Scope::Run)));
         assert!(BREAKDOWN_METRICS.iter().all(|m| index_of(m.name).is_none()), "names declared once");
     }

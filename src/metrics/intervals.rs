@@ -10,14 +10,79 @@ use super::catalog::{scope_metrics, AnyMetric, BreakdownMetric, Metric, Scope};
 use super::recorder::{class_values, ContactStats};
 use crate::scenario::ReportSpec;
 
+/// Contact counters by row, of first and resumed contacts: the part of an interval breakdown
+/// that a channel's breakdown by interval has too.
+#[derive(Debug, Clone)]
+pub(super) struct ContactRows {
+    first: Vec<ContactStats>,
+    resumed: Vec<ContactStats>,
+    resumed_by_owner: Vec<u64>,
+}
+
+impl ContactRows {
+    pub(super) fn new(rows: usize) -> Self {
+        Self {
+            first: vec![ContactStats::default(); rows],
+            resumed: vec![ContactStats::default(); rows],
+            resumed_by_owner: vec![0; rows],
+        }
+    }
+
+    /// The counters of first (or resumed) contacts of `row`.
+    #[inline]
+    pub(super) fn class(&mut self, first: bool, row: usize) -> &mut ContactStats {
+        if first {
+            &mut self.first[row]
+        } else {
+            &mut self.resumed[row]
+        }
+    }
+
+    /// A contact of `row` was picked up after `wait` seconds.
+    #[inline]
+    pub(super) fn picked(
+        &mut self,
+        row: usize,
+        first: bool,
+        wait: f64,
+        threshold: f64,
+        response: f64,
+        by_owner: bool,
+    ) {
+        self.class(first, row).add_pickup(wait, threshold, response);
+        if !first {
+            self.resumed_by_owner[row] += u64::from(by_owner);
+        }
+    }
+
+    /// Rows kept.
+    pub(super) fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    /// Calls `set` with each per-contact metric of `row`.
+    pub(super) fn values(&self, row: usize, mut set: impl FnMut(Metric, Option<f64>)) {
+        let (first, resumed) = (&self.first[row], &self.resumed[row]);
+        for (m, v) in class_values(first, true).into_iter().chain(class_values(resumed, false)) {
+            set(m, v);
+        }
+        let count = |n: u64| Some(n as f64);
+        set(Metric::ContactsFirst, count(first.ready));
+        set(Metric::ContactsResumed, count(resumed.ready));
+        set(Metric::ConversationsAbandoned, count(first.abandoned + resumed.abandoned));
+        set(Metric::UnfinishedContacts, count(first.unfinished + resumed.unfinished));
+        let retention =
+            (resumed.picked > 0).then(|| self.resumed_by_owner[row] as f64 / resumed.picked as f64);
+        set(Metric::AffinityRetentionShare, retention);
+    }
+}
+
 /// Per-row counters and integrals of one replication.
 #[derive(Debug, Clone)]
 pub(super) struct IntervalBreakdown {
     width: f64,
     rows: u64,
-    pub(super) first: Vec<ContactStats>,
-    pub(super) resumed: Vec<ContactStats>,
-    pub(super) resumed_by_owner: Vec<u64>,
+    pub(super) contacts: ContactRows,
     busy_slot_s: Vec<f64>,
     slot_s: Vec<f64>,
     on_shift_s: Vec<f64>,
@@ -32,9 +97,7 @@ impl IntervalBreakdown {
         Self {
             width: spec.interval_s,
             rows: rows as u64,
-            first: vec![ContactStats::default(); rows],
-            resumed: vec![ContactStats::default(); rows],
-            resumed_by_owner: vec![0; rows],
+            contacts: ContactRows::new(rows),
             busy_slot_s: vec![0.0; rows],
             slot_s: vec![0.0; rows],
             on_shift_s: vec![0.0; rows],
@@ -57,11 +120,7 @@ impl IntervalBreakdown {
     #[inline]
     pub(super) fn class_at(&mut self, first: bool, t: f64) -> &mut ContactStats {
         let row = self.row(t);
-        if first {
-            &mut self.first[row]
-        } else {
-            &mut self.resumed[row]
-        }
+        self.contacts.class(first, row)
     }
 
     /// A contact ready at `ready_at` was picked up after `wait` seconds.
@@ -76,12 +135,7 @@ impl IntervalBreakdown {
         by_owner: bool,
     ) {
         let row = self.row(ready_at);
-        if first {
-            self.first[row].add_pickup(wait, threshold, response);
-        } else {
-            self.resumed[row].add_pickup(wait, threshold, response);
-            self.resumed_by_owner[row] += u64::from(by_owner);
-        }
+        self.contacts.picked(row, first, wait, threshold, response, by_owner);
     }
 
     /// Calls `f(row, seconds)` for the part of `[from, to)` in each interval it touches.
@@ -145,21 +199,7 @@ impl IntervalBreakdown {
                     }
                 };
                 let per_second = |area: f64| (exposure[r] > 0.0).then(|| area / exposure[r]);
-                let (first, resumed) = (&self.first[r], &self.resumed[r]);
-                for (m, v) in class_values(first, true).into_iter().chain(class_values(resumed, false)) {
-                    set(AnyMetric::Run(m), v);
-                }
-                let count = |n: u64| Some(n as f64);
-                set(AnyMetric::Run(Metric::ContactsFirst), count(first.ready));
-                set(AnyMetric::Run(Metric::ContactsResumed), count(resumed.ready));
-                set(
-                    AnyMetric::Run(Metric::ConversationsAbandoned),
-                    count(first.abandoned + resumed.abandoned),
-                );
-                set(AnyMetric::Run(Metric::UnfinishedContacts), count(first.unfinished + resumed.unfinished));
-                let retention =
-                    (resumed.picked > 0).then(|| self.resumed_by_owner[r] as f64 / resumed.picked as f64);
-                set(AnyMetric::Run(Metric::AffinityRetentionShare), retention);
+                self.contacts.values(r, |m, v| set(AnyMetric::Run(m), v));
                 let occupancy = (self.slot_s[r] > 0.0).then(|| self.busy_slot_s[r] / self.slot_s[r]);
                 set(AnyMetric::Run(Metric::OccupancyShare), occupancy);
                 set(AnyMetric::Run(Metric::QueueLengthMean), per_second(self.queue_area[r]));

@@ -41,6 +41,10 @@ pub struct ReplicationMetrics {
     /// The breakdown by channel (empty with one channel): per channel in scenario order,
     /// values in [`catalog::scope_metrics`]`(Scope::Channel)` order.
     pub channels: Vec<Vec<Option<f64>>>,
+    /// The breakdown by channel and interval (empty with one channel): channel after channel,
+    /// one row per interval of the fold, values in
+    /// [`catalog::scope_metrics`]`(Scope::ChannelInterval)` order.
+    pub channel_intervals: Vec<Vec<Option<f64>>>,
 }
 
 impl ReplicationMetrics {

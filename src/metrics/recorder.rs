@@ -184,7 +184,7 @@ impl Recorder {
             horizon,
             experience: Experience::new(),
             channels: (breakdowns && service_levels.len() > 1)
-                .then(|| ChannelBreakdown::new(service_levels.len())),
+                .then(|| ChannelBreakdown::new(service_levels.len(), report.rows().max(1))),
             service_levels,
             first: ContactStats::default(),
             resumed: ContactStats::default(),
@@ -238,7 +238,7 @@ impl Recorder {
         if self.in_window(ready_at) {
             self.class(first).ready += 1;
             if let Some(channels) = &mut self.channels {
-                channels.class(channel, first).ready += 1;
+                channels.count(channel, first, row_of(&self.intervals, ready_at), |c| c.ready += 1);
             }
             if let Some(intervals) = &mut self.intervals {
                 intervals.class_at(first, ready_at).ready += 1;
@@ -257,7 +257,8 @@ impl Recorder {
         let threshold = if first { service_level.first } else { service_level.resumed };
         self.class(first).add_pickup(wait, threshold, response);
         if let Some(channels) = &mut self.channels {
-            channels.picked(p.channel, first, wait, threshold, response, p.by_owner);
+            let row = row_of(&self.intervals, p.sent_at);
+            channels.picked(p.channel, row, first, wait, threshold, response, p.by_owner);
         }
         if let Some(intervals) = &mut self.intervals {
             intervals.picked(first, p.sent_at, wait, threshold, response, p.by_owner);
@@ -281,7 +282,7 @@ impl Recorder {
         if self.in_window(ready_at) {
             self.class(first).add_abandon(waited);
             if let Some(channels) = &mut self.channels {
-                channels.class(channel, first).add_abandon(waited);
+                channels.count(channel, first, row_of(&self.intervals, ready_at), |c| c.add_abandon(waited));
             }
             self.abandoned_conversations += 1;
             if let Some(intervals) = &mut self.intervals {
@@ -295,7 +296,7 @@ impl Recorder {
         if self.in_window(ready_at) {
             self.class(first).unfinished += 1;
             if let Some(channels) = &mut self.channels {
-                channels.class(channel, first).unfinished += 1;
+                channels.count(channel, first, row_of(&self.intervals, ready_at), |c| c.unfinished += 1);
             }
             if let Some(intervals) = &mut self.intervals {
                 intervals.class_at(first, ready_at).unfinished += 1;
@@ -482,6 +483,8 @@ impl Recorder {
             .collect();
         let pools = self.pools.map_or_else(Vec::new, |p| p.finish(&agents, window));
         let intervals = self.intervals.map_or_else(Vec::new, |i| i.finish(self.warmup, self.horizon));
+        let channel_intervals =
+            self.channels.as_ref().map_or_else(Vec::new, ChannelBreakdown::finish_intervals);
         let channels = self.channels.map_or_else(Vec::new, |c| c.finish());
         ReplicationMetrics {
             values,
@@ -490,6 +493,14 @@ impl Recorder {
             intervals,
             pools,
             channels,
+            channel_intervals,
         }
     }
+}
+
+/// The interval row of time `t` (0 without a breakdown by interval, which a breakdown by
+/// channel always comes with).
+#[inline]
+fn row_of(intervals: &Option<IntervalBreakdown>, t: f64) -> usize {
+    intervals.as_ref().map_or(0, |i| i.row(t))
 }

@@ -29,8 +29,10 @@ pub const DELAY_METRICS: [&str; 2] = ["waited_first_share", "waited_resumed_shar
 /// The α of the ISA's rule when every target is a delay probability bounded above: the
 /// smallest bound. None if any target is of another kind.
 pub fn delay_alpha(targets: &[Assertion]) -> Option<f64> {
-    let delays =
-        targets.iter().all(|t| DELAY_METRICS.contains(&t.metric) && matches!(t.op, Op::Less | Op::LessEq));
+    // The rule reads the whole center's number in system: a channel's target is not one.
+    let delays = targets.iter().all(|t| {
+        t.channel.is_none() && DELAY_METRICS.contains(&t.metric) && matches!(t.op, Op::Less | Op::LessEq)
+    });
     (delays && !targets.is_empty()).then(|| targets.iter().map(|t| t.bound).fold(f64::INFINITY, f64::min))
 }
 

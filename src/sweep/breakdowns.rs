@@ -2,7 +2,8 @@
 //! order: each replication's values by interval, by pool and, with several channels, by
 //! channel) and, summarised from it per point, `intervals.csv`, `pools.csv` and `channels.csv`
 //! (one row per point × interval / pool / channel, `_mean` and `_ci95` per metric, as
-//! summary.csv; `channels.csv` has rows only for points with several channels).
+//! summary.csv) and `channel_intervals.csv` (one row per point × channel × interval); the
+//! channel files have rows only for points with several channels.
 //!
 //! The summaries are always computed from the per-task lines in (point, replication) order, so a
 //! merge of shards gives the bytes of a single run; a resumed run cuts the lines back to the
@@ -30,6 +31,8 @@ pub(super) const INTERVALS_CSV: &str = "intervals.csv";
 pub(super) const POOLS_CSV: &str = "pools.csv";
 /// Per point × channel summaries.
 pub(super) const CHANNELS_CSV: &str = "channels.csv";
+/// Per point × channel × interval summaries.
+pub(super) const CHANNEL_INTERVALS_CSV: &str = "channel_intervals.csv";
 
 /// What a point's breakdown lines name: how its intervals are cut, its pools and channels.
 pub(super) struct PointBreakdown {
@@ -38,12 +41,13 @@ pub(super) struct PointBreakdown {
     pub(super) channels: Vec<String>,
 }
 
-/// Columns of `intervals.csv` / `pools.csv` after `point` and the axes, before the metrics.
-pub(super) fn fixed_columns(scope: Scope) -> [&'static str; 3] {
+/// Columns of a breakdown file after `point` and the axes, before the metrics.
+pub(super) fn fixed_columns(scope: Scope) -> &'static [&'static str] {
     match scope {
-        Scope::Pool => ["pool", "pool_index", "replications"],
-        Scope::Channel => ["channel", "channel_index", "replications"],
-        _ => ["interval", "start", "replications"],
+        Scope::Pool => &["pool", "pool_index", "replications"],
+        Scope::Channel => &["channel", "channel_index", "replications"],
+        Scope::ChannelInterval => &["channel", "channel_index", "interval", "start", "replications"],
+        Scope::Run | Scope::Interval => &["interval", "start", "replications"],
     }
 }
 
@@ -76,6 +80,7 @@ pub(super) fn task_line(result: &TaskResult, point: &PointBreakdown) -> String {
     if let (Some(object), false) = (line.as_object_mut(), channels.is_empty()) {
         object.insert("channels".into(), json!(point.channels));
         object.insert("channel_values".into(), rows(channels));
+        object.insert("channel_interval_values".into(), rows(&result.output.metrics.channel_intervals));
     }
     line.to_string()
 }
@@ -145,7 +150,7 @@ impl Source {
     }
 }
 
-/// Writes `intervals.csv` and `pools.csv` into `out` from the `breakdowns.jsonl` of `dirs`
+/// Writes `intervals.csv`, `pools.csv`, `channels.csv` and `channel_intervals.csv` into `out` from the `breakdowns.jsonl` of `dirs`
 /// (and with `copy_data`, the merged `breakdowns.jsonl`). Folders without the file (written
 /// before breakdowns) give no breakdown files.
 pub(super) fn write_breakdowns(
@@ -166,6 +171,7 @@ pub(super) fn write_breakdowns(
     let mut intervals = Table::create(out, INTERVALS_CSV, Scope::Interval, info)?;
     let mut pools = Table::create(out, POOLS_CSV, Scope::Pool, info)?;
     let mut channels = Table::create(out, CHANNELS_CSV, Scope::Channel, info)?;
+    let mut channel_intervals = Table::create(out, CHANNEL_INTERVALS_CSV, Scope::ChannelInterval, info)?;
     let mut group: Vec<Json> = Vec::new();
     let mut group_point = None;
     loop {
@@ -179,21 +185,27 @@ pub(super) fn write_breakdowns(
             copy.push(&line.text)?;
         }
         if group_point.is_some_and(|p| p != line.point) {
-            let tables = [&mut intervals, &mut pools, &mut channels];
+            let tables = [&mut intervals, &mut pools, &mut channels, &mut channel_intervals];
             write_point(tables, info, group_point.unwrap_or(0), &std::mem::take(&mut group))?;
         }
         group_point = Some(line.point);
         group.push(line.value);
     }
     if let Some(point) = group_point {
-        write_point([&mut intervals, &mut pools, &mut channels], info, point, &group)?;
+        write_point(
+            [&mut intervals, &mut pools, &mut channels, &mut channel_intervals],
+            info,
+            point,
+            &group,
+        )?;
     }
     if let Some(mut copy) = copy {
         copy.flush()?;
     }
     intervals.finish()?;
     pools.finish()?;
-    channels.finish()
+    channels.finish()?;
+    channel_intervals.finish()
 }
 
 /// A breakdown CSV being written.
@@ -208,7 +220,7 @@ impl Table {
         let mut writer = csv::Writer::from_writer(create(&path)?);
         let header = std::iter::once("point".to_string())
             .chain(info.axes.iter().map(|a| a.path.clone()))
-            .chain(fixed_columns(scope).map(|c| c.to_string()))
+            .chain(fixed_columns(scope).iter().map(|c| c.to_string()))
             .chain(metric_columns(scope));
         writer.write_record(header).map_err(|e| results_error(&path, e.to_string()))?;
         Ok(Self { path, writer })
@@ -225,7 +237,7 @@ impl Table {
 
 /// One point's rows of the interval, pool and channel files, from its replications' lines.
 fn write_point(
-    [intervals, pools, channels]: [&mut Table; 3],
+    [intervals, pools, channels, channel_intervals]: [&mut Table; 4],
     info: &RunInfo,
     point: u64,
     lines: &[Json],
@@ -251,10 +263,25 @@ fn write_point(
     };
     let count = |key: &str| first[key].as_array().map_or(0, Vec::len);
     let interval_columns = scope_metrics(Scope::Interval).len();
-    for row in 0..count("intervals") {
+    let interval_rows = count("intervals");
+    for row in 0..interval_rows {
         let fixed = [row.to_string(), spec.start_label(row), reps.clone()];
         let cells = std::iter::once(point.to_string()).chain(axes.iter().cloned()).chain(fixed);
         intervals.row(cells.chain(summaries("intervals", row, interval_columns)))?;
+    }
+    let channel_names = names("channels");
+    let channel_interval_columns = scope_metrics(Scope::ChannelInterval).len();
+    for row in 0..count("channel_interval_values") {
+        let (channel, interval) = (row / interval_rows.max(1), row % interval_rows.max(1));
+        let name = channel_names.get(channel).cloned().unwrap_or_default();
+        let fixed =
+            [name, channel.to_string(), interval.to_string(), spec.start_label(interval), reps.clone()];
+        let cells = std::iter::once(point.to_string()).chain(axes.iter().cloned()).chain(fixed);
+        channel_intervals.row(cells.chain(summaries(
+            "channel_interval_values",
+            row,
+            channel_interval_columns,
+        )))?;
     }
     for (table, scope, key, values) in [
         (pools, Scope::Pool, "pools", "pool_values"),

@@ -56,6 +56,9 @@ pub struct Layout {
     /// The columns of `channels.csv` (absent before channels were written).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub channels_csv: Vec<String>,
+    /// The columns of `channel_intervals.csv` (absent before it was written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_intervals_csv: Vec<String>,
 }
 
 impl Layout {
@@ -69,13 +72,22 @@ impl Layout {
             .extend(METRICS.iter().flat_map(|m| [format!("{}_mean", m.name), format!("{}_ci95", m.name)]));
         let histograms = WAIT_KEYS.iter().map(|k| histogram_field(k)).collect();
         let breakdown = |scope| {
-            let mut columns = strings(&fixed_columns(scope));
+            let mut columns = strings(fixed_columns(scope));
             columns.extend(metric_columns(scope));
             columns
         };
         let (intervals_csv, pools_csv) = (breakdown(Scope::Interval), breakdown(Scope::Pool));
-        let channels_csv = breakdown(Scope::Channel);
-        Self { replications_csv, summary_csv, histograms, intervals_csv, pools_csv, channels_csv }
+        let (channels_csv, channel_intervals_csv) =
+            (breakdown(Scope::Channel), breakdown(Scope::ChannelInterval));
+        Self {
+            replications_csv,
+            summary_csv,
+            histograms,
+            intervals_csv,
+            pools_csv,
+            channels_csv,
+            channel_intervals_csv,
+        }
     }
 
     /// True for a manifest written before layouts were recorded.
@@ -93,6 +105,7 @@ impl Layout {
             ("intervals.csv", &self.intervals_csv, &other.intervals_csv),
             ("pools.csv", &self.pools_csv, &other.pools_csv),
             ("channels.csv", &self.channels_csv, &other.channels_csv),
+            ("channel_intervals.csv", &self.channel_intervals_csv, &other.channel_intervals_csv),
         ];
         lists.into_iter().find_map(|(file, a, b)| column_difference(file, a, b, ours, theirs))
     }

@@ -14,7 +14,7 @@ use std::fs::{self, File, TryLockError};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use super::breakdowns::{BREAKDOWNS, CHANNELS_CSV, INTERVALS_CSV, POOLS_CSV};
+use super::breakdowns::{BREAKDOWNS, CHANNELS_CSV, CHANNEL_INTERVALS_CSV, INTERVALS_CSV, POOLS_CSV};
 use super::files::{read_manifest, results_error, write_error, write_manifest, RunInfo};
 use super::SweepError;
 
@@ -24,8 +24,17 @@ pub(super) const HISTOGRAMS: &str = "histograms.jsonl";
 pub(super) const SUMMARY_CSV: &str = "summary.csv";
 pub(super) const SUMMARY_JSON: &str = "summary.json";
 /// The data files a results folder may hold, in the order they are moved into place.
-pub(super) const DATA_FILES: [&str; 8] =
-    [REPLICATIONS, HISTOGRAMS, SUMMARY_CSV, SUMMARY_JSON, BREAKDOWNS, INTERVALS_CSV, POOLS_CSV, CHANNELS_CSV];
+pub(super) const DATA_FILES: [&str; 9] = [
+    REPLICATIONS,
+    HISTOGRAMS,
+    SUMMARY_CSV,
+    SUMMARY_JSON,
+    BREAKDOWNS,
+    INTERVALS_CSV,
+    POOLS_CSV,
+    CHANNELS_CSV,
+    CHANNEL_INTERVALS_CSV,
+];
 
 /// A results folder being written: its lock is held until this is dropped.
 #[derive(Debug)]

@@ -193,9 +193,10 @@ fn results_folders_hold_the_breakdowns_and_shards_merge_to_the_same_bytes() {
     let merged = dir.path().join("merged");
     run_ok(convosim().arg("merge").args(&shards).args(["--out", merged.to_str().unwrap()]));
     let read = |d: &std::path::Path, name: &str| std::fs::read_to_string(d.join(name)).expect(name);
-    for name in ["intervals.csv", "pools.csv", "breakdowns.jsonl"] {
+    for name in ["intervals.csv", "pools.csv", "breakdowns.jsonl", "channels.csv", "channel_intervals.csv"] {
         assert_eq!(read(&whole, name), read(&merged, name), "{name} differs");
     }
+    assert_eq!(read(&whole, "channel_intervals.csv").lines().count(), 1, "one channel: a header only");
     // One row per point × interval: 24 + 6 rows per team size; one per point × pool.
     let intervals = read(&whole, "intervals.csv");
     assert_eq!(intervals.lines().count(), 1 + 2 * (24 + 6));

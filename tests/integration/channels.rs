@@ -151,6 +151,36 @@ fn priorities_decide_who_waits_and_channel_counts_add_up() {
             let sum: f64 = m.channels.iter().map(|row| row[i].unwrap()).sum();
             assert_eq!(Some(sum), m.get(name), "{name}: channels add up to the run");
         }
+        channel_intervals_add_up(m);
+    }
+}
+
+/// Each channel's interval rows add up to the channel, and each interval's channel rows to
+/// the interval.
+fn channel_intervals_add_up(m: &convosim::metrics::ReplicationMetrics) {
+    let column = |scope, name| scope_metrics(scope).iter().position(|c| c.name == name).unwrap();
+    let rows = m.intervals.len();
+    assert_eq!(m.channel_intervals.len(), m.channels.len() * rows, "channel-major rows");
+    for name in ["contacts_first", "contacts_resumed", "unfinished_contacts", "conversations_abandoned"] {
+        let at = |c: usize, r: usize| {
+            m.channel_intervals[c * rows + r][column(Scope::ChannelInterval, name)].unwrap()
+        };
+        for (c, channel) in m.channels.iter().enumerate() {
+            let sum: f64 = (0..rows).map(|r| at(c, r)).sum();
+            assert_eq!(
+                Some(sum),
+                channel[column(Scope::Channel, name)],
+                "{name}: intervals add up to channel {c}"
+            );
+        }
+        for (r, interval) in m.intervals.iter().enumerate() {
+            let sum: f64 = (0..m.channels.len()).map(|c| at(c, r)).sum();
+            assert_eq!(
+                Some(sum),
+                interval[column(Scope::Interval, name)],
+                "{name}: channels add up to interval {r}"
+            );
+        }
     }
 }
 
@@ -184,6 +214,23 @@ fn json_csv_and_tables_break_results_down_by_channel() {
     assert_eq!(lines.len(), 3, "header, chat, messaging:\n{csv}");
     assert!(lines[0].starts_with("point,channel,channel_index,replications,wait_first_mean_s_mean"), "{csv}");
     assert!(lines[1].starts_with("0,chat,0,2,") && lines[2].starts_with("0,messaging,1,2,"), "{csv}");
+    // By channel and interval: the CSV rows are the JSON's channel intervals.
+    let csv = std::fs::read_to_string(out.join("channel_intervals.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 2 * 24, "header, then 24 hours of chat and of messaging:\n{csv}");
+    assert!(lines[0].starts_with("point,channel,channel_index,interval,start,replications,"), "{csv}");
+    assert!(lines[1].starts_with("0,chat,0,0,00:00,2,") && lines[25].starts_with("0,messaging,1,0,00:00,2,"));
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let nine: Vec<&str> = lines[1 + 9].split(',').collect();
+    let cell = |name: &str| nine[header.iter().position(|h| *h == name).unwrap()].parse::<f64>().unwrap();
+    let row = &json["channels"]["chat"]["intervals"]["rows"][9];
+    assert_eq!(row["start"], "09:00");
+    for name in ["sl_first_share", "wait_resumed_mean_s", "contacts_first"] {
+        // serde_json (without its float_roundtrip feature) may read a number one ulp off.
+        let (json_mean, csv_mean) =
+            (row["metrics"][name]["mean"].as_f64().unwrap(), cell(&format!("{name}_mean")));
+        assert!((json_mean - csv_mean).abs() <= 1e-12 * csv_mean.abs(), "{name}: {json_mean} vs {csv_mean}");
+    }
 }
 
 #[test]

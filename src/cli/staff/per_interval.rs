@@ -11,7 +11,7 @@ use toml::{Table, Value};
 
 use super::{policy_list, progress_bar, write_staffed, Format, Setup};
 use crate::engine::RunOptions;
-use crate::gate::{Assertion, Op};
+use crate::gate::Op;
 use crate::metrics::catalog::{scope_metrics, Scope};
 use crate::metrics::{InSystemSamples, MetricSummary};
 use crate::policy::FirstContact;
@@ -32,7 +32,7 @@ const SAMPLES_PER_INTERVAL: u32 = 12;
 
 /// Runs the per-interval search for `setup`, per policy, and prints (and writes) the answers.
 pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
-    let columns = target_columns(&setup.targets)?;
+    let columns = target_columns(setup)?;
     let bar = progress_bar();
     let mut answers = Vec::new();
     for policy in policy_list(setup.args) {
@@ -62,21 +62,25 @@ pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
     Ok(0)
 }
 
-/// Each target's column among the interval metrics, once every target is one that more
-/// agents improve, stated the way that improves it.
-fn target_columns(targets: &[Assertion]) -> Result<Vec<usize>> {
-    let interval = scope_metrics(Scope::Interval);
-    targets
+/// Where a target's per-interval values are: a column of the interval breakdown, or of one
+/// channel's rows of the breakdown by channel and interval.
+#[derive(Debug, Clone, Copy)]
+struct TargetColumn {
+    /// The channel's index, with several channels; `None`: the whole center.
+    channel: Option<usize>,
+    /// The column in `scope_metrics` of the interval (or channel-interval) scope.
+    column: usize,
+}
+
+/// Each target's column among the interval metrics (a channel's target: among that channel's
+/// interval metrics), once every target is one that more agents improve, stated the way that
+/// improves it.
+fn target_columns(setup: &Setup<'_>) -> Result<Vec<TargetColumn>> {
+    let channels = &setup.base.channels;
+    setup
+        .targets
         .iter()
         .map(|t| {
-            if let Some(channel) = &t.channel {
-                bail!(
-                    "--target '{t}': --per-interval has no per-channel interval breakdown; expected a \
-                     whole-run target such as '{}', or drop --per-interval to size a level count \
-                     for channel \"{channel}\"",
-                    Assertion { channel: None, ..t.clone() }
-                );
-            }
             let higher = t.metric.starts_with("sl_");
             let upward = matches!(t.op, Op::Greater | Op::GreaterEq);
             if !STAFFABLE_METRICS.contains(&t.metric) || higher != upward {
@@ -86,16 +90,35 @@ fn target_columns(targets: &[Assertion]) -> Result<Vec<usize>> {
                      (or <), sl_*_share with >= (or >)"
                 );
             }
-            interval
-                .iter()
-                .position(|m| m.name == t.metric)
-                .with_context(|| format!("--target '{t}': not an interval metric"))
+            // With one channel, its metrics are the whole center's.
+            let channel = match &t.channel {
+                Some(name) if channels.len() > 1 => Some(
+                    channels
+                        .iter()
+                        .position(|c| &c.name == name)
+                        .with_context(|| format!("--target '{t}': no channel \"{name}\""))?,
+                ),
+                _ => None,
+            };
+            let scope = if channel.is_some() { Scope::ChannelInterval } else { Scope::Interval };
+            let column = scope_metrics(scope).iter().position(|m| m.name == t.metric).with_context(|| {
+                format!(
+                    "--target '{t}': not a metric reported by interval{}",
+                    if channel.is_some() { " for a channel" } else { "" }
+                )
+            })?;
+            Ok(TargetColumn { channel, column })
         })
         .collect()
 }
 
 /// The search for one policy (None: the scenario's), then the fresh evaluation of its answer.
-fn solve(setup: &Setup<'_>, policy: Option<&str>, columns: &[usize], bar: &ProgressBar) -> Result<Answer> {
+fn solve(
+    setup: &Setup<'_>,
+    policy: Option<&str>,
+    columns: &[TargetColumn],
+    bar: &ProgressBar,
+) -> Result<Answer> {
     let rows = setup.base.report.rows();
     let start = start_vector(setup, policy, rows)?;
     let scenario = scenario_with(setup, policy, &start)?;
@@ -188,7 +211,7 @@ fn evaluate(
     policy: Option<&str>,
     staffing: &[u32],
     seed: u64,
-    columns: &[usize],
+    columns: &[TargetColumn],
     options: RunOptions,
     bar: &ProgressBar,
 ) -> Result<(Evaluation, Vec<(&'static str, MetricSummary)>)> {
@@ -207,10 +230,17 @@ fn evaluate(
         Ok::<(), crate::runner::ReplicationError>(())
     })?;
     let missing = MetricSummary { mean: None, ci95: None, n: 0 };
-    let rows = totals.interval_summaries();
+    let (whole, by_channel) = (totals.interval_summaries(), totals.channel_interval_summaries());
+    let intervals = whole.len();
     let summaries = columns
         .iter()
-        .map(|&c| rows.iter().map(|row| row.get(c).copied().unwrap_or(missing)).collect())
+        .map(|target| {
+            let rows = match target.channel {
+                None => &whole[..],
+                Some(c) => by_channel.get(c * intervals..(c + 1) * intervals).unwrap_or_default(),
+            };
+            rows.iter().map(|row| row.get(target.column).copied().unwrap_or(missing)).collect()
+        })
         .collect();
     Ok((Evaluation { summaries, in_system }, totals.summaries()))
 }
@@ -251,7 +281,7 @@ impl Answer {
                     .targets
                     .iter()
                     .zip(&self.achieved)
-                    .map(|(t, per)| (t.metric.to_string(), summary(per.get(k))))
+                    .map(|(t, per)| (t.name(), summary(per.get(k))))
                     .collect();
                 json!({
                     "index": k,
@@ -336,7 +366,7 @@ impl Answer {
                 .map(|(t, per)| {
                     let s = per.get(k).map_or_else(|| "undefined".to_string(), format_summary);
                     if setup.targets.len() > 1 {
-                        format!("{} {s}", t.metric)
+                        format!("{} {s}", t.name())
                     } else {
                         s
                     }
