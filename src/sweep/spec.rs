@@ -260,9 +260,6 @@ fn parse_axes(file: &Path, axes: Option<&Value>) -> Result<Vec<Axis>, SweepError
             if values.len() as u64 > MAX_AXIS_VALUES {
                 return Err(invalid(file, &key, format!("{} values; at most {MAX_AXIS_VALUES} per axis", values.len())));
             }
-            if let Some(bad) = values.iter().find(|v| matches!(v, Value::Array(_) | Value::Table(_))) {
-                return Err(invalid(file, &key, format!("expected scalar values, got {bad}")));
-            }
             if let Some(twice) = first_repeat(&values) {
                 // Two points with the same axis values could not be told apart in the results.
                 return Err(invalid(file, &key, format!("the value {twice} is listed twice")));

@@ -277,3 +277,39 @@ fn check_lists_channels_and_the_audit_counts_unskilled_pickups() {
     let json: serde_json::Value = serde_json::from_slice(&run_bundled(&["--format", "json"]).stdout).unwrap();
     assert_eq!(json["audit"]["unskilled_pickups"], 0, "{}", json["audit"]);
 }
+
+#[test]
+fn a_sweep_axis_value_may_be_a_whole_skills_list_or_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string("scenarios/chat-messaging.toml").unwrap().replace("\"8d\"", "\"3d\"");
+    std::fs::write(dir.path().join("base.toml"), base).unwrap();
+    let sweep = "name = \"teams\"\nbase = \"base.toml\"\nreplications = 2\nseed = 11\n[axes]\n\
+                 \"agents.generalists.skills\" = [[\"messaging\"], { chat = 1, messaging = 2 }]\n";
+    let file = dir.path().join("teams.toml");
+    std::fs::write(&file, sweep).unwrap();
+    let out = dir.path().join("out");
+    let status =
+        crate::cli::convosim().args(["sweep", "--quiet", "--out"]).arg(&out).arg(&file).output().unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let lines: Vec<&str> = summary.lines().collect();
+    assert!(lines[1].starts_with(r#"0,"[""messaging""]","#), "{summary}");
+    assert!(lines[2].starts_with(r#"1,"{""chat"":1,""messaging"":2}","#), "{summary}");
+    // Point 0 is the dedicated team: the run with the same skills and seed, bit for bit.
+    let run_out = dir.path().join("run");
+    let run = crate::cli::convosim()
+        .args([
+            "run",
+            dir.path().join("base.toml").to_str().unwrap(),
+            "--set",
+            r#"agents.generalists.skills=["messaging"]"#,
+        ])
+        .args(["--seed", "11", "--replications", "2", "--out", run_out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run_summary = std::fs::read_to_string(run_out.join("summary.csv")).unwrap();
+    // Without its axis cell, the point's row is the run's: policy, replications, every metric.
+    let point_row = lines[1].replacen(r#""[""messaging""]","#, "", 1);
+    assert_eq!(point_row, run_summary.lines().nth(1).unwrap());
+}

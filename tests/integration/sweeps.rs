@@ -106,6 +106,7 @@ fn a_bad_axis_is_reported_with_the_point_before_anything_runs() {
         (r#""agents.night.count" = [1, 2]"#, r#"axis "agents.night.count""#, "no element named \"night\""),
         (r#""policy.timeout" = ["5m", "soon"]"#, "at point (policy.timeout=\"soon\")", "policy.timeout"),
         (r#""agents.team.count" = [2, "many"]"#, "agents.team.count=\"many\"", "agents[0].count"),
+        (r#""agents.team.count" = [2, [3]]"#, "agents.team.count=[3]", "agents[0].count"),
     ];
     for (axis, point, key) in cases {
         let text = format!("name = \"bad\"\nbase = \"base.toml\"\n[axes]\n{axis}\n");
