@@ -5,10 +5,15 @@
 //! catalog, overridable with `--floor`); it is a regression when it goes the metric's worse
 //! way ([`Better`]). Points are matched by their axis values, and every point must match: a
 //! comparison that leaves points out, or compares folders of different sweeps, is an error,
-//! never a pass.
+//! never a pass. With several channels, each point's channels are compared too
+//! ([`channels`]).
+
+mod channels;
 
 use std::collections::HashSet;
 use std::fmt::Write;
+
+pub use channels::{add_channels, channel_table, CHANNEL_KEY};
 
 use crate::gate::metric_index;
 use crate::metrics::catalog::Better;
@@ -166,6 +171,10 @@ pub struct Comparison {
     pub changes: Vec<Change>,
     /// Points compared.
     pub compared: usize,
+    /// Point × channel rows compared (0 without several channels).
+    pub channel_rows: usize,
+    /// Metrics compared per channel row.
+    pub channel_metrics: usize,
     /// Metric values left out because the mean is undefined on both sides.
     pub undefined: usize,
     /// Metric values defined in the baseline but undefined in the candidate, or the other way
@@ -354,6 +363,14 @@ pub fn render(comparison: &Comparison, options: &CompareOptions) -> String {
         comparison.changes.len() - regressions,
         options.tolerance * 100.0
     );
+    if comparison.channel_rows > 0 {
+        let _ = writeln!(
+            out,
+            "(counted with {} point × channel row(s) × {} channel metric(s): a change in one channel \
+             shows with `channel=NAME`)",
+            comparison.channel_rows, comparison.channel_metrics
+        );
+    }
     if !comparison.changes.is_empty() {
         let _ = writeln!(
             out,

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::gates::{check_assertions, parse_assertions, require_replications};
 use super::{interrupt, thread_pool, CompareArgs, MergeArgs, SweepArgs};
-use crate::compare::{compare as compare_tables, render, CompareOptions};
+use crate::compare::{add_channels, channel_table, compare as compare_tables, render, CompareOptions};
 use crate::gate::{check_channels, Assertion, Measured};
 use crate::sweep::{
     execute, load_sweep, merge as merge_folders, read_channel_summaries, read_summary, shard_tasks,
@@ -294,8 +294,11 @@ pub(super) fn compare(args: &CompareArgs) -> Result<i32> {
     }
     let baseline = read_summary(&args.baseline)?;
     let candidate = read_summary(&args.candidate)?;
-    let comparison = compare_tables(&baseline, &candidate, &options)
-        .with_context(|| format!("compare {} {}", args.baseline.display(), args.candidate.display()))?;
+    let context = || format!("compare {} {}", args.baseline.display(), args.candidate.display());
+    let mut comparison = compare_tables(&baseline, &candidate, &options).with_context(context)?;
+    let base_channels = channel_table(&baseline, &read_channel_summaries(&args.baseline)?);
+    let cand_channels = channel_table(&candidate, &read_channel_summaries(&args.candidate)?);
+    add_channels(&mut comparison, &base_channels, &cand_channels, &options).with_context(context)?;
     print!("{}", render(&comparison, &options));
     Ok(i32::from(comparison.has_regression()))
 }

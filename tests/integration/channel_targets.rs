@@ -227,3 +227,46 @@ fn staff_per_interval_sizes_for_a_channels_intervals() {
         assert_eq!(interval["meets"] == true, lower >= 0.9, "{interval}");
     }
 }
+
+#[test]
+fn compare_flags_a_channels_regression_beside_the_whole_runs() {
+    let dir = workspace();
+    let base = path(dir.path(), "base.toml");
+    let run = |out: &str, sets: &[&str]| {
+        let mut cmd = convosim();
+        cmd.args(["run", &base, "--out", &path(dir.path(), out)]);
+        for set in sets {
+            cmd.args(["--set", set]);
+        }
+        assert!(cmd.output().unwrap().status.success());
+    };
+    run("generalists", &[]);
+    run("dedicated", &[r#"agents.generalists.skills=["messaging"]"#]);
+    let compare = |metrics: &str| {
+        convosim()
+            .args([
+                "compare",
+                &path(dir.path(), "generalists"),
+                &path(dir.path(), "dedicated"),
+                "--metrics",
+                metrics,
+            ])
+            .output()
+            .unwrap()
+    };
+    let output = compare("sl_first_share,wait_first_mean_s");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(text.contains("2 point × channel row(s) × 2 channel metric(s)"), "{text}");
+    let line = |verdict: &str, metric: &str, channel: &str| {
+        text.lines().any(|l| {
+            l.starts_with(verdict) && l.contains(metric) && l.ends_with(&format!("channel={channel}"))
+        })
+    };
+    // A dedicated chat team: chat loses its service level, messaging waits less.
+    assert!(line("REGRESSION", "sl_first_share", "chat"), "{text}");
+    assert!(line("better", "wait_first_mean_s", "messaging"), "{text}");
+    // A metric without a channel scope compares the whole run only.
+    let text = String::from_utf8_lossy(&compare("occupancy_share").stdout).into_owned();
+    assert!(!text.contains("channel"), "{text}");
+}
