@@ -195,7 +195,11 @@ pub fn svg(c: &Chart) -> Result<String, String> {
                 .draw_series(DashedLineSeries::new(line, 8, 5, style))
                 .map_err(|e| e.to_string())?
                 .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 8, y), (x + 14, y), (x + 20, y)], style));
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (7, 0)], style)
+                        + PathElement::new(vec![(11, 0), (20, 0)], style)
+                });
         }
         let position = match c.legend {
             Legend::UpperRight => SeriesLabelPosition::UpperRight,

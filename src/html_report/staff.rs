@@ -179,8 +179,11 @@ fn agent_hours(answers: &[Json]) -> Result<Block, ReportError> {
     let mut c = Chart::new("Agent-hours per week by policy", "policy", "agent-hours per week");
     c.x_names = Some(names.clone());
     c.x_ticks = names.len() + 1;
-    let marks = answers.iter().enumerate().filter_map(|(i, a)| Some(Mark::at(i as f64, num(&a["agent_hours_per_week"])?))).collect();
-    c.series.push(Series { label: "agent-hours per week".into(), colour: 0, style: Style::Bars { slot: 0, slots: 1 }, marks });
+    // One series per policy, in the colour its lines have in the other plots.
+    for (i, a) in answers.iter().enumerate() {
+        let marks = num(&a["agent_hours_per_week"]).map(|h| Mark::at(i as f64, h)).into_iter().collect();
+        c.series.push(Series { label: text(&a["policy"]), colour: i, style: Style::Bars { slot: 0, slots: 1 }, marks });
+    }
     c.fit(true);
     c.x = -0.6..names.len() as f64 - 0.4;
     let retention = |a: &Json| cell(&a["achieved"]["affinity_retention_share"], "affinity_retention_share");
