@@ -160,10 +160,10 @@ pub fn svg(c: &Chart) -> Result<String, String> {
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(&c.title, (FONT, 18))
+            .caption(&c.title, (FONT, 22))
             .margin(14)
-            .x_label_area_size(52)
-            .y_label_area_size(76)
+            .x_label_area_size(58)
+            .y_label_area_size(84)
             .build_cartesian_2d(c.x.clone(), c.y.clone())
             .map_err(|e| e.to_string())?;
         let x_fmt = |v: &f64| match &c.x_names {
@@ -181,8 +181,8 @@ pub fn svg(c: &Chart) -> Result<String, String> {
             .y_label_formatter(&y_fmt)
             .light_line_style(RGBColor(238, 238, 238))
             .bold_line_style(RGBColor(215, 215, 215))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 17))
             .draw()
             .map_err(|e| e.to_string())?;
         for series in &c.series {
@@ -210,7 +210,7 @@ pub fn svg(c: &Chart) -> Result<String, String> {
             .position(position)
             .background_style(WHITE.mix(0.88))
             .border_style(RGBColor(160, 160, 160))
-            .label_font((FONT, 13))
+            .label_font((FONT, 16))
             .draw()
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
@@ -272,7 +272,7 @@ fn draw(chart: &mut Area<'_>, s: &Series) -> Result<(), String> {
     let labels = s.marks.iter().enumerate().filter_map(|(i, m)| {
         let text = m.label.as_ref()?;
         let lift = -16 - 13 * (i % 3) as i32;
-        Some(EmptyElement::at((centre(m), m.y)) + Text::new(text.clone(), (6, lift), (FONT, 12).into_font()))
+        Some(EmptyElement::at((centre(m), m.y)) + Text::new(text.clone(), (6, lift), (FONT, 15).into_font()))
     });
     chart.draw_series(labels).map_err(|e| e.to_string())?;
     Ok(())

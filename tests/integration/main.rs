@@ -17,6 +17,7 @@ mod erlang_validation;
 mod front;
 mod gates;
 mod golden;
+mod html_report;
 mod hostile;
 mod invariants;
 mod routing_policies;
