@@ -37,14 +37,20 @@ const INTERVAL_PLOTS: [Plot; 4] = [
         title: "Service level by interval",
         question: "When in the day or week do contacts miss the service-level threshold?",
         y_desc: "share answered within the threshold",
-        columns: &[col("sl_first_share", "first", Style::Line), col("sl_resumed_share", "resumed", Style::Dashed)],
+        columns: &[
+            col("sl_first_share", "first", Style::Line),
+            col("sl_resumed_share", "resumed", Style::Dashed),
+        ],
     },
     Plot {
         id: "interval-wait",
         title: "Mean wait by interval",
         question: "When does the backlog build up, and how long do contacts ready in each interval wait?",
         y_desc: "mean wait (s)",
-        columns: &[col("wait_first_mean_s", "first", Style::Line), col("wait_resumed_mean_s", "resumed", Style::Dashed)],
+        columns: &[
+            col("wait_first_mean_s", "first", Style::Line),
+            col("wait_resumed_mean_s", "resumed", Style::Dashed),
+        ],
     },
     Plot {
         id: "interval-occupancy",
@@ -146,12 +152,19 @@ fn percent(metric: &str) -> bool {
 /// `mean ± ci` of `metric` in `row`, shares in percent.
 fn cell(csv: &Csv, row: &[String], metric: &str) -> Result<String, ReportError> {
     let (m, c) = (csv.column(&format!("{metric}_mean"))?, csv.column(&format!("{metric}_ci95"))?);
-    let summary = crate::metrics::MetricSummary { mean: Csv::number(row, m), ci95: Csv::number(row, c), n: 0 };
+    let summary =
+        crate::metrics::MetricSummary { mean: Csv::number(row, m), ci95: Csv::number(row, c), n: 0 };
     Ok(super::frontier::cell(&summary, percent(metric)))
 }
 
 /// The plots of one breakdown file: `key` is its row-key column, `labels` the points' names.
-fn plots(csv: &Csv, key: &str, labels: &dyn Fn(u64) -> String, specs: &[Plot], over_time: bool) -> Result<Vec<Block>, ReportError> {
+fn plots(
+    csv: &Csv,
+    key: &str,
+    labels: &dyn Fn(u64) -> String,
+    specs: &[Plot],
+    over_time: bool,
+) -> Result<Vec<Block>, ReportError> {
     let grouped = group(csv, key)?;
     let key_col = csv.column(key)?;
     let drawn = &grouped.points[..grouped.points.len().min(MAX_POINTS)];
@@ -163,13 +176,26 @@ fn plots(csv: &Csv, key: &str, labels: &dyn Fn(u64) -> String, specs: &[Plot], o
         c.y_percent = spec.columns.iter().all(|col| percent(col.metric));
         for (slot, (point, rows)) in drawn.iter().enumerate() {
             for column in spec.columns {
-                let (m, ci) = (csv.column(&format!("{}_mean", column.metric))?, csv.column(&format!("{}_ci95", column.metric))?);
+                let (m, ci) = (
+                    csv.column(&format!("{}_mean", column.metric))?,
+                    csv.column(&format!("{}_ci95", column.metric))?,
+                );
                 let marks = rows
                     .iter()
                     .filter_map(|row| {
                         let x = grouped.keys.iter().position(|k| Some(k) == row.get(key_col))? as f64;
-                        let x = if over_time { x } else { x + (slot as f64 - (drawn.len() as f64 - 1.0) / 2.0) * 0.8 / drawn.len() as f64 };
-                        Some(Mark { x, y: Csv::number(row, m)?, x_ci: None, y_ci: Csv::number(row, ci), label: None })
+                        let x = if over_time {
+                            x
+                        } else {
+                            x + (slot as f64 - (drawn.len() as f64 - 1.0) / 2.0) * 0.8 / drawn.len() as f64
+                        };
+                        Some(Mark {
+                            x,
+                            y: Csv::number(row, m)?,
+                            x_ci: None,
+                            y_ci: Csv::number(row, ci),
+                            label: None,
+                        })
                     })
                     .collect();
                 let label = match (drawn.len(), column.kind) {
@@ -190,10 +216,14 @@ fn plots(csv: &Csv, key: &str, labels: &dyn Fn(u64) -> String, specs: &[Plot], o
             c.x = -0.6..grouped.keys.len() as f64 - 0.4;
         }
         c.legend = if spec.id.contains("service-level") { Legend::LowerRight } else { Legend::UpperRight };
+        c.reserve_legend();
         let rows = table_rows(csv, &grouped, spec, key_col)?;
         let mut note = String::from("Mean over replications with 95% CI whiskers.");
         if grouped.points.len() > MAX_POINTS {
-            note += &format!(" The plot shows the first {MAX_POINTS} points; the table has all {}.", grouped.points.len());
+            note += &format!(
+                " The plot shows the first {MAX_POINTS} points; the table has all {}.",
+                grouped.points.len()
+            );
         }
         blocks.push(Block {
             id: spec.id.into(),
@@ -214,7 +244,12 @@ fn table_header(key: &str, spec: &Plot) -> Vec<String> {
 }
 
 /// One table row per (point, key), every point (not only those drawn).
-fn table_rows(csv: &Csv, grouped: &Grouped<'_>, spec: &Plot, key_col: usize) -> Result<Vec<Vec<String>>, ReportError> {
+fn table_rows(
+    csv: &Csv,
+    grouped: &Grouped<'_>,
+    spec: &Plot,
+    key_col: usize,
+) -> Result<Vec<Vec<String>>, ReportError> {
     let mut rows = Vec::new();
     for (point, point_rows) in &grouped.points {
         for row in point_rows {

@@ -19,7 +19,11 @@ const OKABE_ITO: [RGBColor; 8] = [
 ];
 
 /// Pixels: wide enough for a laptop screen, small enough for two to fit on it at once.
-const SIZE: (u32, u32) = (900, 400);
+const WIDTH: u32 = 900;
+const HEIGHT: u32 = 400;
+/// A legend entry's height, and the caption, tick labels and axis titles around the plot.
+const LEGEND_ROW_PX: f64 = 22.0;
+const FRAME_PX: f64 = 130.0;
 const FONT: &str = "sans-serif";
 
 /// The colour of series `index` (colours repeat after eight; dashes tell kinds apart).
@@ -52,7 +56,10 @@ pub enum Style {
     Step,
     Points,
     /// Bar `slot` of `slots` side by side at each (named) x.
-    Bars { slot: usize, slots: usize },
+    Bars {
+        slot: usize,
+        slots: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +93,8 @@ pub struct Chart {
     /// Dashed horizontal reference lines: (legend label, y).
     pub hlines: Vec<(String, f64)>,
     pub legend: Legend,
+    /// Pixels; taller than [`HEIGHT`] when a long legend needs the room.
+    pub height: u32,
 }
 
 impl Chart {
@@ -102,6 +111,21 @@ impl Chart {
             series: Vec::new(),
             hlines: Vec::new(),
             legend: Legend::UpperRight,
+            height: HEIGHT,
+        }
+    }
+
+    /// Widens the y range (and with many entries the chart) so that the legend, in its corner,
+    /// covers no data: call after the ranges are set.
+    pub fn reserve_legend(&mut self) {
+        let entries = self.series.iter().filter(|s| !s.label.is_empty()).count() + self.hlines.len();
+        let legend_px = LEGEND_ROW_PX * entries as f64 + 24.0;
+        self.height = HEIGHT + (legend_px - 140.0).max(0.0) as u32;
+        let share = (legend_px / (f64::from(self.height) - FRAME_PX)).min(0.7);
+        let span = (self.y.end - self.y.start) / (1.0 - share);
+        match self.legend {
+            Legend::UpperRight => self.y.end = self.y.start + span,
+            Legend::LowerRight => self.y.start = self.y.end - span,
         }
     }
 
@@ -119,7 +143,8 @@ impl Chart {
 
 /// The range of `values` widened by `pad` of its span (never empty, never NaN).
 pub fn padded(values: impl Iterator<Item = f64>, from_zero: bool, pad: f64) -> Range<f64> {
-    let (mut lo, mut hi) = values.filter(|v| v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let (mut lo, mut hi) =
+        values.filter(|v| v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     if lo > hi {
         (lo, hi) = (0.0, 1.0);
     }
@@ -134,7 +159,8 @@ pub fn padded(values: impl Iterator<Item = f64>, from_zero: bool, pad: f64) -> R
 /// A number for an axis tick or table cell: at most 3 decimals, no trailing zeros.
 pub fn number(v: f64) -> String {
     let text = if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.3}") };
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    let text =
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
     if text == "-0" {
         "0".into()
     } else {
@@ -151,13 +177,17 @@ fn category(names: &[String], v: f64) -> String {
     }
 }
 
-type Area<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+type Area<'a> = ChartContext<
+    'a,
+    SVGBackend<'a>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
 
 /// The chart as an SVG document.
 pub fn svg(c: &Chart) -> Result<String, String> {
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, (WIDTH, c.height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
             .caption(&c.title, (FONT, 22))
@@ -170,7 +200,12 @@ pub fn svg(c: &Chart) -> Result<String, String> {
             Some(names) => category(names, *v),
             None => number(*v),
         };
-        let y_fmt = |v: &f64| if c.y_percent { format!("{}%", number(v * 100.0)) } else { number(*v) };
+        // A share's axis may extend past [0, 1] to make room for the legend: no ticks there.
+        let y_fmt = |v: &f64| match c.y_percent {
+            true if !(-1e-9..=1.0 + 1e-9).contains(v) => String::new(),
+            true => format!("{}%", number(v * 100.0)),
+            false => number(*v),
+        };
         chart
             .configure_mesh()
             .x_desc(c.x_desc.as_str())
@@ -241,9 +276,13 @@ fn draw(chart: &mut Area<'_>, s: &Series) -> Result<(), String> {
     if !s.label.is_empty() {
         let anno = anno.label(s.label.as_str());
         match s.style {
-            Style::Bars { .. } => anno.legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], colour.filled())),
+            Style::Bars { .. } => {
+                anno.legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], colour.filled()))
+            }
             Style::Dashed => anno.legend(move |(x, y)| {
-                EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (7, 0)], line) + PathElement::new(vec![(11, 0), (20, 0)], line)
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (7, 0)], line)
+                    + PathElement::new(vec![(11, 0), (20, 0)], line)
             }),
             Style::Points => anno.legend(move |(x, y)| Circle::new((x + 8, y), 4, colour.filled())),
             _ => anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line)),
@@ -313,7 +352,12 @@ mod tests {
     #[test]
     fn a_chart_is_an_svg_with_its_titles() {
         let mut c = Chart::new("T", "wait (s)", "share");
-        c.series.push(Series { label: "s1".into(), colour: 0, style: Style::Line, marks: vec![Mark::at(0.0, 0.0), Mark::at(1.0, 1.0)] });
+        c.series.push(Series {
+            label: "s1".into(),
+            colour: 0,
+            style: Style::Line,
+            marks: vec![Mark::at(0.0, 0.0), Mark::at(1.0, 1.0)],
+        });
         c.fit(true);
         let svg = svg(&c).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("wait (s)") && svg.contains(">s1<"), "{svg}");

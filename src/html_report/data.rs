@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 use super::ReportError;
 use crate::metrics::{decode_histogram, Histograms};
 use crate::sweep::{
-    read_summary, verify, RunInfo, SummaryRow, CHANNELS_CSV, HISTOGRAMS, INTERVALS_CSV, POOLS_CSV, STAFF_JSON,
-    SUMMARY_CSV,
+    read_summary, verify, RunInfo, SummaryRow, CHANNELS_CSV, HISTOGRAMS, INTERVALS_CSV, POOLS_CSV,
+    STAFF_JSON, SUMMARY_CSV,
 };
 
 /// A CSV file with its header, read whole (breakdowns are small: rows × points).
@@ -105,12 +105,16 @@ fn read_staff(path: &Path) -> Result<Json, ReportError> {
 
 /// `histograms.jsonl`: one line per point, `{"point": N, "<key>_ms": "<base64 V2>", ...}`.
 fn read_histograms(path: &Path) -> Result<Vec<(u64, Histograms)>, ReportError> {
-    let bad = |line: usize, m: String| ReportError::File { path: path.to_path_buf(), message: format!("line {line}: {m}") };
+    let bad = |line: usize, m: String| ReportError::File {
+        path: path.to_path_buf(),
+        message: format!("line {line}: {m}"),
+    };
     let text = fs::read_to_string(path).map_err(|e| bad(0, format!("cannot read: {e}")))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let object: Json = serde_json::from_str(line).map_err(|e| bad(i + 1, format!("not JSON: {e}")))?;
-        let point = object["point"].as_u64().ok_or_else(|| bad(i + 1, "expected a \"point\" number".into()))?;
+        let point =
+            object["point"].as_u64().ok_or_else(|| bad(i + 1, "expected a \"point\" number".into()))?;
         let mut histograms = Histograms::default();
         for (field, value) in object.as_object().into_iter().flatten() {
             let Some(key) = field.strip_suffix("_ms") else { continue };

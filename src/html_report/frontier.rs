@@ -23,7 +23,11 @@ const KEY_METRICS: [(&str, &str); 8] = [
 
 /// Metric `name` of a summary row (undefined if the name is not in the catalog).
 pub fn metric(row: &SummaryRow, name: &str) -> MetricSummary {
-    index_of(name).and_then(|i| row.metrics.get(i)).copied().unwrap_or(MetricSummary { mean: None, ci95: None, n: 0 })
+    index_of(name).and_then(|i| row.metrics.get(i)).copied().unwrap_or(MetricSummary {
+        mean: None,
+        ci95: None,
+        n: 0,
+    })
 }
 
 /// `mean ± ci` as a cell, shares in percent; "–" when undefined.
@@ -31,7 +35,9 @@ pub fn cell(s: &MetricSummary, share: bool) -> String {
     let scale = if share { 100.0 } else { 1.0 };
     let unit = if share { "%" } else { "" };
     match (s.mean, s.ci95) {
-        (Some(m), Some(c)) => format!("{}{unit} ± {}{unit}", chart::number(m * scale), chart::number(c * scale)),
+        (Some(m), Some(c)) => {
+            format!("{}{unit} ± {}{unit}", chart::number(m * scale), chart::number(c * scale))
+        }
         (Some(m), None) => format!("{}{unit}", chart::number(m * scale)),
         _ => "–".into(),
     }
@@ -62,7 +68,10 @@ pub fn key_numbers(rows: &[SummaryRow]) -> Block {
 pub fn frontier(rows: &[SummaryRow]) -> Result<Option<Block>, String> {
     let usable: Vec<&SummaryRow> = rows
         .iter()
-        .filter(|r| metric(r, "affinity_retention_share").mean.is_some() && metric(r, "wait_resumed_mean_s").mean.is_some())
+        .filter(|r| {
+            metric(r, "affinity_retention_share").mean.is_some()
+                && metric(r, "wait_resumed_mean_s").mean.is_some()
+        })
         .collect();
     if usable.len() < 2 {
         return Ok(None);
@@ -77,7 +86,11 @@ pub fn frontier(rows: &[SummaryRow]) -> Result<Option<Block>, String> {
             label: labelled.then(|| point_label(r)),
         }
     };
-    let mut c = Chart::new("Affinity–wait frontier", "resumed-contact wait (s)", "affinity retention (owner picked up)");
+    let mut c = Chart::new(
+        "Affinity–wait frontier",
+        "resumed-contact wait (s)",
+        "affinity retention (owner picked up)",
+    );
     let series = |label: &str, colour, wait, labelled| Series {
         label: label.into(),
         colour,

@@ -89,7 +89,8 @@ fn meta(results: &Results) -> Vec<String> {
         when += &format!(", merged from {} shards", info.merged_from.len());
     }
     if !info.axes.is_empty() {
-        let axes: Vec<String> = info.axes.iter().map(|a| format!("{} ({} values)", a.path, a.values.len())).collect();
+        let axes: Vec<String> =
+            info.axes.iter().map(|a| format!("{} ({} values)", a.path, a.values.len())).collect();
         when += &format!("; {} point(s) over {}", info.points, axes.join(" × "));
     }
     lines.push(when);

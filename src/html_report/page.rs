@@ -78,7 +78,10 @@ fn block_html(b: &Block) -> String {
             html += &format!("<figcaption>{}</figcaption>", esc(&b.note));
         }
         html += "</figure>";
-        html += &format!("<details><summary>Numbers behind the plot</summary>{}</details>", table_html(&b.id, &b.table));
+        html += &format!(
+            "<details><summary>Numbers behind the plot</summary>{}</details>",
+            table_html(&b.id, &b.table)
+        );
     }
     if b.svg.is_empty() && !b.note.is_empty() {
         html += &format!("<p class=\"note\">{}</p>", esc(&b.note));
@@ -114,7 +117,14 @@ mod tests {
     fn text_is_escaped_and_tables_have_ids() {
         assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         let t = Table { header: vec!["x".into()], rows: vec![vec!["<1".into()]] };
-        let b = Block { id: "p".into(), title: "T".into(), question: "Q?".into(), svg: String::new(), table: t, note: String::new() };
+        let b = Block {
+            id: "p".into(),
+            title: "T".into(),
+            question: "Q?".into(),
+            svg: String::new(),
+            table: t,
+            note: String::new(),
+        };
         let page = render("R", &[], &[b]);
         assert!(page.contains("<table id=\"table-p\">") && page.contains("<td>&lt;1</td>"), "{page}");
     }

@@ -59,7 +59,8 @@ fn curve(answers: &[Json], metric: &str, bound: f64, written: &str) -> Result<Bl
     let mut c = Chart::new(&format!("Staffing curve: {metric}"), "agents in the pool", metric);
     let mut rows = Vec::new();
     for (i, a) in answers.iter().enumerate() {
-        let mut evaluations: Vec<&Json> = a["evaluations"].as_array().map(|e| e.iter().collect()).unwrap_or_default();
+        let mut evaluations: Vec<&Json> =
+            a["evaluations"].as_array().map(|e| e.iter().collect()).unwrap_or_default();
         evaluations.sort_by_key(|e| e["count"].as_u64().unwrap_or(0));
         let marks = evaluations
             .iter()
@@ -83,6 +84,7 @@ fn curve(answers: &[Json], metric: &str, bound: f64, written: &str) -> Result<Bl
     c.hlines.push((format!("target {written}"), bound));
     c.fit(share(metric));
     c.y_percent = share(metric);
+    c.reserve_legend();
     Ok(Block {
         id: format!("staff-curve-{metric}"),
         title: format!("Staffing curve ({metric})"),
@@ -101,7 +103,8 @@ fn vector(answers: &[Json]) -> Result<Block, ReportError> {
     c.x_ticks = 12;
     let mut header = vec!["interval".to_string()];
     for (i, a) in answers.iter().enumerate() {
-        let staffing: Vec<f64> = a["staffing"].as_array().map(|s| s.iter().filter_map(num).collect()).unwrap_or_default();
+        let staffing: Vec<f64> =
+            a["staffing"].as_array().map(|s| s.iter().filter_map(num).collect()).unwrap_or_default();
         let hours = num(&a["agent_hours_per_week"]).map_or("–".into(), chart::number);
         let label = format!("{} ({hours} agent-h/week)", text(&a["policy"]));
         header.push(text(&a["policy"]));
@@ -109,6 +112,7 @@ fn vector(answers: &[Json]) -> Result<Block, ReportError> {
         c.series.push(Series { label, colour: i, style: Style::Step, marks });
     }
     c.fit(true);
+    c.reserve_legend();
     let rows = (0..starts.len())
         .map(|k| {
             let mut row = vec![starts[k].clone()];
@@ -119,7 +123,9 @@ fn vector(answers: &[Json]) -> Result<Block, ReportError> {
     Ok(Block {
         id: "staff-vector".into(),
         title: "Staffing by interval".into(),
-        question: "How many agents does each policy need in each interval of the day or week to meet every target?".into(),
+        question:
+            "How many agents does each policy need in each interval of the day or week to meet every target?"
+                .into(),
         svg: draw(&c)?,
         table: Table { header, rows },
         note: "The staffing vector found per policy; the legend gives its agent-hours per week.".into(),
@@ -162,13 +168,17 @@ fn achieved(answers: &[Json], metric: &str, bound: f64, written: &str) -> Result
     c.hlines.push((format!("target {written}"), bound));
     c.fit(share(metric));
     c.y_percent = share(metric);
-    c.legend = Legend::UpperRight;
+    c.legend = Legend::LowerRight;
+    c.reserve_legend();
     Ok(Block {
         id: format!("staff-achieved-{metric}"),
         title: format!("Achieved vs target by interval ({metric})"),
         question: "With the staffing found, does every interval meet the target, and by how much?".into(),
         svg: draw(&c)?,
-        table: Table { header: vec!["policy".into(), "interval".into(), "agents".into(), metric.into(), "target".into()], rows },
+        table: Table {
+            header: vec!["policy".into(), "interval".into(), "agents".into(), metric.into(), "target".into()],
+            rows,
+        },
         note: "On fresh seeds; whiskers are 95% CIs over replications.".into(),
     })
 }
@@ -182,10 +192,16 @@ fn agent_hours(answers: &[Json]) -> Result<Block, ReportError> {
     // One series per policy, in the colour its lines have in the other plots.
     for (i, a) in answers.iter().enumerate() {
         let marks = num(&a["agent_hours_per_week"]).map(|h| Mark::at(i as f64, h)).into_iter().collect();
-        c.series.push(Series { label: text(&a["policy"]), colour: i, style: Style::Bars { slot: 0, slots: 1 }, marks });
+        c.series.push(Series {
+            label: text(&a["policy"]),
+            colour: i,
+            style: Style::Bars { slot: 0, slots: 1 },
+            marks,
+        });
     }
     c.fit(true);
     c.x = -0.6..names.len() as f64 - 0.4;
+    c.reserve_legend();
     let retention = |a: &Json| cell(&a["achieved"]["affinity_retention_share"], "affinity_retention_share");
     let rows = answers
         .iter()
@@ -198,10 +214,17 @@ fn agent_hours(answers: &[Json]) -> Result<Block, ReportError> {
     Ok(Block {
         id: "staff-agent-hours".into(),
         title: "Agent-hours per week by policy".into(),
-        question: "What does each policy cost in staff to meet the same targets, and what affinity does it keep?".into(),
+        question:
+            "What does each policy cost in staff to meet the same targets, and what affinity does it keep?"
+                .into(),
         svg: draw(&c)?,
         table: Table {
-            header: vec!["policy".into(), "agents".into(), "agent-hours per week".into(), "affinity retention".into()],
+            header: vec![
+                "policy".into(),
+                "agents".into(),
+                "agent-hours per week".into(),
+                "affinity retention".into(),
+            ],
             rows,
         },
         note: String::new(),

@@ -15,7 +15,10 @@ const X_QUANTILE: f64 = 0.995;
 
 /// One CDF block per wait kind that has contacts; `points` are (label, histograms) in order.
 pub fn blocks(points: &[(String, &crate::metrics::Histograms)]) -> Result<Vec<Block>, String> {
-    let kinds = [(WAIT_FIRST, "first contacts", "wait-cdf-first"), (WAIT_RESUMED, "resumed contacts", "wait-cdf-resumed")];
+    let kinds = [
+        (WAIT_FIRST, "first contacts", "wait-cdf-first"),
+        (WAIT_RESUMED, "resumed contacts", "wait-cdf-resumed"),
+    ];
     let mut out = Vec::new();
     for (key, what, id) in kinds {
         let lines: Vec<(usize, &String, &Histogram<u64>)> = points
@@ -35,24 +38,45 @@ fn seconds(units: u64) -> f64 {
     units as f64 * HISTOGRAM_UNIT_S
 }
 
-fn cdf_block(key: &str, what: &str, id: &str, lines: &[(usize, &String, &Histogram<u64>)]) -> Result<Block, String> {
+fn cdf_block(
+    key: &str,
+    what: &str,
+    id: &str,
+    lines: &[(usize, &String, &Histogram<u64>)],
+) -> Result<Block, String> {
     let x_max = lines.iter().map(|(_, _, h)| seconds(h.value_at_quantile(X_QUANTILE))).fold(1.0, f64::max);
-    let mut c = Chart::new(&format!("Wait CDF, {what}"), "wait (s)", "share of contacts answered within the wait");
+    let mut c =
+        Chart::new(&format!("Wait CDF, {what}"), "wait (s)", "share of contacts answered within the wait");
     c.series = lines
         .iter()
-        .map(|(i, label, h)| Series { label: (*label).clone(), colour: *i, style: Style::Line, marks: cdf(h, x_max) })
+        .map(|(i, label, h)| Series {
+            label: (*label).clone(),
+            colour: *i,
+            style: Style::Line,
+            marks: cdf(h, x_max),
+        })
         .collect();
     c.x = 0.0..x_max * 1.02;
     c.y = 0.0..1.0;
     c.y_percent = true;
     c.legend = Legend::LowerRight;
-    let header = ["point", "contacts", "waited (≥ 1 ms)", "p50 (s)", "p90 (s)", "p95 (s)", "p99 (s)", "max (s)"];
+    let header =
+        ["point", "contacts", "waited (≥ 1 ms)", "p50 (s)", "p90 (s)", "p95 (s)", "p99 (s)", "max (s)"];
     let rows = lines
         .iter()
         .map(|(_, label, h)| {
             let q = |q: f64| chart::number(seconds(h.value_at_quantile(q)));
             let waited = 1.0 - h.count_between(0, 0) as f64 / h.len() as f64;
-            vec![(*label).clone(), h.len().to_string(), format!("{}%", chart::number(waited * 100.0)), q(0.5), q(0.9), q(0.95), q(0.99), chart::number(seconds(h.max()))]
+            vec![
+                (*label).clone(),
+                h.len().to_string(),
+                format!("{}%", chart::number(waited * 100.0)),
+                q(0.5),
+                q(0.9),
+                q(0.95),
+                q(0.99),
+                chart::number(seconds(h.max())),
+            ]
         })
         .collect();
     Ok(Block {

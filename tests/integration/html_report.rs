@@ -55,7 +55,8 @@ fn assert_well_formed(html: &str) {
 
 /// The rows of the table under plot `id` (header first), cells unescaped.
 fn table(html: &str, id: &str) -> Vec<Vec<String>> {
-    let start = html.find(&format!("<table id=\"table-{id}\">")).unwrap_or_else(|| panic!("no table for {id}"));
+    let start =
+        html.find(&format!("<table id=\"table-{id}\">")).unwrap_or_else(|| panic!("no table for {id}"));
     let end = html[start..].find("</table>").expect("the table ends") + start;
     html[start..end]
         .split("<tr>")
@@ -63,7 +64,12 @@ fn table(html: &str, id: &str) -> Vec<Vec<String>> {
         .map(|row| {
             row.split(['<'])
                 .filter_map(|piece| piece.strip_prefix("td>").or_else(|| piece.strip_prefix("th>")))
-                .map(|cell| cell.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&"))
+                .map(|cell| {
+                    cell.replace("&lt;", "<")
+                        .replace("&gt;", ">")
+                        .replace("&quot;", "\"")
+                        .replace("&amp;", "&")
+                })
                 .collect()
         })
         .collect()
@@ -104,7 +110,11 @@ fn assert_table_matches(html: &str, id: &str, csv: &Path, metrics: &[&str], key_
             let share = metric.ends_with("_share");
             let exact: f64 = record[col].parse().expect("a number");
             let shown = cell_mean(&row[key_cols + k]);
-            close(if share { shown * 100.0 } else { shown }, if share { exact * 100.0 } else { exact }, &format!("{id} {metric}"));
+            close(
+                if share { shown * 100.0 } else { shown },
+                if share { exact * 100.0 } else { exact },
+                &format!("{id} {metric}"),
+            );
         }
     }
 }
@@ -119,11 +129,29 @@ fn a_sweep_report_has_every_plot_and_the_numbers_of_its_files() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let sweep = sweep_file(tmp.path());
     let out = tmp.path().join("whole");
-    run_ok(&["sweep", &sweep.display().to_string(), "--out", &out.display().to_string(), "--quiet", "--report"]);
+    run_ok(&[
+        "sweep",
+        &sweep.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--quiet",
+        "--report",
+    ]);
     let html = read(&out.join("report.html"));
     assert_well_formed(&html);
-    for id in ["key-numbers", "frontier", "wait-cdf-first", "wait-cdf-resumed", "interval-service-level",
-        "interval-wait", "interval-occupancy", "interval-agents", "pool-occupancy", "pool-agents", "pool-affinity"] {
+    for id in [
+        "key-numbers",
+        "frontier",
+        "wait-cdf-first",
+        "wait-cdf-resumed",
+        "interval-service-level",
+        "interval-wait",
+        "interval-occupancy",
+        "interval-agents",
+        "pool-occupancy",
+        "pool-agents",
+        "pool-affinity",
+    ] {
         assert!(html.contains(&format!("id=\"section-{id}\"")), "no {id}");
     }
     for id in ["frontier", "wait-cdf-resumed", "interval-wait", "pool-occupancy"] {
@@ -136,18 +164,39 @@ fn a_sweep_report_has_every_plot_and_the_numbers_of_its_files() {
         assert!(plots_part(&html).contains(&format!(">\n{label}\n</text>")), "the frontier labels {label}");
     }
     let summary = out.join("summary.csv");
-    let key = ["wait_first_mean_s", "wait_resumed_mean_s", "wait_resumed_p90_s", "sl_first_share", "sl_resumed_share",
-        "abandon_resumed_share", "affinity_retention_share", "occupancy_share"];
+    let key = [
+        "wait_first_mean_s",
+        "wait_resumed_mean_s",
+        "wait_resumed_p90_s",
+        "sl_first_share",
+        "sl_resumed_share",
+        "abandon_resumed_share",
+        "affinity_retention_share",
+        "occupancy_share",
+    ];
     assert_table_matches(&html, "key-numbers", &summary, &key, 3);
-    assert_table_matches(&html, "frontier", &summary, &["affinity_retention_share", "wait_resumed_mean_s", "wait_resumed_p90_s"], 1);
+    assert_table_matches(
+        &html,
+        "frontier",
+        &summary,
+        &["affinity_retention_share", "wait_resumed_mean_s", "wait_resumed_p90_s"],
+        1,
+    );
     let intervals = out.join("intervals.csv");
-    assert_table_matches(&html, "interval-wait", &intervals, &["wait_first_mean_s", "wait_resumed_mean_s"], 2);
+    assert_table_matches(
+        &html,
+        "interval-wait",
+        &intervals,
+        &["wait_first_mean_s", "wait_resumed_mean_s"],
+        2,
+    );
     assert_table_matches(&html, "interval-agents", &intervals, &["agents_on_shift_mean"], 2);
     assert_table_matches(&html, "pool-occupancy", &out.join("pools.csv"), &["occupancy_share"], 2);
 
     // Merged shards give the same plots and tables as the whole sweep.
     let sweep_arg = sweep.display().to_string();
-    let shards: Vec<String> = (1..=2).map(|k| tmp.path().join(format!("shard-{k}")).display().to_string()).collect();
+    let shards: Vec<String> =
+        (1..=2).map(|k| tmp.path().join(format!("shard-{k}")).display().to_string()).collect();
     for (k, shard) in shards.iter().enumerate() {
         run_ok(&["sweep", &sweep_arg, "--shard", &format!("{}/2", k + 1), "--out", shard, "--quiet"]);
     }
@@ -169,7 +218,13 @@ fn a_multi_channel_run_has_channel_plots_with_the_numbers_of_channels_csv() {
     run_ok(&["run", "scenarios/chat-messaging.toml", "--replications", "2", "--out", &out_arg, "--report"]);
     let html = read(&out.join("report.html"));
     assert_well_formed(&html);
-    for id in ["channel-service-level", "channel-wait-first", "channel-wait-resumed", "wait-cdf-first", "pool-agents"] {
+    for id in [
+        "channel-service-level",
+        "channel-wait-first",
+        "channel-wait-resumed",
+        "wait-cdf-first",
+        "pool-agents",
+    ] {
         assert!(html.contains(&format!("<figure id=\"{id}\" class=\"plot\"><svg")), "no {id}");
     }
     assert!(!html.contains("id=\"frontier\""), "no frontier for a single point");
@@ -184,22 +239,40 @@ fn a_staffing_run_has_its_curve_and_agent_hours() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let out = tmp.path().join("staff");
     let out_arg = out.display().to_string();
-    run_ok(&["staff", "scenarios/mmc.toml", "--pool", "team", "--target", "waited_first_share<=0.3",
-        "--policies", "next-available,sticky", "--replications", "2", "--out", &out_arg, "--report"]);
+    run_ok(&[
+        "staff",
+        "scenarios/mmc.toml",
+        "--pool",
+        "team",
+        "--target",
+        "waited_first_share<=0.3",
+        "--policies",
+        "next-available,sticky",
+        "--replications",
+        "2",
+        "--out",
+        &out_arg,
+        "--report",
+    ]);
     assert!(out.join("staffed-sticky.toml").is_file() && out.join("manifest.json").is_file());
     let html = read(&out.join("report.html"));
     assert_well_formed(&html);
     for id in ["staff-curve-waited_first_share", "staff-agent-hours"] {
         assert!(html.contains(&format!("<figure id=\"{id}\" class=\"plot\"><svg")), "no {id}");
     }
-    let doc: serde_json::Value = serde_json::from_str(&read(&out.join("staff.json"))).expect("staff.json is JSON");
+    let doc: serde_json::Value =
+        serde_json::from_str(&read(&out.join("staff.json"))).expect("staff.json is JSON");
     let rows = table(&html, "staff-agent-hours");
     let answers = doc["answers"].as_array().expect("answers");
     assert_eq!(rows.len() - 1, answers.len());
     for (row, answer) in rows[1..].iter().zip(answers) {
         assert_eq!(row[0], answer["policy"].as_str().unwrap_or_default());
         assert_eq!(row[1], answer["count"].to_string());
-        close(row[2].parse().expect("agent-hours"), answer["agent_hours_per_week"].as_f64().expect("a number"), "agent-hours");
+        close(
+            row[2].parse().expect("agent-hours"),
+            answer["agent_hours_per_week"].as_f64().expect("a number"),
+            "agent-hours",
+        );
     }
     // The folder is verified like any results folder: a changed staff.json is refused.
     std::fs::write(out.join("staff.json"), "{}").expect("tampered");
@@ -223,7 +296,11 @@ fn bad_input_is_one_line() {
     let out = tmp.path().join("run");
     let out_arg = out.display().to_string();
     run_ok(&["run", "scenarios/mmc.toml", "--replications", "2", "--out", &out_arg]);
-    let manifest = read(&out.join("manifest.json")).replacen("\"files\": {", "\"files\": {\n    \"extra.csv\": \"00\",", 1);
+    let manifest = read(&out.join("manifest.json")).replacen(
+        "\"files\": {",
+        "\"files\": {\n    \"extra.csv\": \"00\",",
+        1,
+    );
     std::fs::write(out.join("manifest.json"), manifest).expect("manifest changed");
     assert_one_line_error(convosim().args(["report", &out_arg]), &["unknown file", "extra.csv"]);
 }
@@ -246,12 +323,27 @@ fn a_browser_renders_the_page_with_plots() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let sweep = sweep_file(tmp.path());
     let out = tmp.path().join("whole");
-    run_ok(&["sweep", &sweep.display().to_string(), "--out", &out.display().to_string(), "--quiet", "--report"]);
+    run_ok(&[
+        "sweep",
+        &sweep.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--quiet",
+        "--report",
+    ]);
     let png = tmp.path().join("page.png");
     let page = out.join("report.html").canonicalize().expect("the page exists");
     let status = Process::new(&browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
         .arg(format!("--user-data-dir={}", tmp.path().join("profile").display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg("--window-size=1280,2000")
@@ -267,17 +359,23 @@ fn a_browser_renders_the_page_with_plots() {
     let info = reader.next_frame(&mut buffer).expect("a frame");
     let channels = info.color_type.samples();
     assert!(channels >= 3, "a colour image");
-    let pixels: Vec<[u8; 3]> = buffer[..info.buffer_size()].chunks(channels).map(|p| [p[0], p[1], p[2]]).collect();
+    let pixels: Vec<[u8; 3]> =
+        buffer[..info.buffer_size()].chunks(channels).map(|p| [p[0], p[1], p[2]]).collect();
     assert_eq!((info.width, info.height), (1280, 2000));
     let non_white = pixels.iter().filter(|p| p.iter().any(|c| *c < 235)).count() as f64 / pixels.len() as f64;
-    let near = |p: &[u8; 3], c: [u8; 3]| p.iter().zip(c).all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= 12);
+    let near =
+        |p: &[u8; 3], c: [u8; 3]| p.iter().zip(c).all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= 12);
     // The Okabe–Ito colours of the first three points (blue, orange, bluish green).
     let palette = [[0, 114, 178], [230, 159, 0], [0, 158, 115]];
     let found: Vec<usize> = palette.iter().map(|c| pixels.iter().filter(|p| near(p, *c)).count()).collect();
     let mut distinct: Vec<[u8; 3]> = pixels.iter().map(|p| [p[0] & 0xf0, p[1] & 0xf0, p[2] & 0xf0]).collect();
     distinct.sort_unstable();
     distinct.dedup();
-    println!("browser screenshot: {:.1}% non-white pixels, {} colours (4-bit), palette pixels {found:?}", non_white * 100.0, distinct.len());
+    println!(
+        "browser screenshot: {:.1}% non-white pixels, {} colours (4-bit), palette pixels {found:?}",
+        non_white * 100.0,
+        distinct.len()
+    );
     assert!(non_white > 0.04, "the page looks blank: {:.2}% non-white", non_white * 100.0);
     assert!(distinct.len() >= 8, "only {} colours", distinct.len());
     assert!(found.iter().all(|n| *n >= 50), "the plots' colours are missing: {found:?}");
