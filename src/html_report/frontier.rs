@@ -64,6 +64,21 @@ pub fn key_numbers(rows: &[SummaryRow]) -> Block {
     }
 }
 
+/// Points that land on one spot (policies that behave the same on this load) get one label,
+/// their names joined, so that labels never print over each other there.
+fn merge_close_labels(marks: &mut [Mark], x_span: f64, y_span: f64) {
+    for i in 1..marks.len() {
+        let (head, tail) = marks.split_at_mut(i);
+        let m = &mut tail[0];
+        let near = |o: &&mut Mark| (o.x - m.x).abs() < x_span * 0.015 && (o.y - m.y).abs() < y_span * 0.015;
+        if let Some(first) = head.iter_mut().find(|o| o.label.is_some() && near(o)) {
+            let joined =
+                format!("{}, {}", first.label.take().unwrap_or_default(), m.label.take().unwrap_or_default());
+            first.label = Some(joined);
+        }
+    }
+}
+
 /// The frontier, for two or more points with resumed waits and affinity defined.
 pub fn frontier(rows: &[SummaryRow]) -> Result<Option<Block>, String> {
     let usable: Vec<&SummaryRow> = rows
@@ -99,9 +114,11 @@ pub fn frontier(rows: &[SummaryRow]) -> Result<Option<Block>, String> {
     };
     c.series.push(series("mean wait", 0, "wait_resumed_mean_s", true));
     c.series.push(series("p90 wait", 3, "wait_resumed_p90_s", false));
-    c.series.retain(|s| s.marks.iter().all(|m| m.x.is_finite()));
     c.fit(false);
     c.x.start = c.x.start.min(0.0);
+    merge_close_labels(&mut c.series[0].marks, c.x.end - c.x.start, c.y.end - c.y.start);
+    // Room above the top points for their labels.
+    c.y.end += (c.y.end - c.y.start) * 0.12;
     c.y_percent = true;
     c.legend = Legend::LowerRight;
     let header = ["point", "affinity retention", "resumed wait, mean (s)", "resumed wait, p90 (s)"];
@@ -124,4 +141,18 @@ pub fn frontier(rows: &[SummaryRow]) -> Result<Option<Block>, String> {
         table: Table { header: header.iter().map(|h| h.to_string()).collect(), rows: table_rows },
         note: "Each point twice: its mean resumed wait (blue, labelled by its axis values) and its p90 (vermillion), at its affinity retention; whiskers are 95% CIs over replications. Up and to the left is better.".into(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_on_one_spot_share_one_label() {
+        let mark = |x: f64, label: &str| Mark { label: Some(label.into()), ..Mark::at(x, 1.0) };
+        let mut marks = vec![mark(10.0, "a"), mark(50.0, "b"), mark(10.1, "c")];
+        merge_close_labels(&mut marks, 100.0, 1.0);
+        let labels: Vec<Option<&str>> = marks.iter().map(|m| m.label.as_deref()).collect();
+        assert_eq!(labels, [Some("a, c"), Some("b"), None]);
+    }
 }

@@ -159,9 +159,11 @@ fn a_sweep_report_has_every_plot_and_the_numbers_of_its_files() {
     }
     // One channel: no channel plots.
     assert!(!html.contains("section-channel-"), "channel plots with one channel");
-    // Points labelled by their axis values on the frontier.
+    // Points labelled by their axis values on the frontier (inside its SVG, not only its table).
+    let figure = &html[html.find("<figure id=\"frontier\"").expect("the frontier")..];
+    let figure = &figure[..figure.find("</figure>").expect("the figure ends")];
     for label in ["next-available", "hybrid-5m", "sticky"] {
-        assert!(plots_part(&html).contains(&format!(">\n{label}\n</text>")), "the frontier labels {label}");
+        assert!(figure.contains(label), "the frontier labels {label}");
     }
     let summary = out.join("summary.csv");
     let key = [
