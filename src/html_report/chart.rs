@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn ranges_are_never_empty() {
-        assert_eq!(padded([].into_iter(), false, 0.1), 0.0..1.1);
+        assert_eq!(padded([].into_iter(), false, 0.1), -0.1..1.1);
         let r = padded([3.0, 3.0].into_iter(), true, 0.1);
         assert!(r.start == 0.0 && r.end > 3.0);
         assert_eq!(category(&["a".into(), "b".into()], 1.0), "b");
@@ -360,6 +360,9 @@ mod tests {
         });
         c.fit(true);
         let svg = svg(&c).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("wait (s)") && svg.contains(">s1<"), "{svg}");
+        assert!(
+            svg.starts_with("<svg") && svg.contains("wait (s)") && svg.contains("\ns1\n</text>"),
+            "{svg}"
+        );
     }
 }
