@@ -105,7 +105,17 @@ fn point_blocks(points: &data::Points) -> Result<Vec<Block>, ReportError> {
     blocks.extend(frontier::frontier(&points.rows).map_err(ReportError::Draw)?);
     let histograms: Vec<(String, &crate::metrics::Histograms)> =
         points.histograms.iter().take(breakdowns::MAX_POINTS).map(|(p, h)| (label(*p), h)).collect();
-    blocks.extend(waits::blocks(&histograms).map_err(ReportError::Draw)?);
+    let mut cdfs = waits::blocks(&histograms).map_err(ReportError::Draw)?;
+    if points.histograms.len() > breakdowns::MAX_POINTS {
+        for block in &mut cdfs {
+            block.note += &format!(
+                " The first {} of {} points (colours run out); the key numbers have them all.",
+                breakdowns::MAX_POINTS,
+                points.histograms.len()
+            );
+        }
+    }
+    blocks.extend(cdfs);
     if let Some(csv) = &points.intervals {
         blocks.extend(breakdowns::intervals(csv, &label)?);
     }
