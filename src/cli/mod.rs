@@ -144,6 +144,9 @@ pub struct MergeArgs {
     /// Where to write the merged result.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write the HTML report (plots) as report.html in the merged folder.
+    #[arg(long)]
+    pub report: bool,
     /// Conditions to check on the merged result, as in `sweep --assert`.
     #[arg(long = "assert", value_name = "COND")]
     pub asserts: Vec<String>,

@@ -286,6 +286,9 @@ pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     check_channels(&assertions, &known, "--assert", &whose).map_err(anyhow::Error::msg)?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
+    if args.report {
+        super::report::beside(&args.out)?;
+    }
     gates(&assertions, &table, channels)
 }
 

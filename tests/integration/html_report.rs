@@ -204,10 +204,11 @@ fn a_sweep_report_has_every_plot_and_the_numbers_of_its_files() {
     }
     let merged = tmp.path().join("merged");
     let merged_arg = merged.display().to_string();
-    run_ok(&["merge", &shards[0], &shards[1], "--out", &merged_arg]);
+    run_ok(&["merge", &shards[0], &shards[1], "--out", &merged_arg, "--report"]);
     let page = tmp.path().join("merged.html");
     run_ok(&["report", &merged_arg, "--out", &page.display().to_string()]);
     let merged_html = read(&page);
+    assert_eq!(read(&merged.join("report.html")), merged_html, "merge --report writes what report does");
     assert!(merged_html.contains("merged sweep") && merged_html.contains("merged from 2 shards"));
     assert_eq!(plots_part(&merged_html), plots_part(&html), "merged shards plot as the whole sweep");
 }
@@ -279,6 +280,47 @@ fn a_staffing_run_has_its_curve_and_agent_hours() {
     // The folder is verified like any results folder: a changed staff.json is refused.
     std::fs::write(out.join("staff.json"), "{}").expect("tampered");
     assert_one_line_error(convosim().args(["report", &out_arg]), &["staff.json", "SHA-256"]);
+}
+
+#[test]
+fn a_per_interval_staffing_run_has_its_vector_and_achieved_plots() {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let out = tmp.path().join("staff");
+    let out_arg = out.display().to_string();
+    run_ok(&[
+        "staff",
+        "scenarios/staffing-vector.toml",
+        "--pool",
+        "team",
+        "--per-interval",
+        "--target",
+        "sl_first_share>=0.8",
+        "--replications",
+        "2",
+        "--out",
+        &out_arg,
+        "--report",
+    ]);
+    let html = read(&out.join("report.html"));
+    assert_well_formed(&html);
+    for id in ["staff-vector", "staff-achieved-sl_first_share", "staff-agent-hours"] {
+        assert!(html.contains(&format!("<figure id=\"{id}\" class=\"plot\"><svg")), "no {id}");
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&read(&out.join("staff.json"))).expect("staff.json is JSON");
+    let answer = &doc["answers"][0];
+    let rows = table(&html, "staff-vector");
+    let intervals = answer["intervals"].as_array().expect("intervals");
+    assert_eq!(rows.len() - 1, intervals.len());
+    for (row, interval) in rows[1..].iter().zip(intervals) {
+        assert_eq!(row[0], interval["start"].as_str().unwrap_or_default());
+        assert_eq!(row[1], interval["agents"].to_string());
+    }
+    let achieved = table(&html, "staff-achieved-sl_first_share");
+    for (row, interval) in achieved[1..].iter().zip(intervals) {
+        let exact = interval["achieved"]["sl_first_share"]["mean"].as_f64().expect("a mean");
+        close(cell_mean(&row[3]) * 100.0, exact * 100.0, "achieved");
+    }
 }
 
 #[test]
