@@ -44,12 +44,22 @@ pub fn cell(s: &MetricSummary, share: bool) -> String {
 }
 
 pub fn key_numbers(rows: &[SummaryRow]) -> Block {
-    let mut header = vec!["point".to_string(), "policy".into(), "replications".into()];
+    // A run (or a sweep over the policy) names its points by their policy: no second column.
+    let policy_column = rows.iter().any(|r| point_label(r) != r.policy);
+    let mut header = vec!["point".to_string()];
+    if policy_column {
+        header.push("policy".into());
+    }
+    header.push("replications".into());
     header.extend(KEY_METRICS.iter().map(|(_, t)| t.to_string()));
     let rows = rows
         .iter()
         .map(|r| {
-            let mut cells = vec![point_label(r), r.policy.clone(), r.replications.to_string()];
+            let mut cells = vec![point_label(r)];
+            if policy_column {
+                cells.push(r.policy.clone());
+            }
+            cells.push(r.replications.to_string());
             cells.extend(KEY_METRICS.iter().map(|(m, _)| cell(&metric(r, m), m.ends_with("_share"))));
             cells
         })

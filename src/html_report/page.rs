@@ -26,12 +26,12 @@ pub struct Table {
 }
 
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#fafafa;color:#222}\
-main{max-width:1000px;margin:0 auto;padding:16px 24px 48px;background:#fff}\
+main{max-width:1200px;margin:0 auto;padding:16px 24px 48px;background:#fff}\
 h1{font-size:1.6em;margin:.4em 0 .2em}h2{font-size:1.25em;margin:1.6em 0 .3em;border-bottom:1px solid #ddd}\
 .meta{color:#555;font-size:.9em}.question{margin:.2em 0 .6em;color:#333}\
-figure{margin:0}svg{max-width:100%;height:auto;display:block}figcaption,.note{font-size:.85em;color:#555}\
+figure{margin:0}svg{max-width:100%;height:auto;display:block;margin:0 auto}figcaption,.note{font-size:.85em;color:#555}\
 nav ul{columns:2;font-size:.9em}details{margin:.4em 0 1em}summary{cursor:pointer;color:#0072b2}\
-main .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85em;margin:.4em 0}th,td{border:1px solid #ddd;padding:2px 8px;text-align:right;white-space:nowrap}th{white-space:normal}\
+main .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.8em;margin:.4em 0}th,td{border:1px solid #ddd;padding:2px 6px;text-align:right;white-space:nowrap}th{white-space:normal}\
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}\
 @media print{details{display:block}summary{display:none}}";
 
