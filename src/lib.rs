@@ -66,6 +66,7 @@ pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod gate;
+pub mod html_report;
 pub mod metrics;
 pub mod policy;
 pub mod report;

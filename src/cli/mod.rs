@@ -6,6 +6,7 @@
 mod check;
 mod gates;
 pub mod interrupt;
+mod report;
 mod staff;
 mod sweep;
 pub mod usage;
@@ -57,6 +58,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Find the fewest agents of one pool that meet every target.
     Staff(StaffArgs),
+    /// Write one self-contained HTML page of plots from a results folder.
+    Report(report::ReportArgs),
 }
 
 /// Arguments of `convosim staff`.
@@ -96,6 +99,9 @@ pub struct StaffArgs {
     /// fold, so that every interval meets the target (a delay probability for now).
     #[arg(long)]
     pub per_interval: bool,
+    /// Also write the HTML report (plots) as report.html in the --out folder.
+    #[arg(long, requires = "out")]
+    pub report: bool,
 }
 
 /// Arguments of `convosim sweep`.
@@ -120,6 +126,9 @@ pub struct SweepArgs {
     /// first task if there is nothing to resume.
     #[arg(long)]
     pub resume: bool,
+    /// Also write the HTML report (plots) as report.html in the results folder.
+    #[arg(long)]
+    pub report: bool,
     /// A condition every point must meet, e.g. 'wait_first_p90_s<=60' (checked on the
     /// conservative end of the 95% CI); exit status 1 if any fails. Repeatable.
     #[arg(long = "assert", value_name = "COND")]
@@ -135,6 +144,9 @@ pub struct MergeArgs {
     /// Where to write the merged result.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write the HTML report (plots) as report.html in the merged folder.
+    #[arg(long)]
+    pub report: bool,
     /// Conditions to check on the merged result, as in `sweep --assert`.
     #[arg(long = "assert", value_name = "COND")]
     pub asserts: Vec<String>,
@@ -232,6 +244,9 @@ pub struct RunArgs {
     /// Worker threads for replications, 1 to 256 (default: all cores).
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
+    /// Also write the HTML report (plots) as report.html in the --out folder.
+    #[arg(long, requires = "out")]
+    pub report: bool,
     /// A condition the run must meet, e.g. 'abandon_first_share<0.05' (checked on the
     /// conservative end of the 95% CI); exit status 1 if any fails. Repeatable.
     #[arg(long = "assert", value_name = "COND")]
@@ -241,6 +256,9 @@ pub struct RunArgs {
 /// Runs the parsed command line; the `Ok` value is the process exit code.
 pub fn execute(cli: Cli) -> Result<i32> {
     // Output locations are checked before anything is loaded or simulated.
+    if let Command::Sweep(SweepArgs { report: true, shard: Some(_), .. }) = &cli.command {
+        bail!("--report: a shard has no summary to plot; merge the shards, then run `convosim report` on the merged folder");
+    }
     match &cli.command {
         Command::Run(RunArgs { out: Some(dir), .. })
         | Command::Sweep(SweepArgs { out: Some(dir), .. })
@@ -261,6 +279,7 @@ pub fn execute(cli: Cli) -> Result<i32> {
         Command::Merge(args) => sweep::merge(&args),
         Command::Compare(args) => sweep::compare(&args),
         Command::Staff(args) => staff::staff(&args),
+        Command::Report(args) => report::report(&args),
     }
 }
 
@@ -342,6 +361,9 @@ fn run(args: &RunArgs) -> Result<i32> {
         let run = RunMeta { args, started, threads: pool.current_num_threads() };
         finish_results(folder, writer, &scenario, &report, &run)?;
         eprintln!("wrote {}", folder.dir().display());
+        if args.report {
+            report::beside(folder.dir())?;
+        }
     }
     let measured = measured(&report.totals, &report.channel_names);
     let failures = check_assertions(&assertions, &[(report.policy.clone(), measured)]);

@@ -71,6 +71,8 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
         let staffed: Vec<(String, Table)> =
             answers.iter().map(|a| (a.policy.clone(), a.staffed.clone())).collect();
         write_staffed(dir, &staffed, !args.policies.is_empty())?;
+        let docs = answers.iter().map(|a| a.to_json(&setup)).collect();
+        write_results(&setup, dir, "level", docs)?;
     }
     Ok(0)
 }
@@ -318,6 +320,58 @@ fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
             crate::staff::format_summary(&a.retention())
         );
     }
+}
+
+/// `staff.json` in `dir` as a results folder (written beside itself, then moved into place
+/// with its manifest, like a run's), so that `convosim report` can read it; the report too
+/// with `--report`. `docs` are the answers as `--format json` prints them.
+fn write_results(setup: &Setup<'_>, dir: &Path, mode: &str, docs: Vec<Json>) -> Result<()> {
+    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let targets: Vec<Json> = setup
+        .targets
+        .iter()
+        .map(|t| {
+            let metric = match &t.channel {
+                Some(channel) => format!("{channel}.{}", t.metric),
+                None => t.metric.to_string(),
+            };
+            json!({"text": t.to_string(), "metric": metric, "bound": t.bound})
+        })
+        .collect();
+    let doc = json!({
+        "scenario": setup.base.name,
+        "pool": setup.args.pool,
+        "mode": mode,
+        "replications": setup.replications,
+        "seed": setup.seed,
+        "targets": targets,
+        "answers": docs,
+    });
+    let folder = crate::sweep::OutputFolder::lock(dir)?;
+    folder.start_fresh()?;
+    let path = folder.partial().join(crate::sweep::STAFF_JSON);
+    std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("--out: cannot write {}", path.display()))?;
+    let text = read_text(&setup.args.scenario)?;
+    let mut info = crate::sweep::RunInfo {
+        convosim_version: env!("CARGO_PKG_VERSION").to_string(),
+        sweep: setup.base.name.clone(),
+        sweep_file: setup.args.scenario.display().to_string(),
+        content_hash: crate::sweep::content_hash(&[text.as_bytes(), doc["targets"].to_string().as_bytes()]),
+        seed: setup.seed,
+        replications: setup.replications,
+        points: doc["answers"].as_array().map_or(0, |a| a.len() as u64),
+        shard: [1, 1],
+        started,
+        ended: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        ..Default::default()
+    };
+    folder.commit(&mut info)?;
+    eprintln!("wrote {}", dir.join(crate::sweep::STAFF_JSON).display());
+    if setup.args.report {
+        super::report::beside(dir)?;
+    }
+    Ok(())
 }
 
 /// `staffed.toml`, or one `staffed-<policy>.toml` per policy, from (policy, table) pairs.

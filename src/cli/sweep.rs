@@ -64,7 +64,11 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
         return Ok(interrupt::INTERRUPTED_EXIT);
     }
     run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
-    complete(&folder, writer, run, shard, &assertions)
+    let code = complete(&folder, writer, run, shard, &assertions)?;
+    if args.report {
+        super::report::beside(folder.dir())?;
+    }
+    Ok(code)
 }
 
 /// Writes the summary of a sweep whose tasks are all done (none for a shard), then its
@@ -282,6 +286,9 @@ pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     check_channels(&assertions, &known, "--assert", &whose).map_err(anyhow::Error::msg)?;
     print!("{}", crate::table::render_sweep(&table));
     eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
+    if args.report {
+        super::report::beside(&args.out)?;
+    }
     gates(&assertions, &table, channels)
 }
 

@@ -26,13 +26,13 @@ use crate::scenario::{Fold, ReportSpec};
 /// Per-task breakdown values.
 pub(super) const BREAKDOWNS: &str = "breakdowns.jsonl";
 /// Per point × interval summaries.
-pub(super) const INTERVALS_CSV: &str = "intervals.csv";
+pub const INTERVALS_CSV: &str = "intervals.csv";
 /// Per point × pool summaries.
-pub(super) const POOLS_CSV: &str = "pools.csv";
+pub const POOLS_CSV: &str = "pools.csv";
 /// Per point × channel summaries.
-pub(super) const CHANNELS_CSV: &str = "channels.csv";
+pub const CHANNELS_CSV: &str = "channels.csv";
 /// Per point × channel × interval summaries.
-pub(super) const CHANNEL_INTERVALS_CSV: &str = "channel_intervals.csv";
+pub const CHANNEL_INTERVALS_CSV: &str = "channel_intervals.csv";
 
 /// What a point's breakdown lines name: how its intervals are cut, its pools and channels.
 pub(super) struct PointBreakdown {

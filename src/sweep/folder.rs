@@ -20,11 +20,15 @@ use super::SweepError;
 
 pub(super) const MANIFEST: &str = "manifest.json";
 pub(super) const REPLICATIONS: &str = "replications.csv";
-pub(super) const HISTOGRAMS: &str = "histograms.jsonl";
-pub(super) const SUMMARY_CSV: &str = "summary.csv";
+/// Each point's merged wait histograms.
+pub const HISTOGRAMS: &str = "histograms.jsonl";
+/// Each point's metrics, mean and 95% CI half-width.
+pub const SUMMARY_CSV: &str = "summary.csv";
 pub(super) const SUMMARY_JSON: &str = "summary.json";
+/// `staff --out`'s answers (its folder holds this file alone, beside the staffed scenarios).
+pub const STAFF_JSON: &str = "staff.json";
 /// The data files a results folder may hold, in the order they are moved into place.
-pub(super) const DATA_FILES: [&str; 9] = [
+pub(super) const DATA_FILES: [&str; 10] = [
     REPLICATIONS,
     HISTOGRAMS,
     SUMMARY_CSV,
@@ -34,6 +38,7 @@ pub(super) const DATA_FILES: [&str; 9] = [
     POOLS_CSV,
     CHANNELS_CSV,
     CHANNEL_INTERVALS_CSV,
+    STAFF_JSON,
 ];
 
 /// A results folder being written: its lock is held until this is dropped.

@@ -18,11 +18,13 @@ mod merge;
 mod spec;
 mod summary;
 
-pub use breakdowns::{read_channel_summaries, PointChannels};
+pub use breakdowns::{
+    read_channel_summaries, PointChannels, CHANNELS_CSV, CHANNEL_INTERVALS_CSV, INTERVALS_CSV, POOLS_CSV,
+};
 pub use checkpoint::Checkpoint;
 pub use exec::{execute, shard_tasks, Shard, Step, TaskResult};
 pub use files::{Layout, ResultsWriter, RunInfo};
-pub use folder::{verify, OutputFolder};
+pub use folder::{verify, OutputFolder, HISTOGRAMS, STAFF_JSON, SUMMARY_CSV};
 pub use merge::{merge, summarize_in_place};
 pub use spec::{content_hash, describe_point, load_sweep, Axis, Point, SweepSpec};
 pub use summary::{read_summary, SummaryRow, SummaryTable};

@@ -18,6 +18,7 @@ mod front;
 mod gates;
 mod golden;
 mod hostile;
+mod html_report;
 mod invariants;
 mod routing_policies;
 mod runaway;

@@ -58,6 +58,8 @@ pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
             .map(|a| Ok((a.policy.clone(), table_with(setup, a.policy_key.as_deref(), &a.found.staffing)?)))
             .collect();
         write_staffed(dir, &staffed?, !setup.args.policies.is_empty())?;
+        let docs = answers.iter().map(|a| a.to_json(setup)).collect();
+        super::write_results(setup, dir, "per_interval", docs)?;
     }
     Ok(0)
 }
