@@ -1,12 +1,17 @@
 //! Plots of the breakdowns: by interval of the day or week (`intervals.csv`: service level,
 //! mean wait, occupancy, agents on shift over time) and by channel and by pool (`channels.csv`,
-//! `pools.csv`: one bar per point for each channel or pool). One line or bar colour per point;
-//! first contacts solid, resumed dashed.
+//! `pools.csv`: one bar per point for each channel or pool), and each channel over the day or
+//! week (`channel_intervals.csv`: one line per point and channel). One line or bar colour per
+//! point; first contacts solid, resumed dashed.
 
 use super::chart::{self, Chart, Legend, Mark, Series, Style};
 use super::data::Csv;
 use super::page::{Block, Table};
 use super::ReportError;
+
+/// The column whose value makes a series: the point, or (by channel and interval) a number
+/// given to each point × channel.
+const SERIES: &str = "point";
 
 /// Points drawn in one plot: the Okabe–Ito palette has 8 colours (the table has them all).
 pub const MAX_POINTS: usize = 8;
@@ -92,6 +97,23 @@ const CHANNEL_PLOTS: [Plot; 3] = [
     },
 ];
 
+const CHANNEL_INTERVAL_PLOTS: [Plot; 2] = [
+    Plot {
+        id: "channel-interval-service-level",
+        title: "Service level by channel and interval",
+        question: "When in the day or week does each channel miss its own service level?",
+        y_desc: "first contacts within the channel's threshold",
+        columns: &[col("sl_first_share", "", Style::Line)],
+    },
+    Plot {
+        id: "channel-interval-wait",
+        title: "Mean first-contact wait by channel and interval",
+        question: "When does each channel's backlog build up?",
+        y_desc: "mean wait, first contacts (s)",
+        columns: &[col("wait_first_mean_s", "", Style::Line)],
+    },
+];
+
 const POOL_PLOTS: [Plot; 3] = [
     Plot {
         id: "pool-occupancy",
@@ -125,7 +147,7 @@ struct Grouped<'a> {
 }
 
 fn group<'a>(csv: &'a Csv, key: &str) -> Result<Grouped<'a>, ReportError> {
-    let (point_col, key_col) = (csv.column("point")?, csv.column(key)?);
+    let (point_col, key_col) = (csv.column(SERIES)?, csv.column(key)?);
     let mut points: Vec<(u64, Vec<&Vec<String>>)> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     for row in &csv.rows {
@@ -273,6 +295,50 @@ pub fn channels(csv: &Csv, labels: &dyn Fn(u64) -> String) -> Result<Vec<Block>,
         return Ok(Vec::new());
     }
     plots(csv, "channel", labels, &CHANNEL_PLOTS, false)
+}
+
+/// Each channel over the day or week, when the results have several channels: one series per
+/// point × channel, named by both (by the channel alone for a single point); the tables name
+/// the series the same way.
+pub fn channel_intervals(csv: &Csv, labels: &dyn Fn(u64) -> String) -> Result<Vec<Block>, ReportError> {
+    let (point_col, channel_col) = (csv.column("point")?, csv.column("channel")?);
+    let mut series: Vec<(String, String)> = Vec::new();
+    let mut rows = Vec::new();
+    for row in &csv.rows {
+        let key = (
+            row.get(point_col).cloned().unwrap_or_default(),
+            row.get(channel_col).cloned().unwrap_or_default(),
+        );
+        let index = series.iter().position(|s| *s == key).unwrap_or_else(|| {
+            series.push(key);
+            series.len() - 1
+        });
+        let mut row = row.clone();
+        row[point_col] = index.to_string();
+        rows.push(row);
+    }
+    let points = series.iter().map(|(p, _)| p).collect::<std::collections::BTreeSet<_>>().len();
+    if series.is_empty() {
+        return Ok(Vec::new());
+    }
+    let name = |index: u64| {
+        let (point, channel) = &series[index as usize];
+        match point.parse::<u64>() {
+            Ok(p) if points > 1 => format!("{} · {channel}", labels(p)),
+            _ => channel.clone(),
+        }
+    };
+    let renumbered = Csv { path: csv.path.clone(), header: csv.header.clone(), rows };
+    let mut blocks = plots(&renumbered, "start", &name, &CHANNEL_INTERVAL_PLOTS, true)?;
+    for block in &mut blocks {
+        block.table.header[0] = "series".into();
+        for row in &mut block.table.rows {
+            if let Ok(index) = row[0].parse::<u64>() {
+                row[0] = name(index);
+            }
+        }
+    }
+    Ok(blocks)
 }
 
 pub fn pools(csv: &Csv, labels: &dyn Fn(u64) -> String) -> Result<Vec<Block>, ReportError> {

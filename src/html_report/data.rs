@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 use super::ReportError;
 use crate::metrics::{decode_histogram, Histograms};
 use crate::sweep::{
-    read_summary, verify, RunInfo, SummaryRow, CHANNELS_CSV, HISTOGRAMS, INTERVALS_CSV, POOLS_CSV,
-    STAFF_JSON, SUMMARY_CSV,
+    read_summary, verify, RunInfo, SummaryRow, CHANNELS_CSV, CHANNEL_INTERVALS_CSV, HISTOGRAMS,
+    INTERVALS_CSV, POOLS_CSV, STAFF_JSON, SUMMARY_CSV,
 };
 
 /// A CSV file with its header, read whole (breakdowns are small: rows × points).
@@ -69,6 +69,8 @@ pub struct Points {
     pub intervals: Option<Csv>,
     pub pools: Option<Csv>,
     pub channels: Option<Csv>,
+    /// `channel_intervals.csv` (rows only with several channels).
+    pub channel_intervals: Option<Csv>,
 }
 
 /// Verifies `dir` and reads what the report needs from it.
@@ -88,6 +90,7 @@ pub fn load(dir: &Path) -> Result<Results, ReportError> {
             intervals: optional(INTERVALS_CSV)?,
             pools: optional(POOLS_CSV)?,
             channels: optional(CHANNELS_CSV)?,
+            channel_intervals: optional(CHANNEL_INTERVALS_CSV)?,
         })
     };
     Ok(Results { dir: dir.to_path_buf(), info, kind })

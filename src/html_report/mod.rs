@@ -122,6 +122,9 @@ fn point_blocks(points: &data::Points) -> Result<Vec<Block>, ReportError> {
     if let Some(csv) = &points.channels {
         blocks.extend(breakdowns::channels(csv, &label)?);
     }
+    if let Some(csv) = &points.channel_intervals {
+        blocks.extend(breakdowns::channel_intervals(csv, &label)?);
+    }
     if let Some(csv) = &points.pools {
         blocks.extend(breakdowns::pools(csv, &label)?);
     }

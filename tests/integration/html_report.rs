@@ -225,6 +225,8 @@ fn a_multi_channel_run_has_channel_plots_with_the_numbers_of_channels_csv() {
         "channel-service-level",
         "channel-wait-first",
         "channel-wait-resumed",
+        "channel-interval-service-level",
+        "channel-interval-wait",
         "wait-cdf-first",
         "pool-agents",
     ] {
@@ -234,6 +236,13 @@ fn a_multi_channel_run_has_channel_plots_with_the_numbers_of_channels_csv() {
     let channels = out.join("channels.csv");
     assert_table_matches(&html, "channel-service-level", &channels, &["sl_first_share"], 2);
     assert_table_matches(&html, "channel-wait-resumed", &channels, &["wait_resumed_mean_s"], 2);
+    // Each channel over the day: rows in channel_intervals.csv's order, named by the channel.
+    let by_interval = out.join("channel_intervals.csv");
+    assert_table_matches(&html, "channel-interval-service-level", &by_interval, &["sl_first_share"], 2);
+    assert_table_matches(&html, "channel-interval-wait", &by_interval, &["wait_first_mean_s"], 2);
+    let rows = table(&html, "channel-interval-wait");
+    assert_eq!((rows[1][0].as_str(), rows[1][1].as_str()), ("chat", "00:00"));
+    assert_eq!((rows[25][0].as_str(), rows[25][1].as_str()), ("messaging", "00:00"));
     assert_table_matches(&html, "key-numbers", &out.join("summary.csv"), &["wait_first_mean_s"], 2);
 }
 
