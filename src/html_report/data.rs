@@ -56,7 +56,7 @@ pub struct Results {
 
 pub enum Kind {
     /// A run, sweep or merged sweep.
-    Points(Points),
+    Points(Box<Points>),
     /// `staff --out`: the answers as `staff --format json` prints them, with the targets.
     Staff(Json),
 }
@@ -84,14 +84,14 @@ pub fn load(dir: &Path) -> Result<Results, ReportError> {
         let optional = |name: &str| -> Result<Option<Csv>, ReportError> {
             info.files.contains_key(name).then(|| Csv::read(&dir.join(name))).transpose()
         };
-        Kind::Points(Points {
+        Kind::Points(Box::new(Points {
             rows: table.rows,
             histograms: read_histograms(&dir.join(HISTOGRAMS))?,
             intervals: optional(INTERVALS_CSV)?,
             pools: optional(POOLS_CSV)?,
             channels: optional(CHANNELS_CSV)?,
             channel_intervals: optional(CHANNEL_INTERVALS_CSV)?,
-        })
+        }))
     };
     Ok(Results { dir: dir.to_path_buf(), info, kind })
 }
