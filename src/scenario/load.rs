@@ -51,6 +51,7 @@ pub static PRESETS: &[(&str, &str)] = &[
     ("hybrid-4h", include_str!("../../policies/hybrid-4h.toml")),
     ("sticky-random-agent", include_str!("../../policies/sticky-random-agent.toml")),
     ("sticky-window-1d", include_str!("../../policies/sticky-window-1d.toml")),
+    ("bullseye", include_str!("../../policies/bullseye.toml")),
 ];
 
 const TOP_KEYS: &[&str] = &[
