@@ -44,6 +44,9 @@ pub struct Audit {
     pub time_reversals: u64,
     /// Pickups by an agent whose pool is not skilled for the contact's channel (must be 0).
     pub unskilled_pickups: u64,
+    /// Pickups by an agent the contact's queue or routing step does not reach: another agent's
+    /// personal queue, or a team queue of another pool (must be 0).
+    pub ineligible_pickups: u64,
 }
 
 /// Engine counters for speed reports.

@@ -125,6 +125,14 @@ impl<'a> Engine<'a> {
         loop {
             let step = plan.steps()[k];
             if let Some(agent) = self.free_eligible(owner, channel, step.to) {
+                let reached = match step.to {
+                    Reach::Owner => agent == owner,
+                    Reach::Team => self.capacity.pool_of(agent) == self.capacity.pool_of(owner),
+                    Reach::Anyone => true,
+                };
+                if !reached {
+                    self.audit.ineligible_pickups += 1;
+                }
                 return self.pick_up(id, agent);
             }
             if step.until == Some(0.0) {

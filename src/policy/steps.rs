@@ -73,7 +73,7 @@ pub fn read_plan(path: &str, value: &toml::Value) -> Result<StepPlan, FieldError
 
 fn read_reach(path: &str, value: Option<&toml::Value>) -> Result<Reach, FieldError> {
     let names = quoted(&Reach::NAMES);
-    let value = value.ok_or_else(|| FieldError::new(path, format!("missing: expected one of {names}")))?;
+    let value = value.ok_or_else(|| FieldError::new(path, format!("every step needs `to`, one of {names}")))?;
     let text = value.as_str().ok_or_else(|| FieldError::new(path, format!("expected one of {names}, got {value}")))?;
     match Reach::NAMES.iter().position(|n| *n == text) {
         Some(i) => Ok(Reach::ALL[i]),
@@ -94,11 +94,7 @@ fn keyed(path: &str, len: usize, error: PlanError) -> FieldError {
         }
         PlanError::LastHasTime => format!("{path}[{}].for", len - 1),
     };
-    let message = match error {
-        PlanError::MissingTime { .. } => format!("missing: {error}"),
-        other => other.to_string(),
-    };
-    FieldError::new(key, message)
+    FieldError::new(key, error.to_string())
 }
 
 impl Policy for Steps {
