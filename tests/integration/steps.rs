@@ -268,3 +268,30 @@ fn replications_csv_bytes_agree_but_for_the_label() {
     assert_eq!(rows[0], rows[1]);
     assert!(rows[0].len() == 4);
 }
+
+#[path = "../../examples/owner_or_teammate.rs"]
+mod owner_or_teammate;
+
+/// The example policy of the docs: the owner while its queue holds at most 2, else the team.
+/// No personal queue ever holds more than 3 (a contact joins only a queue of 2 or fewer), every
+/// pickup is by an agent the route reaches, and the owner keeps most contacts.
+#[test]
+fn the_example_policy_caps_personal_queues_and_keeps_the_invariants() {
+    let mut center = three_teams("kind = \"sticky\"");
+    center.policy = owner_or_teammate::OwnerOrTeammate::spec(2);
+    assert_eq!(center.policy.label(), "owner_or_teammate(max_queue=2)");
+    let summary = run_summary(&center, 9, 4);
+    let sticky = run_summary(&three_teams("kind = \"sticky\""), 9, 4);
+    let longest = summary.values("personal_queue_length_max");
+    println!(
+        "owner_or_teammate: longest personal queue {longest:?} (sticky {:?}), affinity {:.4}, resumed wait {:.1} s (sticky {:.1} s)",
+        sticky.values("personal_queue_length_max"),
+        summary.mean("affinity_retention_share"),
+        summary.mean("wait_resumed_mean_s"),
+        sticky.mean("wait_resumed_mean_s")
+    );
+    assert!(longest.iter().all(|&n| n <= 3.0), "{longest:?}");
+    assert!(sticky.values("personal_queue_length_max").iter().any(|&n| n > 3.0), "the cap must bite");
+    assert!(summary.mean("affinity_retention_share") > 0.5);
+    assert!(summary.mean("wait_resumed_mean_s") < sticky.mean("wait_resumed_mean_s"));
+}
