@@ -128,9 +128,9 @@ pub struct Capacity {
     /// Per channel, the agents skilled for it as (first agent, cumulative count at its end)
     /// runs, one per serving pool: a uniform draw over them needs no list of agents.
     skilled: Vec<Vec<(u32, u32)>>,
-    /// One channel, served by every pool: a load change updates its one index without walking
-    /// the pool's channel list (the single-channel engine's speed, measured in
-    /// benches/end_to_end.rs).
+    /// One channel, served by every pool, and no team indexes: a load change updates its one
+    /// index without walking the pool's channel list (the single-channel engine's speed,
+    /// measured in benches/end_to_end.rs).
     one_channel: bool,
     /// Free-agent indexes per (pool, channel), once a policy reaches teams (`enable_teams`).
     teams: Option<Box<Teams>>,
@@ -235,9 +235,6 @@ impl Capacity {
     fn reindex(&mut self, agent: AgentId) {
         let state = self.agents[agent as usize];
         let free = Self::is_free(&state);
-        if let Some(teams) = &mut self.teams {
-            teams.update(agent, state, free, &self.pool_channels[state.pool as usize]);
-        }
         if self.one_channel {
             if let Some(index) = self.free.first_mut() {
                 index.update(agent, state, free);
@@ -246,6 +243,9 @@ impl Capacity {
         }
         for &channel in self.pool_channels[state.pool as usize].iter() {
             self.free[channel as usize].update(agent, state, free);
+        }
+        if let Some(teams) = &mut self.teams {
+            teams.update(agent, state, free, &self.pool_channels[state.pool as usize]);
         }
     }
 
@@ -336,6 +336,9 @@ impl Capacity {
             teams.update(agent as AgentId, *state, Self::is_free(state), &self.pool_channels[state.pool as usize]);
         }
         self.teams = Some(teams);
+        // Team indexes are updated on the general path only: the one-channel fast path stays
+        // as it was for every scenario without teams.
+        self.one_channel = false;
     }
 
     /// Whether a team for `channel` is everyone skilled for it (one pool serves the channel):

@@ -17,8 +17,6 @@ pub enum ContactState {
     WaitingGlobal,
     /// Waiting in the team queue of (the owner's pool, its channel), at a routing step.
     WaitingTeam,
-    /// Out of the queue it waited in, being picked up or moved (its queue entries are stale).
-    Leaving,
     /// In handling by `Conversation::agent`.
     InHandling,
     /// The conversation is over; the slot is free.

@@ -44,8 +44,8 @@ pub struct Audit {
     pub time_reversals: u64,
     /// Pickups by an agent whose pool is not skilled for the contact's channel (must be 0).
     pub unskilled_pickups: u64,
-    /// Pickups by an agent the contact's queue or routing step does not reach: another agent's
-    /// personal queue, or a team queue of another pool (must be 0).
+    /// Pickups by an agent a routing step does not reach, at once or from a team queue of
+    /// another pool (must be 0; personal queues are served by their agent alone by construction).
     pub ineligible_pickups: u64,
 }
 
@@ -350,17 +350,10 @@ impl<'a> Engine<'a> {
         self.recorder.contact_ready(channel, first, sent);
         let policy = self.chan[channel].policy;
         if first {
-            if !self.chan[channel].routes_first {
-                return self.route_as_first_contact(id);
+            if self.chan[channel].routes_first {
+                return self.route_first_by_policy(id, channel);
             }
-            let route = policy.route_first(&NewContact { ready_at: now, channel }, &self.view());
-            return match route {
-                Route::Pool => self.offer_to_pool(id),
-                Route::Agent { agent, fall_back_after } => self.offer_to_agent(id, agent, fall_back_after),
-                Route::AsFirstContact | Route::PoolOwnerOffline | Route::Steps { .. } => {
-                    self.route_as_first_contact(id)
-                }
-            };
+            return self.route_as_first_contact(id);
         }
         let contact = ResumedContact { ready_at: now, owner, last_reply_at, channel };
         match policy.route(&contact, &self.view()) {
@@ -372,6 +365,19 @@ impl<'a> Engine<'a> {
             }
             Route::Agent { agent, fall_back_after } => self.offer_to_agent(id, agent, fall_back_after),
             Route::Steps { plan, owner_offline } => self.route_steps(id, plan, owner_offline),
+        }
+    }
+
+    /// A first contact of a policy that routes first contacts itself (rare: not inlined).
+    #[inline(never)]
+    fn route_first_by_policy(&mut self, id: u32, channel: usize) {
+        let policy = self.chan[channel].policy;
+        match policy.route_first(&NewContact { ready_at: self.now, channel }, &self.view()) {
+            Route::Pool => self.offer_to_pool(id),
+            Route::Agent { agent, fall_back_after } => self.offer_to_agent(id, agent, fall_back_after),
+            Route::AsFirstContact | Route::PoolOwnerOffline | Route::Steps { .. } => {
+                self.route_as_first_contact(id)
+            }
         }
     }
 

@@ -50,10 +50,8 @@ impl Engine<'_> {
     /// Takes a waiting contact out of the count of its queue (its entry becomes stale).
     pub(super) fn leave_queue(&mut self, id: u32) {
         self.queue_changing();
-        let c = self.conversations.get_mut(id);
-        let state = std::mem::replace(&mut c.state, ContactState::Leaving);
         let c = self.conversations.get(id);
-        match state {
+        match c.state {
             ContactState::WaitingGlobal => {
                 self.waiting_global -= 1;
                 self.chan[c.channel as usize].waiting -= 1;
@@ -144,17 +142,8 @@ impl Engine<'_> {
         let in_handling = self.capacity.load(agent);
 
         let now = self.now;
-        let pool = self.capacity.pool_of(agent);
         let c = self.conversations.get_mut(id);
         let by_owner = c.owner == agent;
-        let eligible = match c.state {
-            ContactState::WaitingPersonal => c.agent == agent,
-            ContactState::WaitingTeam => self.capacity.pool_of(c.owner) == pool,
-            _ => true,
-        };
-        if !eligible {
-            self.audit.ineligible_pickups += 1;
-        }
         if !c.is_first && !by_owner {
             c.handoffs += 1;
         }
@@ -170,6 +159,7 @@ impl Engine<'_> {
             (c.is_first, c.channel as usize, c.arrived_at, c.ready_at);
         let sent = if self.previewing { self.sent_at[id as usize] } else { ready_at };
 
+        let pool = self.capacity.pool_of(agent);
         if self.skill_masks[pool] & (1 << channel) == 0 {
             self.audit.unskilled_pickups += 1;
         }

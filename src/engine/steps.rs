@@ -101,7 +101,9 @@ impl<'a> Engine<'a> {
         View(self)
     }
 
-    /// A resumed contact starts `plan` (past its owner steps if the owner is off shift).
+    /// A resumed contact starts `plan` (past its owner steps if the owner is off shift). Not
+    /// inlined: the ready path of policies without steps stays as small as it was.
+    #[inline(never)]
     pub(super) fn route_steps(&mut self, id: u32, plan: &'a StepPlan, owner_offline: bool) {
         let mut first = 0;
         if owner_offline {
@@ -125,14 +127,6 @@ impl<'a> Engine<'a> {
         loop {
             let step = plan.steps()[k];
             if let Some(agent) = self.free_eligible(owner, channel, step.to) {
-                let reached = match step.to {
-                    Reach::Owner => agent == owner,
-                    Reach::Team => self.capacity.pool_of(agent) == self.capacity.pool_of(owner),
-                    Reach::Anyone => true,
-                };
-                if !reached {
-                    self.audit.ineligible_pickups += 1;
-                }
                 return self.pick_up(id, agent);
             }
             if step.until == Some(0.0) {
@@ -170,6 +164,22 @@ impl<'a> Engine<'a> {
         if self.capacity.has_free_slot(owner) {
             return Some(owner);
         }
+        let chosen = self.select_eligible(owner, channel, reach);
+        // The audit: the step's agents only (skills are audited at pickup).
+        if let Some(agent) = chosen {
+            let reached = match reach {
+                Reach::Owner => agent == owner,
+                Reach::Team => self.capacity.pool_of(agent) == self.capacity.pool_of(owner),
+                Reach::Anyone => true,
+            };
+            if !reached {
+                self.audit.ineligible_pickups += 1;
+            }
+        }
+        chosen
+    }
+
+    fn select_eligible(&mut self, owner: AgentId, channel: usize, reach: Reach) -> Option<AgentId> {
         let rng = &mut self.chan[0].streams.routing;
         match reach {
             Reach::Owner => None,
@@ -277,6 +287,10 @@ impl<'a> Engine<'a> {
                 Some((_, channel, true)) => {
                     let teams = self.steps.teams.as_mut()?;
                     let entry = teams.queues[pool * teams.channels + channel].pop()?;
+                    let owner = self.conversations.get(entry.conversation).owner;
+                    if self.capacity.pool_of(owner) != pool {
+                        self.audit.ineligible_pickups += 1;
+                    }
                     return Some(entry.conversation);
                 }
                 None => rest = &rest[level..],
