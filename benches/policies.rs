@@ -26,7 +26,9 @@
 //! 16 agents to 16,000.
 
 use convosim::capacity::Capacity;
-use convosim::policy::{AgentId, CenterView, FirstContact, Policy, Reach, ResumedContact, Route, SelectRule, StepPlan};
+use convosim::policy::{
+    AgentId, CenterView, FirstContact, Policy, Reach, ResumedContact, Route, SelectRule, StepPlan,
+};
 use convosim::scenario::{load_policy, AgentPool};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};

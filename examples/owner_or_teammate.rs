@@ -26,13 +26,18 @@ pub struct OwnerOrTeammate {
 impl OwnerOrTeammate {
     /// The policy with its plan.
     pub fn new(max_queue: u64) -> Self {
-        let team = StepPlan::new(vec![Step { to: Reach::Team, until: None }]).expect("one open step is a plan");
+        let team =
+            StepPlan::new(vec![Step { to: Reach::Team, until: None }]).expect("one open step is a plan");
         Self { max_queue, team }
     }
 
     /// As a scenario's policy, with the default options (`select = "least_loaded"`).
     pub fn spec(max_queue: u64) -> PolicySpec {
-        PolicySpec { kind: "owner_or_teammate", policy: Arc::new(Self::new(max_queue)), options: RoutingOptions::default() }
+        PolicySpec {
+            kind: "owner_or_teammate",
+            policy: Arc::new(Self::new(max_queue)),
+            options: RoutingOptions::default(),
+        }
     }
 }
 
@@ -66,7 +71,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{} · {}", scenario.name, scenario.policy.label());
     for (name, summary) in summarize_metrics(&replications) {
         if ["wait_resumed_mean_s", "affinity_retention_share", "personal_queue_length_max"].contains(&name) {
-            println!("  {name:28} {:>10.4} ± {:.4}", summary.mean.unwrap_or(f64::NAN), summary.ci95.unwrap_or(f64::NAN));
+            println!(
+                "  {name:28} {:>10.4} ± {:.4}",
+                summary.mean.unwrap_or(f64::NAN),
+                summary.ci95.unwrap_or(f64::NAN)
+            );
         }
     }
     Ok(())

@@ -333,7 +333,12 @@ impl Capacity {
         let mut teams = Box::new(Teams::new(pools, &self.selects, &serving));
         // Only the new indexes: the channels' FIFO order must not move.
         for (agent, state) in self.agents.iter().enumerate() {
-            teams.update(agent as AgentId, *state, Self::is_free(state), &self.pool_channels[state.pool as usize]);
+            teams.update(
+                agent as AgentId,
+                *state,
+                Self::is_free(state),
+                &self.pool_channels[state.pool as usize],
+            );
         }
         self.teams = Some(teams);
         // Team indexes are updated on the general path only: the one-channel fast path stays
@@ -349,7 +354,12 @@ impl Capacity {
 
     /// The free agent of `pool` skilled for `channel` that the channel's `select` picks.
     /// Requires [`Self::enable_teams`] unless the team is everyone.
-    pub fn select_team<R: Rng + ?Sized>(&mut self, pool: usize, channel: usize, rng: &mut R) -> Option<AgentId> {
+    pub fn select_team<R: Rng + ?Sized>(
+        &mut self,
+        pool: usize,
+        channel: usize,
+        rng: &mut R,
+    ) -> Option<AgentId> {
         if self.team_is_everyone(channel) {
             return self.select_free(channel, rng);
         }

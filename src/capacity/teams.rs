@@ -59,7 +59,12 @@ impl Teams {
 
     /// The free agent of `pool` skilled for `channel` that the channel's `select` picks, if
     /// the pair has an index.
-    pub(super) fn select<R: Rng + ?Sized>(&mut self, pool: usize, channel: usize, rng: &mut R) -> Option<AgentId> {
+    pub(super) fn select<R: Rng + ?Sized>(
+        &mut self,
+        pool: usize,
+        channel: usize,
+        rng: &mut R,
+    ) -> Option<AgentId> {
         let start = self.start[pool];
         self.index[pool * self.channels + channel].as_mut()?.select(rng).map(|local| local + start)
     }

@@ -254,7 +254,8 @@ impl<'a> Engine<'a> {
             return None;
         }
         while let Some((key, entry)) = teams.queues[k].peek() {
-            if self.conversations.is_current(entry.conversation, entry.generation, ContactState::WaitingTeam) {
+            if self.conversations.is_current(entry.conversation, entry.generation, ContactState::WaitingTeam)
+            {
                 return Some(key);
             }
             teams.queues[k].pop();
@@ -273,7 +274,8 @@ impl<'a> Engine<'a> {
             let level = rest.iter().take_while(|s| s.priority == first.priority).count();
             let mut best: Option<(ReadyKey, usize, bool)> = None;
             for skill in &rest[..level] {
-                let heads = [(self.queue_head(skill.channel), false), (self.team_head(pool, skill.channel), true)];
+                let heads =
+                    [(self.queue_head(skill.channel), false), (self.team_head(pool, skill.channel), true)];
                 for (head, team) in heads {
                     if let Some(key) = head {
                         if best.is_none_or(|(k, _, _)| key < k) {

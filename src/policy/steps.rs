@@ -30,7 +30,8 @@ pub(super) const ENTRY: PolicyEntry = PolicyEntry {
     build,
 };
 
-const EXAMPLE: &str = "[{ to = \"owner\", for = \"2m\" }, { to = \"team\", for = \"5m\" }, { to = \"anyone\" }]";
+const EXAMPLE: &str =
+    "[{ to = \"owner\", for = \"2m\" }, { to = \"team\", for = \"5m\" }, { to = \"anyone\" }]";
 
 fn build(params: &mut PolicyParams<'_>) -> Result<Arc<dyn Policy>, FieldError> {
     let path = params.path("steps");
@@ -47,22 +48,27 @@ fn build(params: &mut PolicyParams<'_>) -> Result<Arc<dyn Policy>, FieldError> {
 
 /// A plan from a TOML list of `{ to, for }` tables, with errors at `path[i].key`.
 pub fn read_plan(path: &str, value: &toml::Value) -> Result<StepPlan, FieldError> {
-    let list = value
-        .as_array()
-        .filter(|list| !list.is_empty())
-        .ok_or_else(|| FieldError::new(path, format!("expected a non-empty list of steps like {EXAMPLE}, got {value}")))?;
+    let list = value.as_array().filter(|list| !list.is_empty()).ok_or_else(|| {
+        FieldError::new(path, format!("expected a non-empty list of steps like {EXAMPLE}, got {value}"))
+    })?;
     let mut steps = Vec::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {
         let at = format!("{path}[{i}]");
         let table = item.as_table().ok_or_else(|| {
-            FieldError::new(&at, format!("expected a table like {{ to = \"owner\", for = \"2m\" }}, got {item}"))
+            FieldError::new(
+                &at,
+                format!("expected a table like {{ to = \"owner\", for = \"2m\" }}, got {item}"),
+            )
         })?;
         if let Some(key) = table.keys().find(|k| !["to", "for"].contains(&k.as_str())) {
             let mut message = "unknown key".to_string();
             if let Some(close) = suggest(key, &["to", "for"]) {
                 message.push_str(&format!("; did you mean \"{close}\"?"));
             }
-            return Err(FieldError::new(format!("{at}.{key}"), format!("{message} expected \"to\" or \"for\"")));
+            return Err(FieldError::new(
+                format!("{at}.{key}"),
+                format!("{message} expected \"to\" or \"for\""),
+            ));
         }
         let to = read_reach(&format!("{at}.to"), table.get("to"))?;
         let until = table.get("for").map(|v| duration_value(&format!("{at}.for"), v)).transpose()?;
@@ -73,13 +79,20 @@ pub fn read_plan(path: &str, value: &toml::Value) -> Result<StepPlan, FieldError
 
 fn read_reach(path: &str, value: Option<&toml::Value>) -> Result<Reach, FieldError> {
     let names = quoted(&Reach::NAMES);
-    let value = value.ok_or_else(|| FieldError::new(path, format!("every step needs `to`, one of {names}")))?;
-    let text = value.as_str().ok_or_else(|| FieldError::new(path, format!("expected one of {names}, got {value}")))?;
+    let value =
+        value.ok_or_else(|| FieldError::new(path, format!("every step needs `to`, one of {names}")))?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| FieldError::new(path, format!("expected one of {names}, got {value}")))?;
     match Reach::NAMES.iter().position(|n| *n == text) {
         Some(i) => Ok(Reach::ALL[i]),
         None => {
-            let hint = suggest(text, &Reach::NAMES).map(|c| format!(" did you mean \"{c}\"?")).unwrap_or_default();
-            Err(FieldError::new(path, format!("unknown step \"{}\";{hint} expected one of {names}", text.escape_default())))
+            let hint =
+                suggest(text, &Reach::NAMES).map(|c| format!(" did you mean \"{c}\"?")).unwrap_or_default();
+            Err(FieldError::new(
+                path,
+                format!("unknown step \"{}\";{hint} expected one of {names}", text.escape_default()),
+            ))
         }
     }
 }
@@ -89,7 +102,9 @@ fn keyed(path: &str, len: usize, error: PlanError) -> FieldError {
     let key = match &error {
         PlanError::Empty => path.to_string(),
         PlanError::NotWider { index, .. } => format!("{path}[{index}].to"),
-        PlanError::MissingTime { index } | PlanError::BadTime { index } | PlanError::NotIncreasing { index, .. } => {
+        PlanError::MissingTime { index }
+        | PlanError::BadTime { index }
+        | PlanError::NotIncreasing { index, .. } => {
             format!("{path}[{index}].for")
         }
         PlanError::LastHasTime => format!("{path}[{}].for", len - 1),
@@ -109,8 +124,9 @@ impl Policy for Steps {
             return Route::AsFirstContact;
         }
         let starts_with_owner = self.plan.steps()[0].to == Reach::Owner;
-        let owner_offline =
-            starts_with_owner && self.owner_offline == OwnerOffline::Fallback && !center.is_on_shift(contact.owner);
+        let owner_offline = starts_with_owner
+            && self.owner_offline == OwnerOffline::Fallback
+            && !center.is_on_shift(contact.owner);
         Route::Steps { plan: &self.plan, owner_offline }
     }
 
@@ -140,7 +156,10 @@ mod tests {
         let error = plan("[{ to = \"ownr\", for = \"1m\" }, { to = \"anyone\" }]").unwrap_err();
         assert!(error.message.contains("did you mean \"owner\""), "{error}");
         assert_eq!(key("[{ to = \"owner\" }, { to = \"anyone\" }]"), "policy.steps[0].for");
-        assert_eq!(key("[{ to = \"owner\", for = \"1m\" }, { to = \"anyone\", for = \"2m\" }]"), "policy.steps[1].for");
+        assert_eq!(
+            key("[{ to = \"owner\", for = \"1m\" }, { to = \"anyone\", for = \"2m\" }]"),
+            "policy.steps[1].for"
+        );
         assert_eq!(
             key("[{ to = \"owner\", for = \"2m\" }, { to = \"team\", for = \"1m\" }, { to = \"anyone\" }]"),
             "policy.steps[1].for"

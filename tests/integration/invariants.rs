@@ -305,7 +305,8 @@ impl Case {
     fn policy_toml(&self) -> String {
         let mut text = String::new();
         let r = &self.routing;
-        text += &format!("\n[policy]\nkind = \"{}\"\n", ["next_available", "sticky", "hybrid", "steps"][r.kind]);
+        text +=
+            &format!("\n[policy]\nkind = \"{}\"\n", ["next_available", "sticky", "hybrid", "steps"][r.kind]);
         text += &format!("select = \"{}\"\n", SELECT[r.select]);
         text += &format!("first_contact = \"{}\"\n", if r.random_agent { "random_agent" } else { "pool" });
         text += &format!("personal_first = {}\n", r.personal_first);
@@ -322,7 +323,10 @@ impl Case {
         if r.kind == 3 {
             let t = r.timeout_s;
             let steps = match t % 4 {
-                0 => format!("{{ to = \"owner\", for = {t} }}, {{ to = \"team\", for = {} }}, {{ to = \"anyone\" }}", 2 * t + 1),
+                0 => format!(
+                    "{{ to = \"owner\", for = {t} }}, {{ to = \"team\", for = {} }}, {{ to = \"anyone\" }}",
+                    2 * t + 1
+                ),
                 1 => format!("{{ to = \"team\", for = {t} }}, {{ to = \"anyone\" }}"),
                 2 => format!("{{ to = \"owner\", for = {t} }}, {{ to = \"team\" }}"),
                 _ => "{ to = \"team\" }".to_string(),

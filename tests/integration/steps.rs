@@ -39,12 +39,22 @@ fn plan(steps: &[(Reach, Option<f64>)]) -> StepPlan {
     StepPlan::new(steps.iter().map(|&(to, until)| Step { to, until }).collect()).expect("a valid plan")
 }
 
-fn steps_spec(plan: StepPlan, window: Option<f64>, offline: OwnerOffline, options: RoutingOptions) -> PolicySpec {
+fn steps_spec(
+    plan: StepPlan,
+    window: Option<f64>,
+    offline: OwnerOffline,
+    options: RoutingOptions,
+) -> PolicySpec {
     let uses = Steps { plan, affinity_window: window, owner_offline: offline };
     PolicySpec { kind: "steps", policy: Arc::new(uses), options }
 }
 
-fn hybrid_spec(timeout: f64, window: Option<f64>, offline: OwnerOffline, options: RoutingOptions) -> PolicySpec {
+fn hybrid_spec(
+    timeout: f64,
+    window: Option<f64>,
+    offline: OwnerOffline,
+    options: RoutingOptions,
+) -> PolicySpec {
     let policy = Hybrid { timeout, affinity_window: window, owner_offline: offline };
     PolicySpec { kind: "hybrid", policy: Arc::new(policy), options }
 }
@@ -69,7 +79,8 @@ fn assert_bit_identical(a: &Scenario, b: &Scenario, seeds: std::ops::Range<u64>,
 
 #[test]
 fn hybrid_is_owner_then_anyone_bit_for_bit() {
-    let options = |select, personal_first| RoutingOptions { select, personal_first, ..RoutingOptions::default() };
+    let options =
+        |select, personal_first| RoutingOptions { select, personal_first, ..RoutingOptions::default() };
     let base = options(SelectRule::LeastLoaded, true);
     use OwnerOffline::{Fallback, Wait};
     let cases: &[(&str, f64, Option<f64>, OwnerOffline, RoutingOptions)] = &[
@@ -97,7 +108,10 @@ fn a_team_of_the_only_pool_is_everyone_bit_for_bit() {
     for (name, timeout) in [("reference", 120.0), ("quickstart", 0.0)] {
         let base = bundled(name, 4.0);
         for (narrow, wide) in [
-            (plan(&[(Reach::Owner, Some(timeout)), (Reach::Team, None)]), plan(&[(Reach::Owner, Some(timeout)), (Reach::Anyone, None)])),
+            (
+                plan(&[(Reach::Owner, Some(timeout)), (Reach::Team, None)]),
+                plan(&[(Reach::Owner, Some(timeout)), (Reach::Anyone, None)]),
+            ),
             (plan(&[(Reach::Team, None)]), plan(&[(Reach::Anyone, None)])),
         ] {
             let a = with_policy(base.clone(), &steps_spec(narrow, None, OwnerOffline::Fallback, options));
@@ -187,7 +201,12 @@ fn three_steps_sit_between_their_neighbours_and_keep_the_invariants() {
     let affinity = |s: &crate::common::Summary| s.mean("affinity_retention_share");
     println!(
         "three steps: resumed wait {:.1} s (hybrid 2m {:.1} s, 5m {:.1} s), affinity {:.4} ({:.4}, {:.4})",
-        wait(&bullseye), wait(&h2), wait(&h5), affinity(&bullseye), affinity(&h2), affinity(&h5)
+        wait(&bullseye),
+        wait(&h2),
+        wait(&h5),
+        affinity(&bullseye),
+        affinity(&h2),
+        affinity(&h5)
     );
     // Between 2 and 5 minutes only the owner's pool may answer: longer waits than hybrid-2m
     // (anyone after 2 minutes), and the owner keeps more contacts; hybrid-5m, which waits for
@@ -261,8 +280,10 @@ fn replications_csv_bytes_agree_but_for_the_label() {
         let text = std::fs::read_to_string(out.join("replications.csv")).unwrap();
         // The policy label (quoted or not) is the one cell allowed to differ.
         let label = convosim::scenario::load_policy(policy.to_str().unwrap()).unwrap().label();
-        let without: Vec<String> =
-            text.lines().map(|line| line.replace(&format!("\"{label}\""), "L").replace(&label, "L")).collect();
+        let without: Vec<String> = text
+            .lines()
+            .map(|line| line.replace(&format!("\"{label}\""), "L").replace(&label, "L"))
+            .collect();
         rows.push(without);
     }
     assert_eq!(rows[0], rows[1]);
