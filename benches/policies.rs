@@ -7,7 +7,10 @@
 //! `select_free` and `take_slot` on the chosen agent; `Agent`: `has_free_slot` and `take_slot`
 //! if free; `AsFirstContact`: as the preset's `first_contact` says. The take is then undone with
 //! `release_slot`, so the state stays statistically stationary across iterations (the agent only
-//! moves to the back of its FIFO bucket, as it would in a run).
+//! moves to the back of its FIFO bucket, as it would in a run). `Steps` (the `bullseye` preset:
+//! owner, team, anyone): the decision of every step in turn as if the contact waited through
+//! them all (the owner if free, else the step's `select`: the team's index, then the
+//! channel's), with the per-pool team indexes kept up to date by every take and release.
 //!
 //! State: every agent on shift, 2/3 of the slots busy, taken one at a time by random agents
 //! (fixed seed), so the free index holds agents at loads 0, 1 and 2 in several buckets in random

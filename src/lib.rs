@@ -82,5 +82,7 @@ pub mod sweep;
 pub mod table;
 
 pub use engine::{run, run_with, RunError, RunOptions, RunOutput};
-pub use policy::{AgentId, CenterView, NewContact, Policy, PolicySpec, Reach, ResumedContact, Route, Step, StepPlan};
+pub use policy::{
+    AgentId, CenterView, NewContact, Policy, PolicySpec, Reach, ResumedContact, Route, Step, StepPlan,
+};
 pub use scenario::Scenario;

@@ -245,6 +245,7 @@ fn the_bullseye_preset_is_listed_and_runs_from_the_command_line() {
     let out = assert_cmd::Command::cargo_bin("convosim").unwrap().arg("policies").output().unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
     assert!(listing.contains("bullseye") && listing.contains("steps(owner 2m team 5m anyone)"), "{listing}");
+    assert!(listing.lines().any(|line| line.starts_with("kind steps ")), "{listing}");
     let run = assert_cmd::Command::cargo_bin("convosim")
         .unwrap()
         .args(["run", "scenarios/week-with-shifts.toml", "--policy", "bullseye", "--replications", "2"])
