@@ -317,3 +317,32 @@ fn the_example_policy_caps_personal_queues_and_keeps_the_invariants() {
     assert!(summary.mean("affinity_retention_share") > 0.5);
     assert!(summary.mean("wait_resumed_mean_s") < sticky.mean("wait_resumed_mean_s"));
 }
+
+/// A policy that reaches teams without saying so (`uses_teams` false): teams are indexed from
+/// its first team step on, and every pickup is still by an agent the step reaches.
+#[derive(Debug)]
+struct Undeclared(owner_or_teammate::OwnerOrTeammate);
+
+impl convosim::policy::Policy for Undeclared {
+    fn label(&self) -> String {
+        "undeclared".into()
+    }
+    fn route(
+        &self,
+        contact: &convosim::policy::ResumedContact,
+        center: &dyn convosim::policy::CenterView,
+    ) -> convosim::policy::Route<'_> {
+        self.0.route(contact, center)
+    }
+}
+
+#[test]
+fn teams_reached_without_declaring_them_are_indexed_late_and_keep_the_invariants() {
+    let mut center = three_teams("kind = \"sticky\"");
+    let policy = Undeclared(owner_or_teammate::OwnerOrTeammate::new(2));
+    center.policy =
+        PolicySpec { kind: "undeclared", policy: Arc::new(policy), options: RoutingOptions::default() };
+    let summary = run_summary(&center, 9, 2);
+    assert!(summary.values("personal_queue_length_max").iter().all(|&n| n <= 3.0));
+    assert_eq!(summary.audit().ineligible_pickups, 0);
+}
