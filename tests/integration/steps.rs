@@ -102,6 +102,28 @@ fn hybrid_is_owner_then_anyone_bit_for_bit() {
     }
 }
 
+/// With a bot in front and typing watched (preview), step times count from the send, as the
+/// hybrid timeout does.
+#[test]
+fn hybrid_is_owner_then_anyone_with_preview_typing_and_a_bot() {
+    let text = std::fs::read_to_string("scenarios/reference.toml").expect("bundled").replacen(
+        "[conversation]\n",
+        "[conversation]\ntyping = { time = { dist = \"exponential\", mean = \"40s\" }, preview = true, head_start = 0.5 }\n\
+         bot = { containment = 0.3, time = { dist = \"exponential\", mean = \"90s\" } }\n",
+        1,
+    );
+    let mut base = parse_scenario(&text, Path::new("reference-typing.toml")).expect("valid");
+    base.horizon = 4.0 * DAY;
+    for timeout in [0.0, 30.0, 600.0] {
+        let options = RoutingOptions::default();
+        let hybrid = with_policy(base.clone(), &hybrid_spec(timeout, None, OwnerOffline::Fallback, options));
+        let owner_then_anyone = plan(&[(Reach::Owner, Some(timeout)), (Reach::Anyone, None)]);
+        let steps =
+            with_policy(base.clone(), &steps_spec(owner_then_anyone, None, OwnerOffline::Fallback, options));
+        assert_bit_identical(&hybrid, &steps, 0..2, &format!("typing preview T={timeout}"));
+    }
+}
+
 #[test]
 fn a_team_of_the_only_pool_is_everyone_bit_for_bit() {
     let options = RoutingOptions::default();
