@@ -7,7 +7,10 @@
 //! `select_free` and `take_slot` on the chosen agent; `Agent`: `has_free_slot` and `take_slot`
 //! if free; `AsFirstContact`: as the preset's `first_contact` says. The take is then undone with
 //! `release_slot`, so the state stays statistically stationary across iterations (the agent only
-//! moves to the back of its FIFO bucket, as it would in a run).
+//! moves to the back of its FIFO bucket, as it would in a run). `Steps` (the `bullseye` preset:
+//! owner, team, anyone): the decision of every step in turn as if the contact waited through
+//! them all (the owner if free, else the step's `select`: the team's index, then the
+//! channel's), with the per-pool team indexes kept up to date by every take and release.
 //!
 //! State: every agent on shift, 2/3 of the slots busy, taken one at a time by random agents
 //! (fixed seed), so the free index holds agents at loads 0, 1 and 2 in several buckets in random
@@ -26,7 +29,9 @@
 //! 16 agents to 16,000.
 
 use convosim::capacity::Capacity;
-use convosim::policy::{AgentId, CenterView, FirstContact, Policy, ResumedContact, Route, SelectRule};
+use convosim::policy::{
+    AgentId, CenterView, FirstContact, Policy, Reach, ResumedContact, Route, SelectRule, StepPlan,
+};
 use convosim::scenario::{load_policy, AgentPool};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
@@ -38,7 +43,7 @@ const CONCURRENCY: u32 = 3;
 const BATCH: usize = 1_000;
 /// Precomputed contacts, read cyclically (a power of two).
 const CONTACTS: usize = 1 << 16;
-const PRESETS: [&str; 3] = ["sticky", "next-available", "hybrid-10m"];
+const PRESETS: [&str; 4] = ["sticky", "next-available", "hybrid-10m", "bullseye"];
 
 /// Channels of the multi-channel center.
 const CHANNELS: usize = 4;
@@ -57,21 +62,25 @@ fn pool(name: &str, count: u32, channels: &[usize]) -> AgentPool {
 }
 
 /// All agents on shift, 2/3 of the slots busy, loads spread at random.
-fn busy_center(agents: u32, select: SelectRule) -> Capacity {
-    busy(&[pool("agents", agents, &[0])], &[select], agents)
+fn busy_center(agents: u32, select: SelectRule, teams: bool) -> Capacity {
+    busy(&[pool("agents", agents, &[0])], &[select], agents, teams)
 }
 
 /// [`busy_center`] with 4 channels: `agents / 2` generalists (pool 0, agents first), then 4
 /// teams of `agents / 8`, team c skilled for channel c only.
-fn busy_channels(agents: u32, select: SelectRule) -> Capacity {
+fn busy_channels(agents: u32, select: SelectRule, teams: bool) -> Capacity {
     let all: Vec<usize> = (0..CHANNELS).collect();
     let mut pools = vec![pool("generalists", agents / 2, &all)];
     pools.extend((0..CHANNELS).map(|c| pool(&format!("team{c}"), agents / 8, &[c])));
-    busy(&pools, &[select; CHANNELS], agents)
+    busy(&pools, &[select; CHANNELS], agents, teams)
 }
 
-fn busy(pools: &[AgentPool], selects: &[SelectRule], agents: u32) -> Capacity {
+/// `teams`: keep the per-pool indexes a policy reaching teams asks for.
+fn busy(pools: &[AgentPool], selects: &[SelectRule], agents: u32, teams: bool) -> Capacity {
     let mut capacity = Capacity::new(pools, selects);
+    if teams {
+        capacity.enable_teams(pools);
+    }
     for agent in 0..agents {
         capacity.set_on_shift(agent, true);
     }
@@ -99,6 +108,7 @@ fn contacts(agents: u32) -> Vec<ResumedContact> {
                 ready_at: last_reply_at + gap,
                 owner: rng.random_range(0..agents),
                 last_reply_at,
+                channel: 0,
             }
         })
         .collect()
@@ -116,9 +126,70 @@ fn channel_contacts(agents: u32) -> Vec<(usize, ResumedContact)> {
             let k = rng.random_range(0..generalists + team);
             contact.owner =
                 if k < generalists { k } else { generalists + channel as u32 * team + (k - generalists) };
+            contact.channel = channel;
             (channel, contact)
         })
         .collect()
+}
+
+/// The center as a policy sees it here: capacity, and no contact waiting.
+struct View<'c>(&'c Capacity);
+
+impl CenterView for View<'_> {
+    fn is_on_shift(&self, agent: AgentId) -> bool {
+        self.0.is_on_shift(agent)
+    }
+    fn has_free_slot(&self, agent: AgentId) -> bool {
+        self.0.has_free_slot(agent)
+    }
+    fn load(&self, agent: AgentId) -> u32 {
+        self.0.load(agent)
+    }
+    fn concurrency(&self, agent: AgentId) -> u32 {
+        self.0.concurrency(agent)
+    }
+    fn personal_queue_len(&self, _agent: AgentId) -> u64 {
+        0
+    }
+    fn pool_of(&self, agent: AgentId) -> usize {
+        self.0.pool_of(agent)
+    }
+    fn pool_agents(&self, _pool: usize) -> std::ops::Range<AgentId> {
+        0..self.0.agent_count() as AgentId
+    }
+    fn agent_count(&self) -> usize {
+        self.0.agent_count()
+    }
+    fn channel_queue_len(&self, _channel: usize) -> u64 {
+        0
+    }
+    fn team_queue_len(&self, _pool: usize, _channel: usize) -> u64 {
+        0
+    }
+}
+
+/// A plan's decision as if the contact reached every step without a pickup: at each step the
+/// owner if free, else the step's `select` (the cost of all the decisions a contact can cause).
+fn through_steps(
+    plan: &StepPlan,
+    capacity: &mut Capacity,
+    (channel, contact): (usize, &ResumedContact),
+    rng: &mut Xoshiro256PlusPlus,
+) -> Option<AgentId> {
+    for step in plan.steps() {
+        if capacity.has_free_slot(contact.owner) {
+            return Some(contact.owner);
+        }
+        let chosen = match step.to {
+            Reach::Owner => None,
+            Reach::Team => capacity.select_team(capacity.pool_of(contact.owner), channel, rng),
+            Reach::Anyone => capacity.select_free(channel, rng),
+        };
+        if chosen.is_some() {
+            return chosen;
+        }
+    }
+    None
 }
 
 /// One decision as the engine makes it for a contact of `channel`, then the take undone.
@@ -131,7 +202,9 @@ fn decide(
     rng: &mut Xoshiro256PlusPlus,
 ) -> Option<AgentId> {
     let offer_to = |capacity: &Capacity, agent: AgentId| capacity.has_free_slot(agent).then_some(agent);
-    let chosen = match policy.route(contact, &*capacity as &dyn CenterView) {
+    let route = policy.route(contact, &View(capacity));
+    let chosen = match route {
+        Route::Steps { plan, .. } => through_steps(plan, capacity, (channel, contact), rng),
         Route::Pool | Route::PoolOwnerOffline => capacity.select_free(channel, rng),
         Route::Agent { agent, .. } => offer_to(capacity, agent),
         Route::AsFirstContact => match first_contact {
@@ -164,7 +237,7 @@ fn channels(c: &mut Criterion) {
 fn decisions(
     c: &mut Criterion,
     group_name: &str,
-    center: impl Fn(u32, SelectRule) -> Capacity,
+    center: impl Fn(u32, SelectRule, bool) -> Capacity,
     contacts: impl Fn(u32) -> Vec<(usize, ResumedContact)>,
 ) {
     for preset in PRESETS {
@@ -174,7 +247,7 @@ fn decisions(
         group.measurement_time(std::time::Duration::from_secs(2));
         group.throughput(Throughput::Elements(BATCH as u64));
         for agents in AGENTS {
-            let mut capacity = center(agents, spec.options.select);
+            let mut capacity = center(agents, spec.options.select, spec.policy.uses_teams());
             let contacts = contacts(agents);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
             let mut next = 0usize;
@@ -205,7 +278,7 @@ fn select(c: &mut Criterion) {
         group.measurement_time(std::time::Duration::from_secs(2));
         group.throughput(Throughput::Elements(BATCH as u64));
         for agents in AGENTS {
-            let mut capacity = busy_center(agents, rule);
+            let mut capacity = busy_center(agents, rule, false);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
             group.bench_function(BenchmarkId::from_parameter(agents), |b| {
                 b.iter(|| {

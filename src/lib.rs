@@ -7,6 +7,10 @@
 //! [`runner`] runs replications in parallel and [`report`] turns them into tables, JSON and CSV.
 //! [`sweep`] does the same over the points of a parameter sweep, in shards if need be.
 //!
+//! Policy authors need only [`policy`]: the [`Policy`] trait, the [`CenterView`] it reads,
+//! the [`Route`] it answers (with [`StepPlan`]s for widening steps), and [`PolicySpec`] to put
+//! it in a scenario (re-exported here); `examples/owner_or_teammate.rs` is a complete one.
+//!
 //! # One replication
 //!
 //! ```
@@ -79,4 +83,7 @@ pub mod sweep;
 pub mod table;
 
 pub use engine::{run, run_with, RunError, RunOptions, RunOutput};
+pub use policy::{
+    AgentId, CenterView, NewContact, Policy, PolicySpec, Reach, ResumedContact, Route, Step, StepPlan,
+};
 pub use scenario::Scenario;

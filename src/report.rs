@@ -125,6 +125,7 @@ impl RunReport {
                 "off_shift_pickups": audit.off_shift_pickups,
                 "time_reversals": audit.time_reversals,
                 "unskilled_pickups": audit.unskilled_pickups,
+                "ineligible_pickups": audit.ineligible_pickups,
             },
         });
         // A single-channel report keeps its bytes: "channels" appears only with several.

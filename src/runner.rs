@@ -295,6 +295,7 @@ fn add_audit(total: &mut Audit, a: &Audit) {
     total.off_shift_pickups += a.off_shift_pickups;
     total.time_reversals += a.time_reversals;
     total.unskilled_pickups += a.unskilled_pickups;
+    total.ineligible_pickups += a.ineligible_pickups;
 }
 
 /// Every metric's mean and 95% confidence half-width over `replications`, in catalog order.

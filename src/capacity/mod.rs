@@ -6,12 +6,14 @@
 
 use rand::Rng;
 
-use crate::policy::{AgentId, CenterView, SelectRule};
+use crate::policy::{AgentId, SelectRule};
 use crate::scenario::AgentPool;
 
 mod sets;
+mod teams;
 
 use sets::{BucketLists, DenseSet, RoundRobinSet};
+use teams::Teams;
 
 const NONE: u32 = u32::MAX;
 
@@ -126,10 +128,14 @@ pub struct Capacity {
     /// Per channel, the agents skilled for it as (first agent, cumulative count at its end)
     /// runs, one per serving pool: a uniform draw over them needs no list of agents.
     skilled: Vec<Vec<(u32, u32)>>,
-    /// One channel, served by every pool: a load change updates its one index without walking
-    /// the pool's channel list (the single-channel engine's speed, measured in
-    /// benches/end_to_end.rs).
+    /// One channel, served by every pool, and no team indexes: a load change updates its one
+    /// index without walking the pool's channel list (the single-channel engine's speed,
+    /// measured in benches/end_to_end.rs).
     one_channel: bool,
+    /// Free-agent indexes per (pool, channel), once a policy reaches teams (`enable_teams`).
+    teams: Option<Box<Teams>>,
+    /// The `select` rule of each channel, for the team indexes.
+    selects: Vec<SelectRule>,
 }
 
 /// Sorted distinct load shares `load/concurrency` (load < concurrency) over the pools, and for
@@ -195,6 +201,8 @@ impl Capacity {
             pool_channels,
             skilled,
             one_channel,
+            teams: None,
+            selects: selects.to_vec(),
         }
     }
     /// Number of agents.
@@ -235,6 +243,9 @@ impl Capacity {
         }
         for &channel in self.pool_channels[state.pool as usize].iter() {
             self.free[channel as usize].update(agent, state, free);
+        }
+        if let Some(teams) = &mut self.teams {
+            teams.update(agent, state, free, &self.pool_channels[state.pool as usize]);
         }
     }
 
@@ -299,13 +310,60 @@ impl Capacity {
     }
 }
 
-impl CenterView for Capacity {
-    fn is_on_shift(&self, agent: AgentId) -> bool {
+impl Capacity {
+    /// Whether the agent is on shift now.
+    #[inline]
+    pub fn is_on_shift(&self, agent: AgentId) -> bool {
         self.agents[agent as usize].on_shift
     }
 
-    fn has_free_slot(&self, agent: AgentId) -> bool {
+    /// Whether the agent is on shift and has a free slot now.
+    #[inline]
+    pub fn has_free_slot(&self, agent: AgentId) -> bool {
         Self::is_free(&self.agents[agent as usize])
+    }
+
+    /// Keeps a free-agent index per (pool, channel) from now on, for routing to teams; agents
+    /// free now enter in id order. Nothing if already kept.
+    pub fn enable_teams(&mut self, pools: &[AgentPool]) {
+        if self.teams.is_some() {
+            return;
+        }
+        let serving: Vec<usize> = self.skilled.iter().map(Vec::len).collect();
+        let mut teams = Box::new(Teams::new(pools, &self.selects, &serving));
+        // Only the new indexes: the channels' FIFO order must not move.
+        for (agent, state) in self.agents.iter().enumerate() {
+            teams.update(
+                agent as AgentId,
+                *state,
+                Self::is_free(state),
+                &self.pool_channels[state.pool as usize],
+            );
+        }
+        self.teams = Some(teams);
+        // Team indexes are updated on the general path only: the one-channel fast path stays
+        // as it was for every scenario without teams.
+        self.one_channel = false;
+    }
+
+    /// Whether a team for `channel` is everyone skilled for it (one pool serves the channel):
+    /// its contacts then wait in the channel's queue.
+    pub fn team_is_everyone(&self, channel: usize) -> bool {
+        self.skilled[channel].len() <= 1
+    }
+
+    /// The free agent of `pool` skilled for `channel` that the channel's `select` picks.
+    /// Requires [`Self::enable_teams`] unless the team is everyone.
+    pub fn select_team<R: Rng + ?Sized>(
+        &mut self,
+        pool: usize,
+        channel: usize,
+        rng: &mut R,
+    ) -> Option<AgentId> {
+        if self.team_is_everyone(channel) {
+            return self.select_free(channel, rng);
+        }
+        self.teams.as_mut()?.select(pool, channel, rng)
     }
 }
 

@@ -448,5 +448,10 @@ fn policies() -> Result<i32> {
     for (name, label, description) in presets {
         println!("{name:<width$}  {label:<34} {description}");
     }
+    // The kinds a `[policy]` table may name, with their own keys.
+    println!();
+    for entry in crate::policy::REGISTRY {
+        println!("kind {:<15} {}", entry.kind, entry.summary);
+    }
     Ok(0)
 }

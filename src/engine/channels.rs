@@ -19,6 +19,8 @@ pub(super) struct ChannelState<'a> {
     pub(super) policy: &'a dyn Policy,
     /// Where its first contacts go (its policy's `first_contact`).
     pub(super) first_contact: FirstContact,
+    /// Whether its policy routes first contacts itself (else the engine skips the call).
+    pub(super) routes_first: bool,
     /// Its queue, by ready time.
     pub(super) queue: GlobalQueue,
     /// Valid entries in `queue`.
@@ -51,6 +53,7 @@ impl<'a> ChannelState<'a> {
         Self {
             policy: policy.policy.as_ref(),
             first_contact: policy.options.first_contact,
+            routes_first: policy.policy.routes_first_contacts(),
             queue: GlobalQueue::default(),
             waiting: 0,
             max_arrival_rate: channel.arrivals.max_rate_per_s(),
@@ -105,7 +108,7 @@ impl Engine<'_> {
     // ----- channel queues -------------------------------------------------------------------
 
     /// The head of `channel`'s queue once stale entries are dropped, if any contact waits.
-    fn queue_head(&mut self, channel: usize) -> Option<ReadyKey> {
+    pub(super) fn queue_head(&mut self, channel: usize) -> Option<ReadyKey> {
         if self.chan[channel].waiting == 0 {
             return None;
         }
@@ -125,6 +128,9 @@ impl Engine<'_> {
     /// The contact `agent` takes from its channels' queues: the highest priority with a
     /// waiting contact, and among equal priorities the contact ready first.
     pub(super) fn pop_channels(&mut self, agent: AgentId) -> Option<u32> {
+        if self.steps.has_teams() {
+            return self.pop_channels_and_team(agent);
+        }
         // One channel: every pool serves it; skip the skill lookup on this hot path.
         if self.chan.len() == 1 {
             return self.pop_global(0);

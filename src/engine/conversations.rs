@@ -15,6 +15,8 @@ pub enum ContactState {
     WaitingPersonal,
     /// Waiting in its channel's queue.
     WaitingGlobal,
+    /// Waiting in the team queue of (the owner's pool, its channel), at a routing step.
+    WaitingTeam,
     /// In handling by `Conversation::agent`.
     InHandling,
     /// The conversation is over; the slot is free.

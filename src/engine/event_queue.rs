@@ -41,6 +41,14 @@ pub enum Event {
         /// The contact's generation when the timer was set.
         generation: u32,
     },
+    /// A waiting contact's routing step ends: the next step widens who may take it (stale if
+    /// picked up meanwhile).
+    Step {
+        /// The conversation.
+        conversation: u32,
+        /// The contact's generation when the timer was set.
+        generation: u32,
+    },
     /// A pool's shift starts or ends.
     ShiftChange {
         /// The pool.
@@ -55,7 +63,7 @@ impl Event {
     #[inline]
     pub fn tie_rank(&self) -> u64 {
         match self {
-            Event::FallBack { .. } => 1,
+            Event::FallBack { .. } | Event::Step { .. } => 1,
             Event::PatienceExpired { .. } => 2,
             _ => 0,
         }

@@ -11,12 +11,13 @@ pub mod event_queue;
 mod front;
 mod queues;
 mod serving;
+mod steps;
 mod timers;
 
 use crate::capacity::Capacity;
 use crate::duration::format_duration;
 use crate::metrics::{InSystemSamples, Recorder, ReplicationMetrics};
-use crate::policy::{AgentId, CenterView, FirstContact, ResumedContact, Route, RoutingOptions};
+use crate::policy::{AgentId, FirstContact, NewContact, ResumedContact, Route, RoutingOptions};
 use crate::scenario::Scenario;
 
 use channels::ChannelState;
@@ -43,6 +44,9 @@ pub struct Audit {
     pub time_reversals: u64,
     /// Pickups by an agent whose pool is not skilled for the contact's channel (must be 0).
     pub unskilled_pickups: u64,
+    /// Pickups by an agent a routing step does not reach, at once or from a team queue of
+    /// another pool (must be 0; personal queues are served by their agent alone by construction).
+    pub ineligible_pickups: u64,
 }
 
 /// Engine counters for speed reports.
@@ -164,6 +168,9 @@ struct Engine<'a> {
     pool_start: Vec<u32>,
     /// Per pool, bit `c` set if it serves channel `c` (at most 64 channels), for the audit.
     skill_masks: Vec<u64>,
+    /// Routing steps: each waiting contact's plan and step, and the team queues (made when a
+    /// step first reaches a team). Untouched by policies that return no steps.
+    steps: steps::StepState<'a>,
     audit: Audit,
     stats: EngineStats,
 }
@@ -173,7 +180,10 @@ impl<'a> Engine<'a> {
         let options = scenario.policy.options;
         let selects: Vec<_> =
             (0..scenario.channels.len()).map(|c| scenario.channel_policy(c).options.select).collect();
-        let capacity = Capacity::new(&scenario.pools, &selects);
+        let mut capacity = Capacity::new(&scenario.pools, &selects);
+        if (0..scenario.channels.len()).any(|c| scenario.channel_policy(c).policy.uses_teams()) {
+            capacity.enable_teams(&scenario.pools);
+        }
         let agents = capacity.agent_count();
         let concurrency = (0..agents as u32).map(|a| capacity.concurrency(a)).collect();
         let mut pool_start = Vec::with_capacity(scenario.pools.len() + 1);
@@ -228,6 +238,7 @@ impl<'a> Engine<'a> {
                 .iter()
                 .map(|p| p.skills.iter().fold(0, |m, s| m | 1 << s.channel))
                 .collect(),
+            steps: steps::StepState::default(),
             audit: Audit::default(),
             stats: EngineStats::default(),
         }
@@ -292,7 +303,8 @@ impl<'a> Engine<'a> {
             Event::ContactReady { conversation }
             | Event::HandlingDone { conversation }
             | Event::PatienceExpired { conversation, .. }
-            | Event::FallBack { conversation, .. } => self.conversations.prefetch(conversation),
+            | Event::FallBack { conversation, .. }
+            | Event::Step { conversation, .. } => self.conversations.prefetch(conversation),
             Event::Arrival { .. } | Event::ShiftChange { .. } => {}
         }
     }
@@ -306,6 +318,7 @@ impl<'a> Engine<'a> {
                 self.on_patience_expired(conversation, generation)
             }
             Event::FallBack { conversation, generation } => self.on_fall_back(conversation, generation),
+            Event::Step { conversation, generation } => self.on_step(conversation, generation),
             Event::ShiftChange { pool } => self.on_shift_change(pool as usize),
         }
     }
@@ -335,11 +348,15 @@ impl<'a> Engine<'a> {
             (c.is_first, c.owner, c.last_reply_at, c.channel as usize);
         let sent = self.typing_started(id, channel, first);
         self.recorder.contact_ready(channel, first, sent);
+        let policy = self.chan[channel].policy;
         if first {
+            if self.chan[channel].routes_first {
+                return self.route_first_by_policy(id, channel);
+            }
             return self.route_as_first_contact(id);
         }
-        let contact = ResumedContact { ready_at: now, owner, last_reply_at };
-        match self.chan[channel].policy.route(&contact, &self.capacity as &dyn CenterView) {
+        let contact = ResumedContact { ready_at: now, owner, last_reply_at, channel };
+        match policy.route(&contact, &self.view()) {
             Route::AsFirstContact => self.route_as_first_contact(id),
             Route::Pool => self.offer_to_pool(id),
             Route::PoolOwnerOffline => {
@@ -347,6 +364,20 @@ impl<'a> Engine<'a> {
                 self.offer_to_pool(id)
             }
             Route::Agent { agent, fall_back_after } => self.offer_to_agent(id, agent, fall_back_after),
+            Route::Steps { plan, owner_offline } => self.route_steps(id, plan, owner_offline),
+        }
+    }
+
+    /// A first contact of a policy that routes first contacts itself (rare: not inlined).
+    #[inline(never)]
+    fn route_first_by_policy(&mut self, id: u32, channel: usize) {
+        let policy = self.chan[channel].policy;
+        match policy.route_first(&NewContact { ready_at: self.now, channel }, &self.view()) {
+            Route::Pool => self.offer_to_pool(id),
+            Route::Agent { agent, fall_back_after } => self.offer_to_agent(id, agent, fall_back_after),
+            Route::AsFirstContact | Route::PoolOwnerOffline | Route::Steps { .. } => {
+                self.route_as_first_contact(id)
+            }
         }
     }
 

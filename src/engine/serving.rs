@@ -5,7 +5,7 @@ use super::event_queue::Event;
 use super::queues::WaitingContact;
 use super::Engine;
 use crate::metrics::Pickup;
-use crate::policy::{AgentId, CenterView};
+use crate::policy::AgentId;
 
 impl Engine<'_> {
     // ----- queues ---------------------------------------------------------------------------
@@ -59,6 +59,11 @@ impl Engine<'_> {
             ContactState::WaitingPersonal => {
                 self.waiting_personal[c.agent as usize] -= 1;
                 self.waiting_personal_total -= 1;
+            }
+            ContactState::WaitingTeam => {
+                self.waiting_global -= 1;
+                let (owner, channel) = (c.owner, c.channel as usize);
+                self.steps.left_team(self.capacity.pool_of(owner), channel);
             }
             _ => unreachable!("only waiting contacts leave a queue"),
         }

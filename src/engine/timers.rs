@@ -3,14 +3,14 @@
 use super::conversations::ContactState;
 use super::event_queue::Event;
 use super::{Engine, RunOutput};
-use crate::policy::CenterView;
 
 impl Engine<'_> {
     // ----- timers ---------------------------------------------------------------------------
 
     pub(super) fn on_patience_expired(&mut self, id: u32, generation: u32) {
         let waiting = self.conversations.is_current(id, generation, ContactState::WaitingGlobal)
-            || self.conversations.is_current(id, generation, ContactState::WaitingPersonal);
+            || self.conversations.is_current(id, generation, ContactState::WaitingPersonal)
+            || self.conversations.is_current(id, generation, ContactState::WaitingTeam);
         if !waiting {
             self.stats.stale_timers += 1;
             return;
@@ -105,6 +105,10 @@ impl Engine<'_> {
         if !self.options.personal_first {
             came_on.iter().for_each(|&agent| self.serve_personal(agent));
         }
+        if self.steps.has_teams() {
+            // Team queues: each agent who came on takes what its teams still hold.
+            came_on.iter().for_each(|&agent| self.serve_queues(agent));
+        }
     }
 
     // ----- the horizon ----------------------------------------------------------------------
@@ -115,7 +119,10 @@ impl Engine<'_> {
         }
         self.queue_changing();
         for (id, c) in self.conversations.iter() {
-            if matches!(c.state, ContactState::WaitingGlobal | ContactState::WaitingPersonal) {
+            if matches!(
+                c.state,
+                ContactState::WaitingGlobal | ContactState::WaitingPersonal | ContactState::WaitingTeam
+            ) {
                 self.audit.waiting_at_horizon += 1;
                 let sent = self.sent_at(id);
                 self.recorder.contact_unfinished(c.channel as usize, c.is_first, sent);

@@ -43,7 +43,7 @@ impl Policy for Hybrid {
         format!("hybrid({})", parts.join(","))
     }
 
-    fn route(&self, contact: &ResumedContact, center: &dyn CenterView) -> Route {
+    fn route(&self, contact: &ResumedContact, center: &dyn CenterView) -> Route<'_> {
         if outside_window(self.affinity_window, contact) {
             return Route::AsFirstContact;
         }

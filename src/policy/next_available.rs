@@ -24,7 +24,7 @@ impl Policy for NextAvailable {
         "next_available".to_string()
     }
 
-    fn route(&self, _contact: &ResumedContact, _center: &dyn CenterView) -> Route {
+    fn route(&self, _contact: &ResumedContact, _center: &dyn CenterView) -> Route<'_> {
         Route::Pool
     }
 

@@ -33,19 +33,13 @@ impl<'a> PolicyParams<'a> {
     /// A non-negative duration, or `None` if the key is absent.
     pub fn duration(&mut self, key: &str) -> Result<Option<f64>, FieldError> {
         let Some(value) = self.get(key) else { return Ok(None) };
-        let seconds = match value {
-            toml::Value::String(text) => parse_duration(text),
-            toml::Value::Integer(n) => Some(*n as f64),
-            toml::Value::Float(x) => Some(*x),
-            _ => None,
-        };
-        match seconds {
-            Some(s) if (0.0..=MAX_DURATION_S).contains(&s) => Ok(Some(s)),
-            _ => Err(FieldError::new(
-                self.path(key),
-                format!("expected a duration from 0 to 100 years (\"36500d\") like \"10m\", got {value}"),
-            )),
-        }
+        duration_value(&self.path(key), value).map(Some)
+    }
+
+    /// The raw value of `key` (marked as read), for a policy with structured keys (a list of
+    /// tables, say); report its errors at [`Self::path`] and below.
+    pub fn value(&mut self, key: &str) -> Option<&'a toml::Value> {
+        self.get(key)
     }
 
     /// One of `names`, returned as its index, or `None` if the key is absent.
@@ -74,6 +68,23 @@ impl<'a> PolicyParams<'a> {
                 Err(FieldError::new(self.path(key), format!("unknown key for policy kind \"{kind}\"")))
             }
         }
+    }
+}
+
+/// A non-negative duration (`"10m"` or seconds) read from `value`, with errors at `path`.
+pub fn duration_value(path: &str, value: &toml::Value) -> Result<f64, FieldError> {
+    let seconds = match value {
+        toml::Value::String(text) => parse_duration(text),
+        toml::Value::Integer(n) => Some(*n as f64),
+        toml::Value::Float(x) => Some(*x),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if (0.0..=MAX_DURATION_S).contains(&s) => Ok(s),
+        _ => Err(FieldError::new(
+            path,
+            format!("expected a duration from 0 to 100 years (\"36500d\") like \"10m\", got {value}"),
+        )),
     }
 }
 

@@ -66,7 +66,7 @@ impl Policy for Sticky {
         }
     }
 
-    fn route(&self, contact: &ResumedContact, center: &dyn CenterView) -> Route {
+    fn route(&self, contact: &ResumedContact, center: &dyn CenterView) -> Route<'_> {
         if outside_window(self.affinity_window, contact) {
             return Route::AsFirstContact;
         }

@@ -51,6 +51,7 @@ pub static PRESETS: &[(&str, &str)] = &[
     ("hybrid-4h", include_str!("../../policies/hybrid-4h.toml")),
     ("sticky-random-agent", include_str!("../../policies/sticky-random-agent.toml")),
     ("sticky-window-1d", include_str!("../../policies/sticky-window-1d.toml")),
+    ("bullseye", include_str!("../../policies/bullseye.toml")),
 ];
 
 const TOP_KEYS: &[&str] = &[
@@ -359,7 +360,7 @@ fn agent_pool(sec: &Section<'_>, channels: &[Draft]) -> Result<AgentPool, FieldE
 /// The `policy` of the top level or of a channel.
 fn policy(top: &Section<'_>, file: &Path) -> Result<PolicySpec, ScenarioError> {
     let field = |error| ScenarioError::Field { file: file.to_path_buf(), error: misplaced_hint(error) };
-    let what = "a [policy] table with kind = \"next_available\", \"sticky\" or \"hybrid\", \
+    let what = "a [policy] table with kind = \"next_available\", \"sticky\", \"hybrid\" or \"steps\", \
                 or a preset name like \"hybrid-10m\"";
     let key = top.path("policy");
     match top.get("policy") {

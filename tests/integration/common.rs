@@ -98,6 +98,10 @@ pub fn assert_invariants(audit: &Audit, context: &str) {
     assert_eq!(audit.off_shift_pickups, 0, "{context}: an agent picked up off shift: {audit:?}");
     assert_eq!(audit.time_reversals, 0, "{context}: events went back in time: {audit:?}");
     assert_eq!(audit.unskilled_pickups, 0, "{context}: an agent served a channel it lacks: {audit:?}");
+    assert_eq!(
+        audit.ineligible_pickups, 0,
+        "{context}: an agent took a contact its step does not reach: {audit:?}"
+    );
 }
 
 /// Passes iff |sim mean − theory| <= CI half-width + `abs_slack`; prints the comparison.

@@ -1,7 +1,8 @@
 //! Invariants every run keeps, on random small scenarios (proptest): conservation of contacts,
 //! no agent over its concurrency or picking up off shift, time never goes back, shares in
 //! [0, 1] and occupancy at most 1; with several channels, no agent serves a channel its pool
-//! is not skilled for, and each channel's counts add up to the run's.
+//! is not skilled for, and each channel's counts add up to the run's; with routing steps, no
+//! agent takes a contact its step does not reach (`ineligible_pickups` is 0).
 
 use convosim::metrics::catalog::{scope_metrics, Scope};
 use convosim::metrics::METRICS;
@@ -34,7 +35,8 @@ struct Pool {
 
 #[derive(Debug, Clone)]
 struct Routing {
-    /// 0 next_available, 1 sticky, 2 hybrid.
+    /// 0 next_available, 1 sticky, 2 hybrid, 3 steps (the plan from `timeout_s`, see
+    /// [`Case::policy_toml`]).
     kind: usize,
     timeout_s: u32,
     select: usize,
@@ -95,7 +97,7 @@ fn pool() -> impl Strategy<Value = Pool> {
 
 fn routing() -> impl Strategy<Value = Routing> {
     (
-        0usize..3,
+        0usize..4,
         prop_oneof![Just(0u32), 1u32..600, 600u32..20_000],
         0..SELECT.len(),
         any::<bool>(),
@@ -303,7 +305,8 @@ impl Case {
     fn policy_toml(&self) -> String {
         let mut text = String::new();
         let r = &self.routing;
-        text += &format!("\n[policy]\nkind = \"{}\"\n", ["next_available", "sticky", "hybrid"][r.kind]);
+        text +=
+            &format!("\n[policy]\nkind = \"{}\"\n", ["next_available", "sticky", "hybrid", "steps"][r.kind]);
         text += &format!("select = \"{}\"\n", SELECT[r.select]);
         text += &format!("first_contact = \"{}\"\n", if r.random_agent { "random_agent" } else { "pool" });
         text += &format!("personal_first = {}\n", r.personal_first);
@@ -316,6 +319,19 @@ impl Case {
         }
         if r.kind == 2 {
             text += &format!("timeout = {}\n", r.timeout_s);
+        }
+        if r.kind == 3 {
+            let t = r.timeout_s;
+            let steps = match t % 4 {
+                0 => format!(
+                    "{{ to = \"owner\", for = {t} }}, {{ to = \"team\", for = {} }}, {{ to = \"anyone\" }}",
+                    2 * t + 1
+                ),
+                1 => format!("{{ to = \"team\", for = {t} }}, {{ to = \"anyone\" }}"),
+                2 => format!("{{ to = \"owner\", for = {t} }}, {{ to = \"team\" }}"),
+                _ => "{ to = \"team\" }".to_string(),
+            };
+            text += &format!("steps = [{steps}]\n");
         }
         text
     }

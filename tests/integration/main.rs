@@ -26,5 +26,6 @@ mod schema;
 mod staff;
 mod staff_interval;
 mod staffing;
+mod steps;
 mod sweeps;
 mod tie_semantics;

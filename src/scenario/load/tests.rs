@@ -182,7 +182,7 @@ fn unknown_policy_suggests_the_nearest() {
     check_error(
         &edited(r#"kind = "hybrid""#, r#"kind = "stiky""#),
         "policy.kind",
-        r#"unknown policy "stiky"; did you mean "sticky"? expected one of "next_available", "sticky" or "hybrid""#,
+        r#"unknown policy "stiky"; did you mean "sticky"? expected one of "next_available", "sticky", "hybrid" or "steps""#,
     );
     check_error(&edited("timeout = \"10m\"", "timeout = \"-1m\""), "policy.timeout", "got \"-1m\"");
     check_error(
