@@ -1,17 +1,20 @@
 //! Capacity accounting: agents' slots, shifts, and the index of agents with a free slot.
 //!
 //! Owns the answer to "who can take a contact now?" in O(1) (or O(levels)) per question, for
-//! every `select` rule, so that neither the engine nor a policy ever scans agents. Other
-//! capacity models (e.g. inactive conversations holding a fraction of a slot) belong here.
+//! every `select` rule, so that neither the engine nor a policy ever scans agents. With a
+//! `[capacity]` model (weights, conversations held between contacts) capacity is counted in
+//! integer units (`units.rs`); without one, in contacts, on the paths measured for speed.
 
 use rand::Rng;
 
 use crate::policy::{AgentId, CenterView, SelectRule};
-use crate::scenario::AgentPool;
+use crate::scenario::{AgentPool, Channel};
 
 mod sets;
+mod units;
 
 use sets::{BucketLists, DenseSet, RoundRobinSet};
+use units::{ShareIndex, Units};
 
 const NONE: u32 = u32::MAX;
 
@@ -39,6 +42,8 @@ enum FreeIndex {
     LongestIdle(BucketLists),
     RoundRobin(RoundRobinSet),
     Random(DenseSet),
+    /// `least_loaded` with capacity in units: by exact share in use, then time at it.
+    LeastShare(ShareIndex),
 }
 
 impl FreeIndex {
@@ -89,6 +94,8 @@ impl FreeIndex {
                     set.remove(agent);
                 }
             }
+            // Kept by `Capacity::reindex_units`, which knows the units.
+            FreeIndex::LeastShare(_) => debug_assert!(false, "a share index updated without units"),
         }
     }
 
@@ -99,6 +106,7 @@ impl FreeIndex {
             }
             FreeIndex::RoundRobin(set) => set.summary.iter().any(|w| *w != 0),
             FreeIndex::Random(set) => !set.members.is_empty(),
+            FreeIndex::LeastShare(index) => !index.is_empty(),
         }
     }
 
@@ -108,6 +116,7 @@ impl FreeIndex {
             FreeIndex::LeastLoaded { lists, .. } | FreeIndex::LongestIdle(lists) => lists.first(),
             FreeIndex::RoundRobin(set) => set.next(),
             FreeIndex::Random(set) => set.draw(rng),
+            FreeIndex::LeastShare(index) => index.first(),
         }
     }
 }
@@ -130,6 +139,8 @@ pub struct Capacity {
     /// the pool's channel list (the single-channel engine's speed, measured in
     /// benches/end_to_end.rs).
     one_channel: bool,
+    /// Capacity in units, with a `[capacity]` model; `None`: counted in contacts.
+    units: Option<Box<Units>>,
 }
 
 /// Sorted distinct load shares `load/concurrency` (load < concurrency) over the pools, and for
@@ -195,7 +206,27 @@ impl Capacity {
             pool_channels,
             skilled,
             one_channel,
+            units: None,
         }
+    }
+
+    /// As [`Self::new`], with capacity counted in units: each channel's contacts use its
+    /// `capacity.weight`, and `least_loaded` compares exact shares of capacity in use.
+    pub fn with_units(pools: &[AgentPool], selects: &[SelectRule], channels: &[Channel]) -> Self {
+        let mut capacity = Self::new(pools, selects);
+        let n = capacity.agents.len();
+        for index in &mut capacity.free {
+            if matches!(index, FreeIndex::LeastLoaded { .. }) {
+                *index = FreeIndex::LeastShare(ShareIndex::new(n));
+            }
+        }
+        capacity.units = Some(Box::new(Units::new(pools, channels, n)));
+        capacity
+    }
+
+    /// Whether capacity is counted in units (a `[capacity]` model).
+    pub fn in_units(&self) -> bool {
+        self.units.is_some()
     }
     /// Number of agents.
     pub fn agent_count(&self) -> usize {
@@ -225,6 +256,9 @@ impl Capacity {
     /// every change of its load or shift state.
     #[inline]
     fn reindex(&mut self, agent: AgentId) {
+        if self.units.is_some() {
+            return self.reindex_units(agent);
+        }
         let state = self.agents[agent as usize];
         let free = Self::is_free(&state);
         if self.one_channel {
@@ -235,6 +269,68 @@ impl Capacity {
         }
         for &channel in self.pool_channels[state.pool as usize].iter() {
             self.free[channel as usize].update(agent, state, free);
+        }
+    }
+
+    /// [`Self::reindex`] with capacity in units: the agent is free for a channel when one of
+    /// its contacts fits in the agent's remaining units.
+    #[cold]
+    fn reindex_units(&mut self, agent: AgentId) {
+        let Some(units) = &self.units else { return };
+        let state = self.agents[agent as usize];
+        let (used, cap) = (units.used[agent as usize], units.cap[state.pool as usize]);
+        for &channel in self.pool_channels[state.pool as usize].iter() {
+            let free = state.on_shift && used + units.weight[channel as usize] <= cap;
+            match &mut self.free[channel as usize] {
+                FreeIndex::LeastShare(index) => index.update(agent, free, used, cap),
+                other => other.update(agent, state, free),
+            }
+        }
+    }
+
+    /// Capacity in units: the agent starts handling a contact of `units` units (the caller
+    /// checked the room, or counts the reactivation that goes past it).
+    pub fn take_units(&mut self, agent: AgentId, units: u64) {
+        self.agents[agent as usize].load += 1;
+        self.add_units(agent, units, 0);
+    }
+
+    /// Capacity in units: the agent finished a contact of `handled` units, and its
+    /// conversation goes on holding `held` units.
+    pub fn release_units(&mut self, agent: AgentId, handled: u64, held: u64) {
+        let state = &mut self.agents[agent as usize];
+        debug_assert!(state.load > 0);
+        state.load -= 1;
+        self.add_units(agent, held, handled);
+    }
+
+    /// Capacity in units: `add` more and `remove` fewer units in use (a held conversation
+    /// going inactive, closing or coming back).
+    pub fn add_units(&mut self, agent: AgentId, add: u64, remove: u64) {
+        if let Some(units) = &mut self.units {
+            let used = &mut units.used[agent as usize];
+            debug_assert!(*used + add >= remove);
+            *used = (*used + add).saturating_sub(remove);
+        }
+        self.reindex(agent);
+    }
+
+    /// Units in use at the agent, and its capacity in units (0 and 0 when counted in contacts).
+    pub fn units_of(&self, agent: AgentId) -> (u64, u64) {
+        self.units.as_ref().map_or((0, 0), |u| {
+            (u.used[agent as usize], u.cap[self.agents[agent as usize].pool as usize])
+        })
+    }
+
+    /// Whether the agent is on shift with room for one contact of `channel`.
+    #[inline]
+    pub fn fits(&self, agent: AgentId, channel: usize) -> bool {
+        let state = &self.agents[agent as usize];
+        match &self.units {
+            None => Self::is_free(state),
+            Some(u) => {
+                state.on_shift && u.used[agent as usize] + u.weight[channel] <= u.cap[state.pool as usize]
+            }
         }
     }
 
@@ -305,7 +401,15 @@ impl CenterView for Capacity {
     }
 
     fn has_free_slot(&self, agent: AgentId) -> bool {
-        Self::is_free(&self.agents[agent as usize])
+        let state = &self.agents[agent as usize];
+        match &self.units {
+            None => Self::is_free(state),
+            // Room for a contact of the lightest channel the agent serves.
+            Some(u) => {
+                let pool = state.pool as usize;
+                state.on_shift && u.used[agent as usize] + u.lightest[pool] <= u.cap[pool]
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod channels;
 mod conversations;
 pub mod event_queue;
 mod front;
+mod holding;
 mod queues;
 mod serving;
 mod timers;
@@ -22,6 +23,7 @@ use crate::scenario::Scenario;
 use channels::ChannelState;
 use conversations::{Conversations, NO_AGENT};
 use event_queue::{Event, EventQueue};
+use holding::Holding;
 use queues::PersonalQueues;
 
 /// Counts that prove the run kept its invariants; tests check them.
@@ -43,6 +45,10 @@ pub struct Audit {
     pub time_reversals: u64,
     /// Pickups by an agent whose pool is not skilled for the contact's channel (must be 0).
     pub unskilled_pickups: u64,
+    /// Pickups past the agent's capacity by a held conversation's reactivation to its holder
+    /// (`[capacity] reactivation = "holder"`): the only pickups allowed past it, counted here
+    /// and not in `over_concurrency`.
+    pub reactivations_over_capacity: u64,
 }
 
 /// Engine counters for speed reports.
@@ -149,6 +155,9 @@ struct Engine<'a> {
     waiting_personal_total: u64,
     /// Contacts picked up and not yet done.
     in_handling: u64,
+    /// With a `[capacity]` model: capacity in units, held conversations and their timers
+    /// (`None`: capacity counted in contacts, as before, on the measured paths).
+    holding: Option<Box<Holding>>,
     /// Whether some channel previews typing; then `sent_at` holds each current contact's send
     /// time, by conversation id (else the send is the ready time and it stays empty).
     previewing: bool,
@@ -173,7 +182,11 @@ impl<'a> Engine<'a> {
         let options = scenario.policy.options;
         let selects: Vec<_> =
             (0..scenario.channels.len()).map(|c| scenario.channel_policy(c).options.select).collect();
-        let capacity = Capacity::new(&scenario.pools, &selects);
+        let capacity = if scenario.capacity_is_plain() {
+            Capacity::new(&scenario.pools, &selects)
+        } else {
+            Capacity::with_units(&scenario.pools, &selects, &scenario.channels)
+        };
         let agents = capacity.agent_count();
         let concurrency = (0..agents as u32).map(|a| capacity.concurrency(a)).collect();
         let mut pool_start = Vec::with_capacity(scenario.pools.len() + 1);
@@ -204,6 +217,7 @@ impl<'a> Engine<'a> {
             waiting_personal: vec![0; agents],
             waiting_personal_total: 0,
             in_handling: 0,
+            holding: (!scenario.capacity_is_plain()).then(|| Box::new(Holding::new(scenario, agents))),
             previewing: scenario
                 .channels
                 .iter()
@@ -292,7 +306,9 @@ impl<'a> Engine<'a> {
             Event::ContactReady { conversation }
             | Event::HandlingDone { conversation }
             | Event::PatienceExpired { conversation, .. }
-            | Event::FallBack { conversation, .. } => self.conversations.prefetch(conversation),
+            | Event::FallBack { conversation, .. }
+            | Event::GoInactive { conversation, .. }
+            | Event::CloseIdle { conversation, .. } => self.conversations.prefetch(conversation),
             Event::Arrival { .. } | Event::ShiftChange { .. } => {}
         }
     }
@@ -307,6 +323,8 @@ impl<'a> Engine<'a> {
             }
             Event::FallBack { conversation, generation } => self.on_fall_back(conversation, generation),
             Event::ShiftChange { pool } => self.on_shift_change(pool as usize),
+            Event::GoInactive { conversation, generation } => self.on_go_inactive(conversation, generation),
+            Event::CloseIdle { conversation, generation } => self.on_close_idle(conversation, generation),
         }
     }
 
@@ -326,6 +344,9 @@ impl<'a> Engine<'a> {
         let now = self.now;
         let seq = self.next_ready_seq;
         self.next_ready_seq += 1;
+        if self.holding.is_some() {
+            self.reopen_if_closed(id);
+        }
         let c = self.conversations.get_mut(id);
         c.generation = c.generation.wrapping_add(1);
         c.ready_at = now;
@@ -338,6 +359,14 @@ impl<'a> Engine<'a> {
         if first {
             return self.route_as_first_contact(id);
         }
+        let mut released_by = None;
+        if self.holding.is_some() {
+            match self.reactivate(id) {
+                holding::Reactivated::Taken => return,
+                holding::Reactivated::Released(agent) => released_by = Some(agent),
+                holding::Reactivated::NotHeld => {}
+            }
+        }
         let contact = ResumedContact { ready_at: now, owner, last_reply_at };
         match self.chan[channel].policy.route(&contact, &self.capacity as &dyn CenterView) {
             Route::AsFirstContact => self.route_as_first_contact(id),
@@ -347,6 +376,10 @@ impl<'a> Engine<'a> {
                 self.offer_to_pool(id)
             }
             Route::Agent { agent, fall_back_after } => self.offer_to_agent(id, agent, fall_back_after),
+        }
+        // The holder's released capacity serves waiting work once this contact has been routed.
+        if let Some(agent) = released_by {
+            self.serve_queues(agent);
         }
     }
 
@@ -375,7 +408,12 @@ impl<'a> Engine<'a> {
     }
 
     fn offer_to_agent(&mut self, id: u32, agent: AgentId, fall_back_after: Option<f64>) {
-        if self.capacity.has_free_slot(agent) {
+        let free = if self.holding.is_none() {
+            self.capacity.has_free_slot(agent)
+        } else {
+            self.capacity.fits(agent, self.conversations.get(id).channel as usize)
+        };
+        if free {
             return self.pick_up(id, agent);
         }
         if fall_back_after == Some(0.0) {

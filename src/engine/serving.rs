@@ -65,6 +65,9 @@ impl Engine<'_> {
     }
 
     pub(super) fn pop_personal(&mut self, agent: AgentId) -> Option<u32> {
+        if self.holding.is_some() {
+            return self.pop_personal_fitting(agent);
+        }
         while let Some(entry) = self.personal.pop(agent) {
             if self.conversations.is_current(
                 entry.conversation,
@@ -119,20 +122,27 @@ impl Engine<'_> {
     pub(super) fn agent_changing(&mut self, agent: AgentId) {
         let on_shift = self.capacity.is_on_shift(agent);
         self.recorder.agent_changing(agent, self.now, self.capacity.load(agent), on_shift);
+        if let Some(holding) = &mut self.holding {
+            holding.agent_changing(agent, self.now, on_shift);
+        }
     }
 
     pub(super) fn pick_up(&mut self, id: u32, agent: AgentId) {
         self.stats.events += 1;
         self.audit.picked += 1;
-        if self.capacity.load(agent) >= self.capacity.concurrency(agent) {
-            self.audit.over_concurrency += 1;
-            debug_assert!(false, "agent {agent} over its concurrency");
-        }
         if !self.capacity.is_on_shift(agent) {
             self.audit.off_shift_pickups += 1;
         }
         self.agent_changing(agent);
-        self.capacity.take_slot(agent);
+        if self.holding.is_some() {
+            self.take_units(id, agent);
+        } else {
+            if self.capacity.load(agent) >= self.capacity.concurrency(agent) {
+                self.audit.over_concurrency += 1;
+                debug_assert!(false, "agent {agent} over its concurrency");
+            }
+            self.capacity.take_slot(agent);
+        }
         self.in_handling += 1;
         let in_handling = self.capacity.load(agent);
 
@@ -181,7 +191,11 @@ impl Engine<'_> {
         let now = self.now;
         let agent = self.conversations.get(id).agent;
         self.agent_changing(agent);
-        self.capacity.release_slot(agent);
+        if self.holding.is_some() {
+            self.release_after_reply(id, agent);
+        } else {
+            self.capacity.release_slot(agent);
+        }
         self.in_handling -= 1;
 
         let c = self.conversations.get_mut(id);

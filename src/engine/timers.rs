@@ -113,6 +113,10 @@ impl Engine<'_> {
         for agent in 0..self.capacity.agent_count() as u32 {
             self.agent_changing(agent);
         }
+        if let Some(holding) = &self.holding {
+            let (handling, held) = holding.slot_seconds();
+            self.recorder.capacity_totals(handling, held);
+        }
         self.queue_changing();
         for (id, c) in self.conversations.iter() {
             if matches!(c.state, ContactState::WaitingGlobal | ContactState::WaitingPersonal) {
