@@ -380,7 +380,14 @@ impl Recorder {
             if load > 0 {
                 time.non_idle_s += span;
             }
-            self.load_time[load as usize] += span;
+            match self.load_time.get_mut(load as usize) {
+                Some(time) => *time += span,
+                // Past the concurrency: only a held conversation's reactivation to its holder.
+                None => {
+                    self.load_time.resize(load as usize + 1, 0.0);
+                    self.load_time[load as usize] += span;
+                }
+            }
             let from = since.max(self.warmup);
             if let Some(intervals) = &mut self.intervals {
                 intervals.agent_span(from, from + span, load, self.concurrency[agent as usize]);
