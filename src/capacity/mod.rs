@@ -238,7 +238,8 @@ impl Capacity {
         self.agents[agent as usize].load
     }
 
-    /// The agent's concurrency.
+    /// The agent's concurrency (with capacity in units, before any change only: see
+    /// [`Self::reindex_units`]).
     pub fn concurrency(&self, agent: AgentId) -> u32 {
         self.agents[agent as usize].concurrency
     }
@@ -277,8 +278,14 @@ impl Capacity {
     #[cold]
     fn reindex_units(&mut self, agent: AgentId) {
         let Some(units) = &self.units else { return };
-        let state = self.agents[agent as usize];
-        let (used, cap) = (units.used[agent as usize], units.cap[state.pool as usize]);
+        let (used, pool) = (units.used[agent as usize], self.agents[agent as usize].pool as usize);
+        let cap = units.cap[pool];
+        // In units, `concurrency` says whether a contact of the agent's lightest channel fits
+        // (load + 1) or not (load), so that `is_free`, the agent's "free slot" on every path,
+        // reads one field whatever the model.
+        let state = &mut self.agents[agent as usize];
+        state.concurrency = state.load + u32::from(used + units.lightest[pool] <= cap);
+        let state = *state;
         for &channel in self.pool_channels[state.pool as usize].iter() {
             let free = state.on_shift && used + units.weight[channel as usize] <= cap;
             match &mut self.free[channel as usize] {
@@ -317,13 +324,14 @@ impl Capacity {
 
     /// Units in use at the agent, and its capacity in units (0 and 0 when counted in contacts).
     pub fn units_of(&self, agent: AgentId) -> (u64, u64) {
-        self.units.as_ref().map_or((0, 0), |u| {
-            (u.used[agent as usize], u.cap[self.agents[agent as usize].pool as usize])
-        })
+        self.units
+            .as_ref()
+            .map_or((0, 0), |u| (u.used[agent as usize], u.cap[self.agents[agent as usize].pool as usize]))
     }
 
     /// Whether the agent is on shift with room for one contact of `channel`.
-    #[inline]
+    #[cold]
+    #[inline(never)]
     pub fn fits(&self, agent: AgentId, channel: usize) -> bool {
         let state = &self.agents[agent as usize];
         match &self.units {
@@ -401,15 +409,7 @@ impl CenterView for Capacity {
     }
 
     fn has_free_slot(&self, agent: AgentId) -> bool {
-        let state = &self.agents[agent as usize];
-        match &self.units {
-            None => Self::is_free(state),
-            // Room for a contact of the lightest channel the agent serves.
-            Some(u) => {
-                let pool = state.pool as usize;
-                state.on_shift && u.used[agent as usize] + u.lightest[pool] <= u.cap[pool]
-            }
-        }
+        Self::is_free(&self.agents[agent as usize])
     }
 }
 

@@ -103,13 +103,38 @@ impl Holding {
 }
 
 impl Engine<'_> {
+    /// The holding side of [`Engine::agent_changing`]: called before every change of an
+    /// agent's units or shift state (kept out of the plain engine's line).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn holding_agent_changing(&mut self, agent: AgentId) {
+        let (now, on_shift) = (self.now, self.capacity.is_on_shift(agent));
+        self.holding_mut().agent_changing(agent, now, on_shift);
+    }
+
+    /// Before a change of the agent's units by this module: both integrals.
+    fn units_changing(&mut self, agent: AgentId) {
+        self.agent_changing(agent);
+        self.holding_agent_changing(agent);
+    }
+
+    /// Whether `agent` has room for the contact of conversation `id` (its channel's weight).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn fits(&self, id: u32, agent: AgentId) -> bool {
+        self.capacity.fits(agent, self.conversations.get(id).channel as usize)
+    }
+
     fn holding_mut(&mut self) -> &mut Holding {
         self.holding.as_mut().expect("only called with a capacity model")
     }
 
     /// A pickup with capacity in units: the contact takes its channel's weight; past the
     /// agent's capacity only as a counted reactivation.
+    #[cold]
+    #[inline(never)]
     pub(super) fn take_units(&mut self, id: u32, agent: AgentId) {
+        self.holding_agent_changing(agent);
         let c = self.conversations.get(id);
         let channel = c.channel as usize;
         let sent = self.sent_at(id);
@@ -132,7 +157,10 @@ impl Engine<'_> {
 
     /// The end of handling with capacity in units: the contact's weight is released, and a
     /// conversation that goes on holds its whole weight (with a hold), with its timers set.
+    #[cold]
+    #[inline(never)]
     pub(super) fn release_after_reply(&mut self, id: u32, agent: AgentId) {
+        self.holding_agent_changing(agent);
         let c = self.conversations.get(id);
         let (channel, generation, continues) = (c.channel as usize, c.generation, c.exchanges_left > 1);
         let now = self.now;
@@ -177,12 +205,12 @@ impl Engine<'_> {
         }
         let c = self.conversations.get(id);
         let (agent, channel) = (c.owner, c.channel as usize);
-        self.agent_changing(agent);
+        self.units_changing(agent);
         let holding = self.holding_mut();
         let inactive = holding.chan[channel].inactive_units();
         let before = holding.set_held(id, agent, inactive);
         self.capacity.add_units(agent, inactive, before);
-        self.serve_queues(agent);
+        self.serve_queues_units(agent, false);
     }
 
     /// A conversation silent for `close_after` closes: its hold is released, and its next
@@ -192,7 +220,7 @@ impl Engine<'_> {
             return;
         }
         let agent = self.conversations.get(id).owner;
-        self.agent_changing(agent);
+        self.units_changing(agent);
         let holding = self.holding_mut();
         let before = holding.set_held(id, agent, 0);
         let i = holding.slot(id);
@@ -200,12 +228,14 @@ impl Engine<'_> {
         self.recorder.conversation_closed(self.now);
         if before > 0 {
             self.capacity.add_units(agent, 0, before);
-            self.serve_queues(agent);
+            self.serve_queues_units(agent, false);
         }
     }
 
     /// A message of a conversation closed for inactivity opens a new one: no owner (its
     /// contact is a first contact), a new arrival time, no handoffs yet.
+    #[cold]
+    #[inline(never)]
     pub(super) fn reopen_if_closed(&mut self, id: u32) {
         let now = self.now;
         let holding = self.holding_mut();
@@ -225,6 +255,8 @@ impl Engine<'_> {
     /// A resumed contact of a conversation with a hold: with `reactivation = "holder"` and the
     /// holder on shift, the holder takes it at once (past its capacity if need be); otherwise
     /// the hold is released and the policy routes it.
+    #[cold]
+    #[inline(never)]
     pub(super) fn reactivate(&mut self, id: u32) -> Reactivated {
         let c = self.conversations.get(id);
         let (agent, channel) = (c.owner, c.channel as usize);
@@ -234,7 +266,7 @@ impl Engine<'_> {
         }
         let held = self.holding.as_ref().and_then(|h| h.held.get(id as usize).copied()).unwrap_or(0);
         if held > 0 {
-            self.agent_changing(agent);
+            self.units_changing(agent);
             self.holding_mut().set_held(id, agent, 0);
             self.capacity.add_units(agent, 0, held);
         }
@@ -247,8 +279,28 @@ impl Engine<'_> {
         Reactivated::Released(agent)
     }
 
+    /// [`Engine::serve_queues`] (or, if `personal_only`, [`Engine::serve_personal`]) with
+    /// capacity in units: the agent takes waiting work while a contact of its lightest channel
+    /// fits, the head of its personal queue only if that contact fits.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn serve_queues_units(&mut self, agent: AgentId, personal_only: bool) {
+        while self.capacity.has_free_slot(agent) {
+            let next = if personal_only {
+                self.pop_personal_fitting(agent)
+            } else if self.options.personal_first {
+                self.pop_personal_fitting(agent).or_else(|| self.pop_channels(agent))
+            } else {
+                self.pop_channels(agent).or_else(|| self.pop_personal_fitting(agent))
+            };
+            let Some(id) = next else { return };
+            self.leave_queue(id);
+            self.pick_up(id, agent);
+        }
+    }
+
     /// [`Engine::pop_personal`] with weights: the head of the agent's queue only if it fits.
-    pub(super) fn pop_personal_fitting(&mut self, agent: AgentId) -> Option<u32> {
+    fn pop_personal_fitting(&mut self, agent: AgentId) -> Option<u32> {
         while let Some(entry) = self.personal.front(agent) {
             let id = entry.conversation;
             if !self.conversations.is_current(id, entry.generation, ContactState::WaitingPersonal) {

@@ -379,7 +379,7 @@ impl<'a> Engine<'a> {
         }
         // The holder's released capacity serves waiting work once this contact has been routed.
         if let Some(agent) = released_by {
-            self.serve_queues(agent);
+            self.serve_queues_units(agent, false);
         }
     }
 
@@ -408,12 +408,7 @@ impl<'a> Engine<'a> {
     }
 
     fn offer_to_agent(&mut self, id: u32, agent: AgentId, fall_back_after: Option<f64>) {
-        let free = if self.holding.is_none() {
-            self.capacity.has_free_slot(agent)
-        } else {
-            self.capacity.fits(agent, self.conversations.get(id).channel as usize)
-        };
-        if free {
+        if self.capacity.has_free_slot(agent) && (self.holding.is_none() || self.fits(id, agent)) {
             return self.pick_up(id, agent);
         }
         if fall_back_after == Some(0.0) {

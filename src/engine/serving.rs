@@ -65,9 +65,6 @@ impl Engine<'_> {
     }
 
     pub(super) fn pop_personal(&mut self, agent: AgentId) -> Option<u32> {
-        if self.holding.is_some() {
-            return self.pop_personal_fitting(agent);
-        }
         while let Some(entry) = self.personal.pop(agent) {
             if self.conversations.is_current(
                 entry.conversation,
@@ -110,6 +107,9 @@ impl Engine<'_> {
 
     /// An agent with free slots takes work from its personal queue only.
     pub(super) fn serve_personal(&mut self, agent: AgentId) {
+        if self.holding.is_some() {
+            return self.serve_queues_units(agent, true);
+        }
         while self.capacity.has_free_slot(agent) {
             let Some(id) = self.pop_personal(agent) else { return };
             self.leave_queue(id);
@@ -122,9 +122,6 @@ impl Engine<'_> {
     pub(super) fn agent_changing(&mut self, agent: AgentId) {
         let on_shift = self.capacity.is_on_shift(agent);
         self.recorder.agent_changing(agent, self.now, self.capacity.load(agent), on_shift);
-        if let Some(holding) = &mut self.holding {
-            holding.agent_changing(agent, self.now, on_shift);
-        }
     }
 
     pub(super) fn pick_up(&mut self, id: u32, agent: AgentId) {
@@ -215,6 +212,10 @@ impl Engine<'_> {
             let typed = self.typing_delay(channel);
             self.schedule(now + gap + typed, Event::ContactReady { conversation: id });
         }
-        self.serve_queues(agent);
+        if self.holding.is_some() {
+            self.serve_queues_units(agent, false);
+        } else {
+            self.serve_queues(agent);
+        }
     }
 }

@@ -382,17 +382,22 @@ impl Recorder {
             }
             match self.load_time.get_mut(load as usize) {
                 Some(time) => *time += span,
-                // Past the concurrency: only a held conversation's reactivation to its holder.
-                None => {
-                    self.load_time.resize(load as usize + 1, 0.0);
-                    self.load_time[load as usize] += span;
-                }
+                None => self.load_past_concurrency(load, span),
             }
             let from = since.max(self.warmup);
             if let Some(intervals) = &mut self.intervals {
                 intervals.agent_span(from, from + span, load, self.concurrency[agent as usize]);
             }
         }
+    }
+
+    /// On-shift time at a load past every concurrency: only after a held conversation's
+    /// reactivation to its holder (`[capacity]`).
+    #[cold]
+    #[inline(never)]
+    fn load_past_concurrency(&mut self, load: u32, span: f64) {
+        self.load_time.resize(load as usize + 1, 0.0);
+        self.load_time[load as usize] += span;
     }
 
     /// Call before the number of waiting contacts changes: integrates the old numbers.

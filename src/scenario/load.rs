@@ -125,7 +125,8 @@ pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, Scena
     let service_level = service_level(&top).map_err(field)?;
     let allow_overload = top.boolean("allow_overload").map_err(field)?.unwrap_or(false);
     let report = report(&top, &drafts, &pools).map_err(field)?;
-    let top_capacity = capacity::capacity(top.get("capacity"), "capacity").map_err(field)?.unwrap_or_default();
+    let top_capacity =
+        capacity::capacity(top.get("capacity"), "capacity").map_err(field)?.unwrap_or_default();
     let channels = drafts.into_iter().map(|d| d.resolve(service_level, top_capacity)).collect();
     let scenario = Scenario {
         name: head.name,

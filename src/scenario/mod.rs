@@ -12,8 +12,8 @@ mod set_path;
 
 pub(crate) use load::parse_toml;
 pub use load::{
-    capacity_summaries, load_policy, load_scenario, parse_scenario, preset_summaries, read_text, scenario_from_table,
-    DEFAULT_CHANNEL, MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
+    capacity_summaries, load_policy, load_scenario, parse_scenario, preset_summaries, read_text,
+    scenario_from_table, DEFAULT_CHANNEL, MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
 };
 pub use model::{
     AgentPool, Arrivals, Channel, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, ShiftSchedule,

@@ -3,9 +3,9 @@
 //! The engine consumes only these types; once a [`Scenario`] exists, nothing downstream needs
 //! to re-check it.
 
+pub use super::capacity::ChannelCapacity;
 use crate::dist::Distribution;
 use crate::policy::PolicySpec;
-pub use super::capacity::ChannelCapacity;
 
 /// Seconds in a day and a week; simulated time 0 is Monday 00:00.
 pub const DAY_S: f64 = 86_400.0;

@@ -12,7 +12,8 @@ use crate::cli::{assert_one_line_error, convosim};
 use crate::common::{assert_invariants, assert_matches_theory, run_summary, scenario, ErlangC};
 
 fn reference_text() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/reference.toml")).expect("reference")
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/reference.toml"))
+        .expect("reference")
 }
 
 /// The reference center with `top` (top-level keys) put first and the horizon cut to 4 days.
@@ -61,14 +62,19 @@ fn hold_none_is_the_model_before_capacity_bit_for_bit() {
 fn capacity_in_units_decides_as_counting_contacts_when_nothing_is_held() {
     for select in ["least_loaded", "longest_idle", "round_robin", "random"] {
         let set = format!("timeout = \"10m\"\nselect = \"{select}\"");
-        let text = reference_text().replace("horizon = \"8d\"", "horizon = \"3d\"").replace("timeout = \"10m\"", &set);
+        let text = reference_text()
+            .replace("horizon = \"8d\"", "horizon = \"3d\"")
+            .replace("timeout = \"10m\"", &set);
         assert!(text.contains(&set), "reference.toml's policy table moved");
         let plain = run(&scenario(&text), 7);
         let units = run(&scenario(&format!("capacity = {{ close_after = \"1000d\" }}\n{text}")), 7);
         // Occupancy in handling is the same share integrated in units: equal up to rounding.
         let skip = ["occupancy_handling_share"];
         assert_eq!(everything(&plain, &skip), everything(&units, &skip), "select = {select}");
-        let (a, b) = (plain.metrics.get("occupancy_share").unwrap(), units.metrics.get("occupancy_handling_share").unwrap());
+        let (a, b) = (
+            plain.metrics.get("occupancy_share").unwrap(),
+            units.metrics.get("occupancy_handling_share").unwrap(),
+        );
         assert!((a - b).abs() < 1e-12, "{select}: {a} vs {b}");
     }
 }
@@ -94,7 +100,10 @@ fn a_weight_of_one_quarter_is_a_concurrency_of_four() {
     ] {
         assert_eq!(four.metrics.get(name), quarter.metrics.get(name), "{name}");
     }
-    let (a, b) = (four.metrics.get("occupancy_share").unwrap(), quarter.metrics.get("occupancy_handling_share").unwrap());
+    let (a, b) = (
+        four.metrics.get("occupancy_share").unwrap(),
+        quarter.metrics.get("occupancy_handling_share").unwrap(),
+    );
     assert!((a - b).abs() < 1e-12, "occupancy in handling {a} vs {b}");
 }
 
@@ -143,9 +152,16 @@ fn a_slot_held_until_resolved_gives_every_resumed_contact_to_its_owner_at_once()
             assert_eq!(m.get("wait_resumed_max_s"), Some(0.0), "{policy}: a resumed contact waited");
             assert_eq!(m.get("waited_resumed_share"), Some(0.0), "{policy}");
             assert_eq!(m.get("affinity_retention_share"), Some(1.0), "{policy}");
-            assert_eq!(m.get("reactivations_over_capacity"), Some(0.0), "{policy}: the held slot was its own");
+            assert_eq!(
+                m.get("reactivations_over_capacity"),
+                Some(0.0),
+                "{policy}: the held slot was its own"
+            );
             assert_eq!(r.output.audit.reactivations_over_capacity, 0, "{policy}");
-            assert!(m.get("occupancy_held_share").unwrap() > 0.2, "{policy}: slots are held between contacts");
+            assert!(
+                m.get("occupancy_held_share").unwrap() > 0.2,
+                "{policy}: slots are held between contacts"
+            );
         }
     }
     // An inactive weight of 1 is the same hold (the go-inactive timer changes nothing, so none
@@ -226,7 +242,10 @@ fn conversations_close_for_inactivity_with_the_probability_of_a_longer_gap() {
     let ratio: Vec<f64> = summary
         .reps
         .iter()
-        .map(|r| r.output.metrics.get("contacts_resumed").unwrap() / r.output.metrics.get("contacts_first").unwrap())
+        .map(|r| {
+            r.output.metrics.get("contacts_resumed").unwrap()
+                / r.output.metrics.get("contacts_first").unwrap()
+        })
         .collect();
     let mean = ratio.iter().sum::<f64>() / ratio.len() as f64;
     let expected = (1.0 - q) / (1.0 + q);
@@ -248,7 +267,9 @@ fn over_capacity_only_through_counted_reactivations() {
         assert!(counted > 0.0 && counted <= out.audit.reactivations_over_capacity as f64, "{preset}");
         assert!(out.metrics.concurrency_shares.len() > 4, "{preset}: loads past concurrency 3 are recorded");
         // With reactivation by the policy nothing goes past capacity.
-        let policy = reference_with("capacity = { hold = \"until_inactive\", inactive_after = \"10m\", reactivation = \"policy\" }");
+        let policy = reference_with(
+            "capacity = { hold = \"until_inactive\", inactive_after = \"10m\", reactivation = \"policy\" }",
+        );
         let out = run(&policy, 42);
         assert_eq!(out.audit.reactivations_over_capacity, 0);
         assert_eq!(out.metrics.get("reactivations_over_capacity"), Some(0.0));

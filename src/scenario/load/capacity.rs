@@ -50,8 +50,8 @@ fn preset(name: &str, path: &str) -> Result<ChannelCapacity, FieldError> {
 /// A preset's model and description (a bundled preset that does not parse is a build bug,
 /// caught by the tests below).
 fn parse_preset(text: &str) -> Result<(ChannelCapacity, String), FieldError> {
-    let table = parse_toml(text, std::path::Path::new("preset"))
-        .map_err(|e| FieldError::new("", e.to_string()))?;
+    let table =
+        parse_toml(text, std::path::Path::new("preset")).map_err(|e| FieldError::new("", e.to_string()))?;
     let model = from_table(&table, "", PRESET_KEYS)?;
     let description = table.get("description").and_then(Value::as_str).unwrap_or_default().to_string();
     Ok((model, description))
@@ -165,10 +165,12 @@ mod tests {
     #[test]
     fn keyed_errors_name_the_key_and_what_is_expected() {
         let err = |text: &str| capacity(Some(&table(text)), "capacity").unwrap_err().to_string();
-        assert!(err("weight = 0.3333").contains("capacity.weight: expected a number in (0, 1] with at most 3 decimals"));
+        assert!(err("weight = 0.3333")
+            .contains("capacity.weight: expected a number in (0, 1] with at most 3 decimals"));
         assert!(err("weight = 0").contains("capacity.weight"));
         assert!(err("hold = \"until_inactive\"").contains("capacity.inactive_after: missing"));
-        assert!(err("hold = \"until_closed\"\ninactive_weight = 0.1").contains("capacity.inactive_weight: only with"));
+        assert!(err("hold = \"until_closed\"\ninactive_weight = 0.1")
+            .contains("capacity.inactive_weight: only with"));
         assert!(err("reactivation = \"holder\"").contains("capacity.reactivation: only with"));
         assert!(err("hold = \"sometimes\"").contains("capacity.hold: unknown hold"));
         assert!(err("hold = \"none\"\nclose_after = 0").contains("capacity.close_after"));

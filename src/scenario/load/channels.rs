@@ -13,7 +13,9 @@ use super::fields::{as_integer, expected, index, join, unknown_message, Section}
 use super::{arrivals, conversation, misplaced_hint, policy, service_level};
 use crate::error::{FieldError, ScenarioError};
 use crate::policy::PolicySpec;
-use crate::scenario::model::{AgentPool, Arrivals, Channel, ChannelCapacity, ConversationModel, ServiceLevel, Skill};
+use crate::scenario::model::{
+    AgentPool, Arrivals, Channel, ChannelCapacity, ConversationModel, ServiceLevel, Skill,
+};
 
 const CHANNEL_KEYS: &[&str] = &["name", "arrivals", "conversation", "service_level", "policy", "capacity"];
 /// Top-level tables that belong to each channel once `[[channels]]` are listed.
@@ -101,7 +103,8 @@ pub(super) fn channels(top: &Section<'_>, file: &Path) -> Result<(Vec<Draft>, bo
         let service_level =
             if sec.get("service_level").is_some() { Some(service_level(&sec).map_err(field)?) } else { None };
         let policy = if sec.get("policy").is_some() { Some(policy(&sec, file)?) } else { None };
-        let capacity = super::capacity::capacity(sec.get("capacity"), &sec.path("capacity")).map_err(field)?;
+        let capacity =
+            super::capacity::capacity(sec.get("capacity"), &sec.path("capacity")).map_err(field)?;
         drafts.push(Draft { name, arrivals, conversation, service_level, policy, capacity });
     }
     Ok((drafts, true))
