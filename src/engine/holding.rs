@@ -190,7 +190,7 @@ impl Engine<'_> {
     /// conversation; counts it stale if not.
     fn capacity_timer_current(&mut self, id: u32, generation: u32) -> bool {
         let current = self.conversations.is_current(id, generation, ContactState::InGap)
-            && !self.holding.as_ref().is_some_and(|h| h.closed.get(id as usize) == Some(&true));
+            && self.holding.as_ref().is_none_or(|h| h.closed.get(id as usize) != Some(&true));
         if !current {
             self.stats.stale_timers += 1;
         }
