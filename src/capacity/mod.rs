@@ -491,6 +491,50 @@ mod tests {
     }
 
     #[test]
+    fn units_let_light_contacts_share_a_slot_and_order_by_exact_share() {
+        use crate::scenario::capacity::{ChannelCapacity, SLOT_UNITS};
+        let channel = |name: &str, weight_milli| crate::scenario::Channel {
+            name: name.into(),
+            arrivals: crate::scenario::Arrivals { rate_per_hour: 1.0, hour_profile: None, weekday: None },
+            conversation: crate::scenario::parse_scenario(
+                "name = \"x\"\nhorizon = \"1d\"\npolicy = \"sticky\"\n[arrivals]\nrate_per_hour = 1\n\
+                 [conversation]\nexchanges = { dist = \"fixed\", value = 1 }\n\
+                 handle_time = { dist = \"fixed\", value = 1 }\n[[agents]]\nname = \"a\"\ncount = 1\n",
+                std::path::Path::new("x.toml"),
+            )
+            .expect("valid")
+            .channels[0]
+                .conversation
+                .clone(),
+            service_level: crate::scenario::ServiceLevel { first: 60.0, resumed: 300.0 },
+            policy: None,
+            capacity: ChannelCapacity { weight_milli, ..Default::default() },
+        };
+        let mut p = pool(2, 1);
+        p.skills.push(crate::scenario::Skill { channel: 1, priority: 0 });
+        let channels = [channel("chat", 1000), channel("messaging", 500)];
+        let mut c = Capacity::with_units(&[p], &[SelectRule::LeastLoaded; 2], &channels);
+        for a in 0..2 {
+            c.set_on_shift(a, true);
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        c.take_units(0, 500_000); // agent 0 holds one messaging contact: half its slot
+        assert_eq!(c.select_free(1, &mut rng), Some(1), "agent 1 is at share 0");
+        assert!(!c.fits(0, 0) && c.fits(0, 1), "a chat no longer fits agent 0, a message does");
+        assert!(c.has_free_slot(0), "room for its lightest channel");
+        c.take_units(1, SLOT_UNITS); // agent 1 full with a chat
+        assert_eq!(c.select_free(0, &mut rng), None);
+        assert_eq!(c.select_free(1, &mut rng), Some(0));
+        c.take_units(0, 500_000);
+        assert!(!c.has_free_slot(0) && !c.any_free(1));
+        c.release_units(0, 500_000, 100_000); // done, but its conversation holds a tenth
+        assert_eq!(c.units_of(0), (600_000, SLOT_UNITS));
+        assert!(!c.fits(0, 1), "0.6 + 0.5 of a slot does not fit");
+        c.add_units(0, 0, 100_000); // the held conversation goes inactive at weight 0
+        assert!(c.fits(0, 1) && !c.fits(0, 0));
+    }
+
+    #[test]
     fn random_draws_only_free_agents() {
         let mut c = all_on(&[pool(10, 1)], SelectRule::Random);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
