@@ -254,6 +254,20 @@ pub fn render(report: &RunReport) -> String {
             let _ = writeln!(out, "  {:<32}{:>30}", label, cell(m(name), *unit));
         }
     }
+    // Capacity held between contacts: shown only when something was held, closed or went past
+    // capacity, so that runs without `[capacity]` print what they always did.
+    let capacity: [Row; 4] = [
+        ("occupancy in handling", "occupancy_handling_share", Unit::Share),
+        ("occupancy held (silent)", "occupancy_held_share", Unit::Share),
+        ("reactivations past capacity", "reactivations_over_capacity", Unit::Count),
+        ("closed for inactivity", "closed_by_inactivity_share", Unit::Share),
+    ];
+    if capacity[1..].iter().any(|(_, name, _)| m(name).and_then(|s| s.mean).is_some_and(|v| v > 0.0)) {
+        let _ = writeln!(out, "\nCAPACITY HELD BETWEEN CONTACTS");
+        for (label, name, unit) in capacity {
+            let _ = writeln!(out, "  {:<32}{:>30}", label, cell(m(name), unit));
+        }
+    }
     let events = report.events();
     let _ = writeln!(
         out,

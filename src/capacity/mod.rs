@@ -1,19 +1,22 @@
 //! Capacity accounting: agents' slots, shifts, and the index of agents with a free slot.
 //!
 //! Owns the answer to "who can take a contact now?" in O(1) (or O(levels)) per question, for
-//! every `select` rule, so that neither the engine nor a policy ever scans agents. Other
-//! capacity models (e.g. inactive conversations holding a fraction of a slot) belong here.
+//! every `select` rule, so that neither the engine nor a policy ever scans agents. With a
+//! `[capacity]` model (weights, conversations held between contacts) capacity is counted in
+//! integer units (`units.rs`); without one, in contacts, on the paths measured for speed.
 
 use rand::Rng;
 
 use crate::policy::{AgentId, SelectRule};
-use crate::scenario::AgentPool;
+use crate::scenario::{AgentPool, Channel};
 
 mod sets;
 mod teams;
+mod units;
 
 use sets::{BucketLists, DenseSet, RoundRobinSet};
 use teams::Teams;
+use units::{ShareIndex, Units};
 
 const NONE: u32 = u32::MAX;
 
@@ -41,6 +44,8 @@ enum FreeIndex {
     LongestIdle(BucketLists),
     RoundRobin(RoundRobinSet),
     Random(DenseSet),
+    /// `least_loaded` with capacity in units: by exact share in use, then time at it.
+    LeastShare(ShareIndex),
 }
 
 impl FreeIndex {
@@ -91,6 +96,8 @@ impl FreeIndex {
                     set.remove(agent);
                 }
             }
+            // Kept by `Capacity::reindex_units`, which knows the units.
+            FreeIndex::LeastShare(_) => debug_assert!(false, "a share index updated without units"),
         }
     }
 
@@ -101,6 +108,7 @@ impl FreeIndex {
             }
             FreeIndex::RoundRobin(set) => set.summary.iter().any(|w| *w != 0),
             FreeIndex::Random(set) => !set.members.is_empty(),
+            FreeIndex::LeastShare(index) => !index.is_empty(),
         }
     }
 
@@ -110,6 +118,7 @@ impl FreeIndex {
             FreeIndex::LeastLoaded { lists, .. } | FreeIndex::LongestIdle(lists) => lists.first(),
             FreeIndex::RoundRobin(set) => set.next(),
             FreeIndex::Random(set) => set.draw(rng),
+            FreeIndex::LeastShare(index) => index.first(),
         }
     }
 }
@@ -136,6 +145,8 @@ pub struct Capacity {
     teams: Option<Box<Teams>>,
     /// The `select` rule of each channel, for the team indexes.
     selects: Vec<SelectRule>,
+    /// Capacity in units, with a `[capacity]` model; `None`: counted in contacts.
+    units: Option<Box<Units>>,
 }
 
 /// Sorted distinct load shares `load/concurrency` (load < concurrency) over the pools, and for
@@ -203,7 +214,27 @@ impl Capacity {
             one_channel,
             teams: None,
             selects: selects.to_vec(),
+            units: None,
         }
+    }
+
+    /// As [`Self::new`], with capacity counted in units: each channel's contacts use its
+    /// `capacity.weight`, and `least_loaded` compares exact shares of capacity in use.
+    pub fn with_units(pools: &[AgentPool], selects: &[SelectRule], channels: &[Channel]) -> Self {
+        let mut capacity = Self::new(pools, selects);
+        let n = capacity.agents.len();
+        for index in &mut capacity.free {
+            if matches!(index, FreeIndex::LeastLoaded { .. }) {
+                *index = FreeIndex::LeastShare(ShareIndex::new(n));
+            }
+        }
+        capacity.units = Some(Box::new(Units::new(pools, channels, n)));
+        capacity
+    }
+
+    /// Whether capacity is counted in units (a `[capacity]` model).
+    pub fn in_units(&self) -> bool {
+        self.units.is_some()
     }
     /// Number of agents.
     pub fn agent_count(&self) -> usize {
@@ -215,7 +246,8 @@ impl Capacity {
         self.agents[agent as usize].load
     }
 
-    /// The agent's concurrency.
+    /// The agent's concurrency (with capacity in units, before any change only: see
+    /// [`Self::reindex_units`]).
     pub fn concurrency(&self, agent: AgentId) -> u32 {
         self.agents[agent as usize].concurrency
     }
@@ -233,6 +265,9 @@ impl Capacity {
     /// every change of its load or shift state.
     #[inline]
     fn reindex(&mut self, agent: AgentId) {
+        if self.units.is_some() {
+            return self.reindex_units(agent);
+        }
         let state = self.agents[agent as usize];
         let free = Self::is_free(&state);
         if self.one_channel {
@@ -246,6 +281,78 @@ impl Capacity {
         }
         if let Some(teams) = &mut self.teams {
             teams.update(agent, state, free, &self.pool_channels[state.pool as usize]);
+        }
+    }
+
+    /// [`Self::reindex`] with capacity in units: the agent is free for a channel when one of
+    /// its contacts fits in the agent's remaining units.
+    #[cold]
+    fn reindex_units(&mut self, agent: AgentId) {
+        let Some(units) = &self.units else { return };
+        let (used, pool) = (units.used[agent as usize], self.agents[agent as usize].pool as usize);
+        let cap = units.cap[pool];
+        // In units, `concurrency` says whether a contact of the agent's lightest channel fits
+        // (load + 1) or not (load), so that `is_free`, the agent's "free slot" on every path,
+        // reads one field whatever the model.
+        let state = &mut self.agents[agent as usize];
+        state.concurrency = state.load + u32::from(used + units.lightest[pool] <= cap);
+        let state = *state;
+        for &channel in self.pool_channels[state.pool as usize].iter() {
+            let free = state.on_shift && used + units.weight[channel as usize] <= cap;
+            match &mut self.free[channel as usize] {
+                FreeIndex::LeastShare(index) => index.update(agent, free, used, cap),
+                other => other.update(agent, state, free),
+            }
+            if let Some(teams) = &mut self.teams {
+                teams.update_units(agent, state, channel, free, used, cap);
+            }
+        }
+    }
+
+    /// Capacity in units: the agent starts handling a contact of `units` units (the caller
+    /// checked the room, or counts the reactivation that goes past it).
+    pub fn take_units(&mut self, agent: AgentId, units: u64) {
+        self.agents[agent as usize].load += 1;
+        self.add_units(agent, units, 0);
+    }
+
+    /// Capacity in units: the agent finished a contact of `handled` units, and its
+    /// conversation goes on holding `held` units.
+    pub fn release_units(&mut self, agent: AgentId, handled: u64, held: u64) {
+        let state = &mut self.agents[agent as usize];
+        debug_assert!(state.load > 0);
+        state.load -= 1;
+        self.add_units(agent, held, handled);
+    }
+
+    /// Capacity in units: `add` more and `remove` fewer units in use (a held conversation
+    /// going inactive, closing or coming back).
+    pub fn add_units(&mut self, agent: AgentId, add: u64, remove: u64) {
+        if let Some(units) = &mut self.units {
+            let used = &mut units.used[agent as usize];
+            debug_assert!(*used + add >= remove);
+            *used = (*used + add).saturating_sub(remove);
+        }
+        self.reindex(agent);
+    }
+
+    /// Units in use at the agent, and its capacity in units (0 and 0 when counted in contacts).
+    pub fn units_of(&self, agent: AgentId) -> (u64, u64) {
+        self.units
+            .as_ref()
+            .map_or((0, 0), |u| (u.used[agent as usize], u.cap[self.agents[agent as usize].pool as usize]))
+    }
+
+    /// Whether the agent is on shift with room for one contact of `channel`.
+    #[cold]
+    #[inline(never)]
+    pub fn fits(&self, agent: AgentId, channel: usize) -> bool {
+        let state = &self.agents[agent as usize];
+        match &self.units {
+            None => Self::is_free(state),
+            Some(u) => {
+                state.on_shift && u.used[agent as usize] + u.weight[channel] <= u.cap[state.pool as usize]
+            }
         }
     }
 
@@ -330,15 +437,20 @@ impl Capacity {
             return;
         }
         let serving: Vec<usize> = self.skilled.iter().map(Vec::len).collect();
-        let mut teams = Box::new(Teams::new(pools, &self.selects, &serving));
+        let mut teams = Box::new(Teams::new(pools, &self.selects, &serving, self.units.is_some()));
         // Only the new indexes: the channels' FIFO order must not move.
         for (agent, state) in self.agents.iter().enumerate() {
-            teams.update(
-                agent as AgentId,
-                *state,
-                Self::is_free(state),
-                &self.pool_channels[state.pool as usize],
-            );
+            let channels = &self.pool_channels[state.pool as usize];
+            match &self.units {
+                None => teams.update(agent as AgentId, *state, Self::is_free(state), channels),
+                Some(units) => {
+                    let (used, cap) = (units.used[agent], units.cap[state.pool as usize]);
+                    for &channel in channels.iter() {
+                        let free = state.on_shift && used + units.weight[channel as usize] <= cap;
+                        teams.update_units(agent as AgentId, *state, channel, free, used, cap);
+                    }
+                }
+            }
         }
         self.teams = Some(teams);
         // Team indexes are updated on the general path only: the one-channel fast path stays
@@ -442,6 +554,50 @@ mod tests {
         c.take_slot(129);
         assert_eq!(c.select_free(0, &mut rng), None);
         assert!(!c.any_free(0));
+    }
+
+    #[test]
+    fn units_let_light_contacts_share_a_slot_and_order_by_exact_share() {
+        use crate::scenario::capacity::{ChannelCapacity, SLOT_UNITS};
+        let channel = |name: &str, weight_milli| crate::scenario::Channel {
+            name: name.into(),
+            arrivals: crate::scenario::Arrivals { rate_per_hour: 1.0, hour_profile: None, weekday: None },
+            conversation: crate::scenario::parse_scenario(
+                "name = \"x\"\nhorizon = \"1d\"\npolicy = \"sticky\"\n[arrivals]\nrate_per_hour = 1\n\
+                 [conversation]\nexchanges = { dist = \"fixed\", value = 1 }\n\
+                 handle_time = { dist = \"fixed\", value = 1 }\n[[agents]]\nname = \"a\"\ncount = 1\n",
+                std::path::Path::new("x.toml"),
+            )
+            .expect("valid")
+            .channels[0]
+                .conversation
+                .clone(),
+            service_level: crate::scenario::ServiceLevel { first: 60.0, resumed: 300.0 },
+            policy: None,
+            capacity: ChannelCapacity { weight_milli, ..Default::default() },
+        };
+        let mut p = pool(2, 1);
+        p.skills.push(crate::scenario::Skill { channel: 1, priority: 0 });
+        let channels = [channel("chat", 1000), channel("messaging", 500)];
+        let mut c = Capacity::with_units(&[p], &[SelectRule::LeastLoaded; 2], &channels);
+        for a in 0..2 {
+            c.set_on_shift(a, true);
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        c.take_units(0, 500_000); // agent 0 holds one messaging contact: half its slot
+        assert_eq!(c.select_free(1, &mut rng), Some(1), "agent 1 is at share 0");
+        assert!(!c.fits(0, 0) && c.fits(0, 1), "a chat no longer fits agent 0, a message does");
+        assert!(c.has_free_slot(0), "room for its lightest channel");
+        c.take_units(1, SLOT_UNITS); // agent 1 full with a chat
+        assert_eq!(c.select_free(0, &mut rng), None);
+        assert_eq!(c.select_free(1, &mut rng), Some(0));
+        c.take_units(0, 500_000);
+        assert!(!c.has_free_slot(0) && !c.any_free(1));
+        c.release_units(0, 500_000, 100_000); // done, but its conversation holds a tenth
+        assert_eq!(c.units_of(0), (600_000, SLOT_UNITS));
+        assert!(!c.fits(0, 1), "0.6 + 0.5 of a slot does not fit");
+        c.add_units(0, 0, 100_000); // the held conversation goes inactive at weight 0
+        assert!(c.fits(0, 1) && !c.fits(0, 0));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use rand::Rng;
 
+use super::units::ShareIndex;
 use super::{Agent, FreeIndex};
 use crate::policy::{AgentId, SelectRule};
 use crate::scenario::AgentPool;
@@ -23,8 +24,9 @@ pub(super) struct Teams {
 
 impl Teams {
     /// Empty indexes (no agent free) for every pool skilled for a channel that `serving[c]`
-    /// pools serve, with `selects[c]` as the shape.
-    pub(super) fn new(pools: &[AgentPool], selects: &[SelectRule], serving: &[usize]) -> Self {
+    /// pools serve, with `selects[c]` as the shape (`least_loaded` by exact share of capacity
+    /// when capacity is counted in `units`).
+    pub(super) fn new(pools: &[AgentPool], selects: &[SelectRule], serving: &[usize], units: bool) -> Self {
         let channels = selects.len();
         let mut index = vec![None; pools.len() * channels];
         let mut start = Vec::with_capacity(pools.len());
@@ -34,9 +36,11 @@ impl Teams {
             first += pool.count;
             for skill in &pool.skills {
                 if serving[skill.channel] > 1 {
-                    let one = &pools[p..=p];
-                    index[p * channels + skill.channel] =
-                        Some(FreeIndex::new(selects[skill.channel], one, pool.count as usize));
+                    let (one, n) = (&pools[p..=p], pool.count as usize);
+                    index[p * channels + skill.channel] = Some(match selects[skill.channel] {
+                        SelectRule::LeastLoaded if units => FreeIndex::LeastShare(ShareIndex::new(n)),
+                        select => FreeIndex::new(select, one, n),
+                    });
                 }
             }
         }
@@ -54,6 +58,27 @@ impl Teams {
             if let Some(index) = &mut self.index[pool * self.channels + channel as usize] {
                 index.update(local, state, free);
             }
+        }
+    }
+
+    /// Moves `agent` in the team index of `channel` with capacity in units: free when one of the
+    /// channel's contacts fits (`free`), `used` of `cap` units in use.
+    pub(super) fn update_units(
+        &mut self,
+        agent: AgentId,
+        state: Agent,
+        channel: u32,
+        free: bool,
+        used: u64,
+        cap: u64,
+    ) {
+        let pool = state.pool as usize;
+        let local = agent - self.start[pool];
+        let state = Agent { pool: 0, ..state };
+        match &mut self.index[pool * self.channels + channel as usize] {
+            Some(FreeIndex::LeastShare(index)) => index.update(local, free, used, cap),
+            Some(index) => index.update(local, state, free),
+            None => {}
         }
     }
 

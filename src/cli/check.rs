@@ -23,6 +23,10 @@ pub(super) fn check(path: &Path, sets: &[Setting]) -> Result<i32> {
         crate::duration::format_duration(scenario.warmup),
         scenario.replications
     );
+    // `[capacity]`: one line per channel with a capacity model (none without one).
+    for channel in scenario.channels.iter().filter(|c| !c.capacity.is_plain()) {
+        println!("  capacity of channel {}: {}", channel.name, channel.capacity.label());
+    }
     // Without [[channels]] the one channel is the scenario itself: the line above says it all.
     if scenario.channels_declared {
         for line in channel_lines(&scenario) {

@@ -50,6 +50,8 @@ pub enum Command {
     },
     /// List the bundled policy presets (and those in ./policies).
     Policies,
+    /// List the bundled capacity presets (`capacity = "zendesk"`: vendors' messaging semantics).
+    Capacities,
     /// Run a parameter sweep (all points × replications, in parallel).
     Sweep(SweepArgs),
     /// Merge shard directories of one sweep into one result.
@@ -275,6 +277,7 @@ pub fn execute(cli: Cli) -> Result<i32> {
         Command::Run(args) => run(&args),
         Command::Check { scenario, sets } => check::check(&scenario, &sets),
         Command::Policies => policies(),
+        Command::Capacities => capacities(),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Compare(args) => sweep::compare(&args),
@@ -440,6 +443,15 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
         .num_threads(threads.unwrap_or(0))
         .build()
         .context("cannot start the worker threads")
+}
+
+fn capacities() -> Result<i32> {
+    let presets = crate::scenario::capacity_summaries();
+    let width = presets.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
+    for (name, label, description) in presets {
+        println!("{name:<width$}  {label}\n{:width$}  {description}", "");
+    }
+    Ok(0)
 }
 
 fn policies() -> Result<i32> {

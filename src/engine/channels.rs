@@ -145,6 +145,10 @@ impl Engine<'_> {
             let level = rest.iter().take_while(|s| s.priority == first.priority).count();
             let mut best: Option<(ReadyKey, usize)> = None;
             for skill in &rest[..level] {
+                // With weights, a channel whose contact would not fit is passed over.
+                if self.holding.is_some() && !self.capacity.fits(agent, skill.channel) {
+                    continue;
+                }
                 if let Some(key) = self.queue_head(skill.channel) {
                     if best.is_none_or(|(k, _)| key < k) {
                         best = Some((key, skill.channel));

@@ -49,6 +49,22 @@ pub enum Event {
         /// The contact's generation when the timer was set.
         generation: u32,
     },
+    /// A conversation holding capacity between contacts goes inactive (`[capacity]`; stale if
+    /// its customer wrote meanwhile).
+    GoInactive {
+        /// The conversation.
+        conversation: u32,
+        /// Its generation when the timer was set (at the reply).
+        generation: u32,
+    },
+    /// A conversation whose customer stayed silent `close_after` closes (`[capacity]`; stale
+    /// if its customer wrote meanwhile).
+    CloseIdle {
+        /// The conversation.
+        conversation: u32,
+        /// Its generation when the timer was set (at the reply).
+        generation: u32,
+    },
     /// A pool's shift starts or ends.
     ShiftChange {
         /// The pool.
@@ -59,12 +75,15 @@ pub enum Event {
 impl Event {
     /// Order among events at the same instant: 0 for everything that can pick a contact up,
     /// 1 for hybrid fallbacks (a fallback can still lead to a pickup at that instant), 2 for
-    /// patience (abandonment comes last, once nothing else can serve the contact).
+    /// patience (abandonment comes last, once nothing else can serve the contact), 3 for the
+    /// capacity timers (a customer message at the very instant a conversation would go
+    /// inactive or close came within the time).
     #[inline]
     pub fn tie_rank(&self) -> u64 {
         match self {
             Event::FallBack { .. } | Event::Step { .. } => 1,
             Event::PatienceExpired { .. } => 2,
+            Event::GoInactive { .. } | Event::CloseIdle { .. } => 3,
             _ => 0,
         }
     }

@@ -9,6 +9,7 @@ mod channels;
 mod conversations;
 pub mod event_queue;
 mod front;
+mod holding;
 mod queues;
 mod serving;
 mod steps;
@@ -23,6 +24,7 @@ use crate::scenario::Scenario;
 use channels::ChannelState;
 use conversations::{Conversations, NO_AGENT};
 use event_queue::{Event, EventQueue};
+use holding::Holding;
 use queues::PersonalQueues;
 
 /// Counts that prove the run kept its invariants; tests check them.
@@ -47,6 +49,10 @@ pub struct Audit {
     /// Pickups by an agent a routing step does not reach, at once or from a team queue of
     /// another pool (must be 0; personal queues are served by their agent alone by construction).
     pub ineligible_pickups: u64,
+    /// Pickups past the agent's capacity by a held conversation's reactivation to its holder
+    /// (`[capacity] reactivation = "holder"`): the only pickups allowed past it, counted here
+    /// and not in `over_concurrency`.
+    pub reactivations_over_capacity: u64,
 }
 
 /// Engine counters for speed reports.
@@ -153,6 +159,9 @@ struct Engine<'a> {
     waiting_personal_total: u64,
     /// Contacts picked up and not yet done.
     in_handling: u64,
+    /// With a `[capacity]` model: capacity in units, held conversations and their timers
+    /// (`None`: capacity counted in contacts, as before, on the measured paths).
+    holding: Option<Box<Holding>>,
     /// Whether some channel previews typing; then `sent_at` holds each current contact's send
     /// time, by conversation id (else the send is the ready time and it stays empty).
     previewing: bool,
@@ -180,7 +189,11 @@ impl<'a> Engine<'a> {
         let options = scenario.policy.options;
         let selects: Vec<_> =
             (0..scenario.channels.len()).map(|c| scenario.channel_policy(c).options.select).collect();
-        let mut capacity = Capacity::new(&scenario.pools, &selects);
+        let mut capacity = if scenario.capacity_is_plain() {
+            Capacity::new(&scenario.pools, &selects)
+        } else {
+            Capacity::with_units(&scenario.pools, &selects, &scenario.channels)
+        };
         if (0..scenario.channels.len()).any(|c| scenario.channel_policy(c).policy.uses_teams()) {
             capacity.enable_teams(&scenario.pools);
         }
@@ -214,6 +227,7 @@ impl<'a> Engine<'a> {
             waiting_personal: vec![0; agents],
             waiting_personal_total: 0,
             in_handling: 0,
+            holding: (!scenario.capacity_is_plain()).then(|| Box::new(Holding::new(scenario, agents))),
             previewing: scenario
                 .channels
                 .iter()
@@ -304,7 +318,9 @@ impl<'a> Engine<'a> {
             | Event::HandlingDone { conversation }
             | Event::PatienceExpired { conversation, .. }
             | Event::FallBack { conversation, .. }
-            | Event::Step { conversation, .. } => self.conversations.prefetch(conversation),
+            | Event::Step { conversation, .. }
+            | Event::GoInactive { conversation, .. }
+            | Event::CloseIdle { conversation, .. } => self.conversations.prefetch(conversation),
             Event::Arrival { .. } | Event::ShiftChange { .. } => {}
         }
     }
@@ -320,6 +336,8 @@ impl<'a> Engine<'a> {
             Event::FallBack { conversation, generation } => self.on_fall_back(conversation, generation),
             Event::Step { conversation, generation } => self.on_step(conversation, generation),
             Event::ShiftChange { pool } => self.on_shift_change(pool as usize),
+            Event::GoInactive { conversation, generation } => self.on_go_inactive(conversation, generation),
+            Event::CloseIdle { conversation, generation } => self.on_close_idle(conversation, generation),
         }
     }
 
@@ -339,6 +357,9 @@ impl<'a> Engine<'a> {
         let now = self.now;
         let seq = self.next_ready_seq;
         self.next_ready_seq += 1;
+        if self.holding.is_some() {
+            self.reopen_if_closed(id);
+        }
         let c = self.conversations.get_mut(id);
         c.generation = c.generation.wrapping_add(1);
         c.ready_at = now;
@@ -355,6 +376,14 @@ impl<'a> Engine<'a> {
             }
             return self.route_as_first_contact(id);
         }
+        let mut released_by = None;
+        if self.holding.is_some() {
+            match self.reactivate(id) {
+                holding::Reactivated::Taken => return,
+                holding::Reactivated::Released(agent) => released_by = Some(agent),
+                holding::Reactivated::NotHeld => {}
+            }
+        }
         let contact = ResumedContact { ready_at: now, owner, last_reply_at, channel };
         match policy.route(&contact, &self.view()) {
             Route::AsFirstContact => self.route_as_first_contact(id),
@@ -365,6 +394,10 @@ impl<'a> Engine<'a> {
             }
             Route::Agent { agent, fall_back_after } => self.offer_to_agent(id, agent, fall_back_after),
             Route::Steps { plan, owner_offline } => self.route_steps(id, plan, owner_offline),
+        }
+        // The holder's released capacity serves waiting work once this contact has been routed.
+        if let Some(agent) = released_by {
+            self.serve_queues_units(agent, false);
         }
     }
 
@@ -406,7 +439,7 @@ impl<'a> Engine<'a> {
     }
 
     fn offer_to_agent(&mut self, id: u32, agent: AgentId, fall_back_after: Option<f64>) {
-        if self.capacity.has_free_slot(agent) {
+        if self.capacity.has_free_slot(agent) && (self.holding.is_none() || self.fits(id, agent)) {
             return self.pick_up(id, agent);
         }
         if fall_back_after == Some(0.0) {

@@ -99,6 +99,11 @@ impl PersonalQueues {
         self.queues[agent as usize].push_back(contact);
     }
 
+    /// The front of `agent`'s queue, left in place.
+    pub fn front(&self, agent: u32) -> Option<WaitingContact> {
+        self.queues[agent as usize].front().copied()
+    }
+
     /// Removes the front of `agent`'s queue.
     pub fn pop(&mut self, agent: u32) -> Option<WaitingContact> {
         self.queues[agent as usize].pop_front()

@@ -112,6 +112,9 @@ impl Engine<'_> {
 
     /// An agent with free slots takes work from its personal queue only.
     pub(super) fn serve_personal(&mut self, agent: AgentId) {
+        if self.holding.is_some() {
+            return self.serve_queues_units(agent, true);
+        }
         while self.capacity.has_free_slot(agent) {
             let Some(id) = self.pop_personal(agent) else { return };
             self.leave_queue(id);
@@ -129,15 +132,19 @@ impl Engine<'_> {
     pub(super) fn pick_up(&mut self, id: u32, agent: AgentId) {
         self.stats.events += 1;
         self.audit.picked += 1;
-        if self.capacity.load(agent) >= self.capacity.concurrency(agent) {
-            self.audit.over_concurrency += 1;
-            debug_assert!(false, "agent {agent} over its concurrency");
-        }
         if !self.capacity.is_on_shift(agent) {
             self.audit.off_shift_pickups += 1;
         }
         self.agent_changing(agent);
-        self.capacity.take_slot(agent);
+        if self.holding.is_some() {
+            self.take_units(id, agent);
+        } else {
+            if self.capacity.load(agent) >= self.capacity.concurrency(agent) {
+                self.audit.over_concurrency += 1;
+                debug_assert!(false, "agent {agent} over its concurrency");
+            }
+            self.capacity.take_slot(agent);
+        }
         self.in_handling += 1;
         let in_handling = self.capacity.load(agent);
 
@@ -186,7 +193,11 @@ impl Engine<'_> {
         let now = self.now;
         let agent = self.conversations.get(id).agent;
         self.agent_changing(agent);
-        self.capacity.release_slot(agent);
+        if self.holding.is_some() {
+            self.release_after_reply(id, agent);
+        } else {
+            self.capacity.release_slot(agent);
+        }
         self.in_handling -= 1;
 
         let c = self.conversations.get_mut(id);
@@ -206,6 +217,10 @@ impl Engine<'_> {
             let typed = self.typing_delay(channel);
             self.schedule(now + gap + typed, Event::ContactReady { conversation: id });
         }
-        self.serve_queues(agent);
+        if self.holding.is_some() {
+            self.serve_queues_units(agent, false);
+        } else {
+            self.serve_queues(agent);
+        }
     }
 }

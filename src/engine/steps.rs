@@ -74,7 +74,14 @@ impl CenterView for View<'_, '_> {
         self.0.capacity.load(agent)
     }
     fn concurrency(&self, agent: AgentId) -> u32 {
-        self.0.capacity.concurrency(agent)
+        // The pool's, whatever the capacity model (in units, the index reuses the agent's).
+        self.0.scenario.pools[self.0.capacity.pool_of(agent)].concurrency
+    }
+    fn load_share(&self, agent: AgentId) -> f64 {
+        match self.0.capacity.units_of(agent) {
+            (used, cap) if cap > 0 => used as f64 / cap as f64,
+            _ => f64::from(self.load(agent)) / f64::from(self.concurrency(agent).max(1)),
+        }
     }
     fn personal_queue_len(&self, agent: AgentId) -> u64 {
         self.0.waiting_personal[agent as usize]
@@ -161,7 +168,10 @@ impl<'a> Engine<'a> {
     /// The agent who takes a contact at a step now, if any: the owner if free, else the
     /// step's `select` among free eligible agents.
     fn free_eligible(&mut self, owner: AgentId, channel: usize, reach: Reach) -> Option<AgentId> {
-        if self.capacity.has_free_slot(owner) {
+        // With capacity in units, the owner's room must fit this channel's contact.
+        if self.capacity.has_free_slot(owner)
+            && (self.holding.is_none() || self.capacity.fits(owner, channel))
+        {
             return Some(owner);
         }
         let chosen = self.select_eligible(owner, channel, reach);
@@ -274,6 +284,10 @@ impl<'a> Engine<'a> {
             let level = rest.iter().take_while(|s| s.priority == first.priority).count();
             let mut best: Option<(ReadyKey, usize, bool)> = None;
             for skill in &rest[..level] {
+                // With weights, a channel whose contact would not fit is passed over.
+                if self.holding.is_some() && !self.capacity.fits(agent, skill.channel) {
+                    continue;
+                }
                 let heads =
                     [(self.queue_head(skill.channel), false), (self.team_head(pool, skill.channel), true)];
                 for (head, team) in heads {

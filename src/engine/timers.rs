@@ -78,6 +78,9 @@ impl Engine<'_> {
                 let on = (rank as u64) < u64::from(on_count);
                 if self.capacity.is_on_shift(agent) != on {
                     self.agent_changing(agent);
+                    if self.holding.is_some() {
+                        self.holding_agent_changing(agent);
+                    }
                     self.capacity.set_on_shift(agent, on);
                     if on {
                         came_on.push(agent);
@@ -116,6 +119,13 @@ impl Engine<'_> {
     pub(super) fn finish(mut self) -> RunOutput {
         for agent in 0..self.capacity.agent_count() as u32 {
             self.agent_changing(agent);
+            if self.holding.is_some() {
+                self.holding_agent_changing(agent);
+            }
+        }
+        if let Some(holding) = &self.holding {
+            let (handling, held) = holding.slot_seconds();
+            self.recorder.capacity_totals(handling, held);
         }
         self.queue_changing();
         for (id, c) in self.conversations.iter() {

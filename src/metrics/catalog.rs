@@ -165,6 +165,14 @@ catalog! {
         "busy slot-time / on-shift slot-time";
     UtilizationShare             "utilization_share"               Share   Neither [Run, Pool]
         "on-shift time with at least one contact / on-shift time";
+    OccupancyHandlingShare       "occupancy_handling_share"        Share   Neither [Run]
+        "capacity in handling (contacts × their channel's weight) / on-shift capacity";
+    OccupancyHeldShare           "occupancy_held_share"            Share   Neither [Run]
+        "capacity held by conversations between contacts ([capacity] hold) / on-shift capacity";
+    ReactivationsOverCapacity    "reactivations_over_capacity"     Count   Lower   [Run]
+        "held conversations' contacts taken by their holder past its capacity";
+    ClosedByInactivityShare      "closed_by_inactivity_share"      Share   Neither [Run]
+        "conversations ended in the window that closed for inactivity ([capacity] close_after)";
     AgentOccupancyMin            "agent_occupancy_min"             Share   Neither [Run]
         "lowest occupancy of one agent";
     AgentOccupancyMax            "agent_occupancy_max"             Share   Neither [Run]
@@ -264,7 +272,7 @@ mod tests {
     #[test]
     fn every_metric_declares_a_direction_and_a_scope() {
         use Better::{Higher as H, Lower as L, Neither as N};
-        let expected: [(&str, Better); 46] = [
+        let expected: [(&str, Better); 50] = [
             ("wait_first_mean_s", L),
             ("wait_first_p50_s", L),
             ("wait_first_p90_s", L),
@@ -296,6 +304,10 @@ mod tests {
             ("single_agent_conversation_share", H),
             ("occupancy_share", N),
             ("utilization_share", N),
+            ("occupancy_handling_share", N),
+            ("occupancy_held_share", N),
+            ("reactivations_over_capacity", L),
+            ("closed_by_inactivity_share", N),
             ("agent_occupancy_min", N),
             ("agent_occupancy_max", N),
             ("agent_occupancy_cv", N),

@@ -142,6 +142,11 @@ pub struct Recorder {
     single_agent: u64,
     fallbacks: u64,
     owner_offline_reroutes: u64,
+    /// `[capacity]`: reactivations past capacity, conversations closed for inactivity, and
+    /// slot-seconds in handling and held (by weight); `None` without a capacity model.
+    reactivations_over_capacity: u64,
+    closed_by_inactivity: u64,
+    capacity_slot_s: Option<(f64, f64)>,
     agents: Vec<AgentTime>,
     concurrency: Vec<u32>,
     /// On-shift seconds at each load, summed over agents.
@@ -199,6 +204,9 @@ impl Recorder {
             single_agent: 0,
             fallbacks: 0,
             owner_offline_reroutes: 0,
+            reactivations_over_capacity: 0,
+            closed_by_inactivity: 0,
+            capacity_slot_s: None,
             agents: vec![AgentTime { since: warmup, ..Default::default() }; concurrency.len()],
             concurrency,
             load_time: vec![0.0; max_concurrency + 1],
@@ -318,6 +326,26 @@ impl Recorder {
         }
     }
 
+    /// A held conversation's contact sent at `ready_at` went to its holder past its capacity.
+    pub fn reactivation_over_capacity(&mut self, ready_at: f64) {
+        if self.in_window(ready_at) {
+            self.reactivations_over_capacity += 1;
+        }
+    }
+
+    /// A conversation closed for inactivity at `now`.
+    pub fn conversation_closed(&mut self, now: f64) {
+        if self.in_window(now) {
+            self.closed_by_inactivity += 1;
+        }
+    }
+
+    /// With a capacity model: on-shift slot-seconds in handling and held (weighted), over the
+    /// window; without one, occupancy in handling is `occupancy_share` and nothing is held.
+    pub fn capacity_totals(&mut self, handling_slot_s: f64, held_slot_s: f64) {
+        self.capacity_slot_s = Some((handling_slot_s, held_slot_s));
+    }
+
     /// A conversation arriving at `arrived_at` spent `time` with the bot, which resolved it if
     /// `contained`.
     pub fn bot(&mut self, arrived_at: f64, time: f64, contained: bool) {
@@ -353,12 +381,24 @@ impl Recorder {
             if load > 0 {
                 time.non_idle_s += span;
             }
-            self.load_time[load as usize] += span;
+            match self.load_time.get_mut(load as usize) {
+                Some(time) => *time += span,
+                None => self.load_past_concurrency(load, span),
+            }
             let from = since.max(self.warmup);
             if let Some(intervals) = &mut self.intervals {
                 intervals.agent_span(from, from + span, load, self.concurrency[agent as usize]);
             }
         }
+    }
+
+    /// On-shift time at a load past every concurrency: only after a held conversation's
+    /// reactivation to its holder (`[capacity]`).
+    #[cold]
+    #[inline(never)]
+    fn load_past_concurrency(&mut self, load: u32, span: f64) {
+        self.load_time.resize(load as usize + 1, 0.0);
+        self.load_time[load as usize] += span;
     }
 
     /// Call before the number of waiting contacts changes: integrates the old numbers.
@@ -434,6 +474,12 @@ impl Recorder {
         let non_idle_s: f64 = self.agents.iter().map(|a| a.non_idle_s).sum();
         set(Metric::OccupancyShare, (slot_s > 0.0).then(|| busy_s / slot_s));
         set(Metric::UtilizationShare, (on_shift_s > 0.0).then(|| non_idle_s / on_shift_s));
+        let (handling_s, held_s) = self.capacity_slot_s.unwrap_or((busy_s, 0.0));
+        set(Metric::OccupancyHandlingShare, (slot_s > 0.0).then(|| handling_s / slot_s));
+        set(Metric::OccupancyHeldShare, (slot_s > 0.0).then(|| held_s / slot_s));
+        set(Metric::ReactivationsOverCapacity, Some(self.reactivations_over_capacity as f64));
+        let ended = self.resolved + self.closed_by_inactivity;
+        set(Metric::ClosedByInactivityShare, ratio(self.closed_by_inactivity as f64, ended));
         let per_agent: Vec<f64> = self
             .agents
             .iter()

@@ -10,6 +10,7 @@
 //! `staffing_scale = 1` with a staffing vector, no patience (never abandons),
 //! `[service_level]` first = 60s, resumed = 5m.
 
+mod capacity;
 mod channels;
 mod dists;
 mod fields;
@@ -34,6 +35,7 @@ use super::overload;
 use crate::error::{FieldError, ScenarioError};
 use crate::policy::PolicySpec;
 
+pub use self::capacity::capacity_summaries;
 pub use self::channels::DEFAULT_CHANNEL;
 pub use self::policies::{load_policy, preset_summaries};
 pub(crate) use self::text::parse_toml;
@@ -68,6 +70,7 @@ const TOP_KEYS: &[&str] = &[
     "service_level",
     "allow_overload",
     "report",
+    "capacity",
 ];
 /// Top-level keys of a sweep file that a scenario never has.
 const SWEEP_ONLY_KEYS: &[&str] = &["base", "axes"];
@@ -123,7 +126,9 @@ pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, Scena
     let service_level = service_level(&top).map_err(field)?;
     let allow_overload = top.boolean("allow_overload").map_err(field)?.unwrap_or(false);
     let report = report(&top, &drafts, &pools).map_err(field)?;
-    let channels = drafts.into_iter().map(|d| d.resolve(service_level)).collect();
+    let top_capacity =
+        capacity::capacity(top.get("capacity"), "capacity").map_err(field)?.unwrap_or_default();
+    let channels = drafts.into_iter().map(|d| d.resolve(service_level, top_capacity)).collect();
     let scenario = Scenario {
         name: head.name,
         horizon: head.horizon,

@@ -4,6 +4,7 @@
 //! converted with its dotted path at hand, so an error names the file and the key. After this
 //! module, nothing downstream sees an invalid value.
 
+pub mod capacity;
 mod load;
 mod model;
 mod overload;
@@ -11,8 +12,8 @@ mod set_path;
 
 pub(crate) use load::parse_toml;
 pub use load::{
-    load_policy, load_scenario, parse_scenario, preset_summaries, read_text, scenario_from_table,
-    DEFAULT_CHANNEL, MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
+    capacity_summaries, load_policy, load_scenario, parse_scenario, preset_summaries, read_text,
+    scenario_from_table, DEFAULT_CHANNEL, MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
 };
 pub use model::{
     AgentPool, Arrivals, Channel, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, ShiftSchedule,

@@ -3,6 +3,7 @@
 //! The engine consumes only these types; once a [`Scenario`] exists, nothing downstream needs
 //! to re-check it.
 
+pub use super::capacity::ChannelCapacity;
 use crate::dist::Distribution;
 use crate::policy::PolicySpec;
 
@@ -192,6 +193,8 @@ pub struct Channel {
     pub service_level: ServiceLevel,
     /// Its own routing policy; `None`: the scenario's (see [`Scenario::channel_policy`]).
     pub policy: Option<PolicySpec>,
+    /// Its capacity model: its own `capacity`, else the scenario's `[capacity]`, else plain.
+    pub capacity: ChannelCapacity,
 }
 
 /// A pool's skill: a channel it serves and the priority of that channel's queue (lower first).
@@ -415,6 +418,12 @@ impl Scenario {
     /// Whether pool `pool` serves channel `channel`.
     pub fn serves(&self, pool: usize, channel: usize) -> bool {
         self.pools[pool].skills.iter().any(|s| s.channel == channel)
+    }
+
+    /// Whether every channel has the plain capacity model (no hold, weight 1, no close): then
+    /// capacity is counted in contacts, exactly as before `[capacity]`.
+    pub fn capacity_is_plain(&self) -> bool {
+        self.channels.iter().all(|c| c.capacity.is_plain())
     }
 }
 

@@ -22,25 +22,30 @@ use sha2::{Digest, Sha256};
 use crate::cli::{convosim, SMALL_CENTER};
 
 /// `replications.csv` of `convosim run scenarios/quickstart.toml --out DIR`: the whole file,
-/// and the file without [`NEW_IN_ISSUE_11`]'s columns (the bytes before they were added).
+/// the file without [`NEW_IN_ISSUE_12`]'s columns (the bytes before they were added), and
+/// without those of [`NEW_IN_ISSUE_11`] too.
 const QUICKSTART: Golden = Golden {
-    now: "a10b0fe1f305a4028defeb886c62bb9c937b6746b71e03a9152b722ca7d82716",
+    now: "713be9cc72dc7aebb282d5220560926cb3af157b16feaf9ba0d2deb3067b8113",
+    before_issue_12: "a10b0fe1f305a4028defeb886c62bb9c937b6746b71e03a9152b722ca7d82716",
     before_issue_11: "70ca7fd6cedfd1821169899f4be64515115a3e9a32cf9ac0d86ef6c493c282ea",
 };
 /// `replications.csv` of [`RANDOM_ROUTING`] run with `--out`.
 const RANDOM_ROUTING_RUN: Golden = Golden {
-    now: "3490696f7a4c5337d520f81dc7a7a6d1f5b60112f6aa5a9eeb3b892621464b95",
+    now: "e584bef9f9bb1eaaeb6b83afecd0a1c4588eb9c0370c254433339d3bd09f582d",
+    before_issue_12: "3490696f7a4c5337d520f81dc7a7a6d1f5b60112f6aa5a9eeb3b892621464b95",
     before_issue_11: "91712785d6b4787aeabbcdbc884781c3df2de9bd611097156fbb4d974d043065",
 };
 /// `replications.csv` of [`SWEEP`] (common random numbers, the default).
 const SWEEP_CRN: Golden = Golden {
-    now: "86e66c03cd4ed22290cce4ad5ae2a2de4b93893012981d3371ad9fd6b6952f9f",
+    now: "2e6dc02cc20fdb17193caf5a6f49e76c04a4e3eaa4ef7f538d5bede4afd227b0",
+    before_issue_12: "86e66c03cd4ed22290cce4ad5ae2a2de4b93893012981d3371ad9fd6b6952f9f",
     before_issue_11: "63831de1e012f9a91cabb30083472c854f07145e6302eb0bfdd902f63bfe2770",
 };
 /// `replications.csv` of [`SWEEP`] with `common_random_numbers = false`: independent seeds per
 /// point, the bytes every sweep wrote before common random numbers.
 const SWEEP_INDEPENDENT: Golden = Golden {
-    now: "51519b7b3093ceec8eb08208400d32460c81c162a858f3eff6c8a25847f7f7b4",
+    now: "dca6af012b49fc8418b41f49335a294eec9e9427bd35b848583d5490acb795cd",
+    before_issue_12: "51519b7b3093ceec8eb08208400d32460c81c162a858f3eff6c8a25847f7f7b4",
     before_issue_11: "a5440f346751ee2b1728ee43617d545053a443d8278cbd98738512c6244f78e7",
 };
 
@@ -56,9 +61,19 @@ const NEW_IN_ISSUE_11: [&str; 7] = [
     "bot_time_mean_s",
 ];
 
-/// A golden file: its hash now, and the hash of the file without the columns added since.
+/// The metrics added with capacity held between contacts (`[capacity]`): every other column
+/// keeps the bytes it had before them.
+const NEW_IN_ISSUE_12: [&str; 4] = [
+    "occupancy_handling_share",
+    "occupancy_held_share",
+    "reactivations_over_capacity",
+    "closed_by_inactivity_share",
+];
+
+/// A golden file: its hash now, and the hashes of the file without the columns added since.
 struct Golden {
     now: &'static str,
+    before_issue_12: &'static str,
     before_issue_11: &'static str,
 }
 
@@ -130,8 +145,16 @@ fn without_columns(dir: &Path, drop: &[&str]) -> Vec<u8> {
 
 fn assert_golden(what: &str, dir: &Path, expected: &Golden) {
     let actual = hex_sha256(read(dir.join("replications.csv")).as_bytes());
-    let before = hex_sha256(&without_columns(dir, &NEW_IN_ISSUE_11));
-    println!("golden {what}: {actual} (without the columns of issue 11: {before})");
+    let before_12 = hex_sha256(&without_columns(dir, &NEW_IN_ISSUE_12));
+    let both: Vec<&str> = NEW_IN_ISSUE_11.iter().chain(&NEW_IN_ISSUE_12).copied().collect();
+    let before = hex_sha256(&without_columns(dir, &both));
+    println!(
+        "golden {what}: {actual} (without the columns of issue 12: {before_12}; of issues 11 and 12: {before})"
+    );
+    assert_eq!(
+        before_12, expected.before_issue_12,
+        "{what}: a column that existed before issue 12 changed; see the module docs"
+    );
     assert_eq!(
         before, expected.before_issue_11,
         "{what}: a column that existed before issue 11 changed; see the module docs"

@@ -5,6 +5,7 @@
 //! `cargo test --release --test integration -- --nocapture --test-threads 1 2>&1 | grep 'vs theory'`.
 
 mod breakdowns;
+mod capacity;
 mod channel_targets;
 mod channels;
 mod cli;

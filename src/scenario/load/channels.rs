@@ -13,9 +13,11 @@ use super::fields::{as_integer, expected, index, join, unknown_message, Section}
 use super::{arrivals, conversation, misplaced_hint, policy, service_level};
 use crate::error::{FieldError, ScenarioError};
 use crate::policy::PolicySpec;
-use crate::scenario::model::{AgentPool, Arrivals, Channel, ConversationModel, ServiceLevel, Skill};
+use crate::scenario::model::{
+    AgentPool, Arrivals, Channel, ChannelCapacity, ConversationModel, ServiceLevel, Skill,
+};
 
-const CHANNEL_KEYS: &[&str] = &["name", "arrivals", "conversation", "service_level", "policy"];
+const CHANNEL_KEYS: &[&str] = &["name", "arrivals", "conversation", "service_level", "policy", "capacity"];
 /// Top-level tables that belong to each channel once `[[channels]]` are listed.
 const PER_CHANNEL_TOP_KEYS: &[&str] = &["arrivals", "conversation", "service_level"];
 /// Channels: a center has a handful; routing looks at the heads of a pool's channel queues.
@@ -32,17 +34,20 @@ pub(super) struct Draft {
     conversation: ConversationModel,
     service_level: Option<ServiceLevel>,
     policy: Option<PolicySpec>,
+    capacity: Option<ChannelCapacity>,
 }
 
 impl Draft {
-    /// The channel, with the top-level `[service_level]` (`top_level`) if it has none.
-    pub(super) fn resolve(self, top_level: ServiceLevel) -> Channel {
+    /// The channel, with the top-level `[service_level]` (`top_level`) and `[capacity]`
+    /// (`top_capacity`) if it has none of its own.
+    pub(super) fn resolve(self, top_level: ServiceLevel, top_capacity: ChannelCapacity) -> Channel {
         Channel {
             name: self.name,
             arrivals: self.arrivals,
             conversation: self.conversation,
             service_level: self.service_level.unwrap_or(top_level),
             policy: self.policy,
+            capacity: self.capacity.unwrap_or(top_capacity),
         }
     }
 
@@ -64,6 +69,7 @@ pub(super) fn channels(top: &Section<'_>, file: &Path) -> Result<(Vec<Draft>, bo
             conversation: conversation(top).map_err(field)?,
             service_level: None,
             policy: None,
+            capacity: None,
         };
         return Ok((vec![draft], false));
     };
@@ -97,7 +103,9 @@ pub(super) fn channels(top: &Section<'_>, file: &Path) -> Result<(Vec<Draft>, bo
         let service_level =
             if sec.get("service_level").is_some() { Some(service_level(&sec).map_err(field)?) } else { None };
         let policy = if sec.get("policy").is_some() { Some(policy(&sec, file)?) } else { None };
-        drafts.push(Draft { name, arrivals, conversation, service_level, policy });
+        let capacity =
+            super::capacity::capacity(sec.get("capacity"), &sec.path("capacity")).map_err(field)?;
+        drafts.push(Draft { name, arrivals, conversation, service_level, policy, capacity });
     }
     Ok((drafts, true))
 }
