@@ -76,6 +76,17 @@ pub struct Points {
 /// Verifies `dir` and reads what the report needs from it.
 pub fn load(dir: &Path) -> Result<Results, ReportError> {
     let info = verify(dir, &[])?;
+    let [index, count] = info.shard;
+    if count > 1 {
+        // A shard is complete but has no summary: say so rather than "incomplete or modified".
+        return Err(ReportError::File {
+            path: dir.join(crate::sweep::MANIFEST),
+            message: format!(
+                "this is shard {index}/{count} of a sweep: it has no summary to plot; expected a whole \
+                 results folder (merge the shards with `convosim merge`, then report on the merged folder)"
+            ),
+        });
+    }
     let kind = if info.files.contains_key(STAFF_JSON) {
         Kind::Staff(read_staff(&dir.join(STAFF_JSON))?)
     } else {

@@ -18,7 +18,8 @@ use super::breakdowns::{BREAKDOWNS, CHANNELS_CSV, CHANNEL_INTERVALS_CSV, INTERVA
 use super::files::{read_manifest, results_error, write_error, write_manifest, RunInfo};
 use super::SweepError;
 
-pub(super) const MANIFEST: &str = "manifest.json";
+/// The manifest of a results folder: its run information and the SHA-256 of every file.
+pub const MANIFEST: &str = "manifest.json";
 pub(super) const REPLICATIONS: &str = "replications.csv";
 /// Each point's merged wait histograms.
 pub const HISTOGRAMS: &str = "histograms.jsonl";

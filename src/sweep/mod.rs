@@ -24,7 +24,7 @@ pub use breakdowns::{
 pub use checkpoint::Checkpoint;
 pub use exec::{execute, shard_tasks, Shard, Step, TaskResult};
 pub use files::{Layout, ResultsWriter, RunInfo};
-pub use folder::{verify, OutputFolder, HISTOGRAMS, STAFF_JSON, SUMMARY_CSV};
+pub use folder::{verify, OutputFolder, HISTOGRAMS, MANIFEST, STAFF_JSON, SUMMARY_CSV};
 pub use merge::{merge, summarize_in_place};
 pub use spec::{content_hash, describe_point, load_sweep, Axis, Point, SweepSpec};
 pub use summary::{read_summary, SummaryRow, SummaryTable};

@@ -282,3 +282,28 @@ proptest! {
         prop_assert!(outcome.is_ok(), "the loader or the run panicked on:\n{shown}\nsplice {splice:?} at {splice_at}");
     }
 }
+
+/// A small sweep over two counts of mmc's pool, written as shard 1 of 2 into `out`.
+fn shard_of_two(dir: &Path, out: &Path) {
+    let base = std::fs::canonicalize("scenarios/mmc.toml").expect("mmc.toml");
+    let spec = format!(
+        "name = \"two\"\nbase = {:?}\nreplications = 2\nseed = 1\n[axes]\n\"agents.team.count\" = [12, 13]\n",
+        base.display().to_string()
+    );
+    let file = dir.join("two.toml");
+    std::fs::write(&file, spec).expect("the sweep file is written");
+    let status = convosim().arg("sweep").arg(&file).arg("--shard").arg("1/2").arg("--out").arg(out).output();
+    assert!(status.expect("sweep runs").status.success(), "the shard is written");
+}
+
+#[test]
+fn a_report_on_a_shard_says_to_merge_first() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let shard = dir.path().join("shard1");
+    shard_of_two(dir.path(), &shard);
+    assert_one_line_error(
+        convosim().arg("report").arg(&shard),
+        &["manifest.json", "shard 1/2", "convosim merge"],
+    );
+    assert!(!shard.join("report.html").exists(), "no report is written for a shard");
+}
