@@ -46,6 +46,16 @@ pub enum CompareError {
         /// The point.
         point: String,
     },
+    /// One side has several channels, the other one: different centers.
+    #[error("different channels: the {several} has channels {names}, the {single} one channel; compare results of one center")]
+    DifferentChannels {
+        /// The side with several channels.
+        several: &'static str,
+        /// Their names.
+        names: String,
+        /// The other side.
+        single: &'static str,
+    },
     /// Nothing to compare.
     #[error("no point to compare: both summaries are empty")]
     NoPoints,

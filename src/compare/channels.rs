@@ -52,6 +52,16 @@ pub fn add_channels(
     if baseline.rows.is_empty() && candidate.rows.is_empty() {
         return Ok(());
     }
+    for (several, rows, single, other) in
+        [("baseline", baseline, "candidate", candidate), ("candidate", candidate, "baseline", baseline)]
+    {
+        if other.rows.is_empty() {
+            let mut names: Vec<&str> =
+                rows.rows.iter().filter_map(|r| r.axes.last().map(|(_, name)| name.as_str())).collect();
+            names.dedup();
+            return Err(CompareError::DifferentChannels { several, names: names.join(", "), single });
+        }
+    }
     let channel_scope: Vec<usize> =
         scope_metrics(Scope::Channel).iter().filter_map(|m| index_of(m.name)).collect();
     let metrics: Vec<usize> = options.metrics.iter().copied().filter(|i| channel_scope.contains(i)).collect();

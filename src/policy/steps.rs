@@ -61,13 +61,11 @@ pub fn read_plan(path: &str, value: &toml::Value) -> Result<StepPlan, FieldError
             )
         })?;
         if let Some(key) = table.keys().find(|k| !["to", "for"].contains(&k.as_str())) {
-            let mut message = "unknown key".to_string();
-            if let Some(close) = suggest(key, &["to", "for"]) {
-                message.push_str(&format!("; did you mean \"{close}\"?"));
-            }
+            let hint =
+                suggest(key, &["to", "for"]).map(|c| format!(" did you mean \"{c}\"?")).unwrap_or_default();
             return Err(FieldError::new(
                 format!("{at}.{key}"),
-                format!("{message} expected \"to\" or \"for\""),
+                format!("unknown key;{hint} expected \"to\" or \"for\""),
             ));
         }
         let to = read_reach(&format!("{at}.to"), table.get("to"))?;
@@ -91,7 +89,7 @@ fn read_reach(path: &str, value: Option<&toml::Value>) -> Result<Reach, FieldErr
                 suggest(text, &Reach::NAMES).map(|c| format!(" did you mean \"{c}\"?")).unwrap_or_default();
             Err(FieldError::new(
                 path,
-                format!("unknown step \"{}\";{hint} expected one of {names}", text.escape_default()),
+                format!("unknown step \"{}\";{hint} expected one of {names}", text.escape_debug()),
             ))
         }
     }

@@ -303,7 +303,7 @@ fn agents(top: &Section<'_>, channels: &[Draft]) -> Result<Vec<AgentPool>, Field
         if let Some(&j) = names.get(&pool.name) {
             return Err(FieldError::new(
                 sec.path("name"),
-                format!("duplicate pool name \"{}\" (also agents[{j}].name)", pool.name.escape_default()),
+                format!("duplicate pool name \"{}\" (also agents[{j}].name)", pool.name.escape_debug()),
             ));
         }
         // With a staffing vector, the pool's size is its largest value.

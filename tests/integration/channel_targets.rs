@@ -269,4 +269,18 @@ fn compare_flags_a_channels_regression_beside_the_whole_runs() {
     // A metric without a channel scope compares the whole run only.
     let text = String::from_utf8_lossy(&compare("occupancy_share").stdout).into_owned();
     assert!(!text.contains("channel"), "{text}");
+    // A one-channel center against a two-channel one: refused, naming the channels.
+    let tiny = path(dir.path(), "tiny.toml");
+    fs::write(&tiny, SMALL_CENTER).unwrap();
+    let one = path(dir.path(), "one");
+    assert!(convosim()
+        .args(["run", &tiny, "--replications", "3", "--out", &one])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    assert_one_line_error(
+        convosim().args(["compare", &one, &path(dir.path(), "generalists")]),
+        &["different channels", "the candidate has channels chat, messaging", "the baseline one channel"],
+    );
 }

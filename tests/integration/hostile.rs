@@ -307,3 +307,20 @@ fn a_report_on_a_shard_says_to_merge_first() {
     );
     assert!(!shard.join("report.html").exists(), "no report is written for a shard");
 }
+
+#[test]
+fn names_in_errors_read_as_typed_with_control_characters_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("u.toml");
+    let center = "name = \"u\"\nhorizon = \"1d\"\n[arrivals]\nrate_per_hour = 5\n[conversation]\n\
+                  exchanges = { dist = \"fixed\", value = 1 }\nhandle_time = { dist = \"exponential\", mean = \"5m\" }\n\
+                  [[agents]]\nname = \"team\"\ncount = 3\n[policy]\nkind = \"steps\"\n";
+    std::fs::write(&file, format!("{center}steps = [{{ to = \"tëam\" }}, {{ to = \"anyone\" }}]\n")).unwrap();
+    assert_one_line_error(
+        convosim().arg("check").arg(&file),
+        &["policy.steps[0].to", "unknown step \"tëam\"", "did you mean \"team\"?"],
+    );
+    std::fs::write(&file, format!("{center}steps = [{{ to = \"t\\u0007eam\" }}, {{ to = \"anyone\" }}]\n"))
+        .unwrap();
+    assert_one_line_error(convosim().arg("check").arg(&file), &["unknown step \"t\\u{7}eam\""]);
+}

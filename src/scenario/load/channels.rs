@@ -95,7 +95,7 @@ pub(super) fn channels(top: &Section<'_>, file: &Path) -> Result<(Vec<Draft>, bo
         let name = sec.req_name("name").map_err(field)?.to_string();
         if let Some(j) = drafts.iter().position(|d| d.name == name) {
             let message =
-                format!("duplicate channel name \"{}\" (also channels[{j}].name)", name.escape_default());
+                format!("duplicate channel name \"{}\" (also channels[{j}].name)", name.escape_debug());
             return Err(field(FieldError::new(sec.path("name"), message)));
         }
         let arrivals = arrivals(&sec).map_err(field)?;
@@ -164,7 +164,7 @@ pub(super) fn check_served(
                 format!(
                     "channel \"{}\" is served by no pool: add it to the skills of an [[agents]] pool \
                      (a pool without skills serves every channel)",
-                    channel.name.escape_default()
+                    channel.name.escape_debug()
                 ),
             ));
         }

@@ -258,7 +258,7 @@ pub(crate) fn render(value: &Value) -> String {
 
 fn render_full(value: &Value) -> String {
     match value {
-        Value::String(s) => format!("\"{}\"", s.escape_default()),
+        Value::String(s) => format!("\"{}\"", s.escape_debug()),
         Value::Integer(n) => n.to_string(),
         Value::Float(x) if x.is_nan() => "nan".to_string(),
         Value::Float(x) if x.is_infinite() => if *x > 0.0 { "inf" } else { "-inf" }.to_string(),
@@ -297,7 +297,7 @@ pub(crate) fn unknown_message(what: &str, got: &str, known: &[&str]) -> String {
     let mut message = if what == "key" {
         "unknown key".to_string()
     } else {
-        format!("unknown {what} \"{}\"", got.escape_default())
+        format!("unknown {what} \"{}\"", got.escape_debug())
     };
     if let Some(close) = suggest(got, known) {
         message.push_str(&format!("; did you mean \"{close}\"?"));

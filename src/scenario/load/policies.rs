@@ -118,7 +118,7 @@ fn find_preset(name_or_path: &str, base: &Path, file: &Path, key: &str) -> Resul
         let message = format!(
             "\"{}\" is a directory, not a policy preset; expected a preset name (see `convosim policies`) \
              or a path to a preset .toml file",
-            name_or_path.escape_default()
+            name_or_path.escape_debug()
         );
         return Err(ScenarioError::Field { file: file.to_path_buf(), error: FieldError::new(key, message) });
     }

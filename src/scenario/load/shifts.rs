@@ -125,7 +125,7 @@ fn day(name: &str) -> Result<usize, String> {
             let hint = suggest(name, &DAYS)
                 .map(|d| format!("; did you mean \"{d}\"?"))
                 .unwrap_or_else(|| ";".into());
-            format!("unknown day \"{}\"{hint} expected {DAYS_HINT}", name.escape_default())
+            format!("unknown day \"{}\"{hint} expected {DAYS_HINT}", name.escape_debug())
         },
     )
 }
