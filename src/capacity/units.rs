@@ -6,6 +6,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
+use super::{Capacity, FreeIndex};
+use crate::policy::{AgentId, SelectRule};
 use crate::scenario::capacity::SLOT_UNITS;
 use crate::scenario::{AgentPool, Channel};
 
@@ -100,6 +102,99 @@ impl ShareIndex {
 
     pub(super) fn is_empty(&self) -> bool {
         self.set.is_empty()
+    }
+}
+
+/// The capacity operations of unit mode (the plain paths stay in `mod.rs`).
+impl Capacity {
+    /// As [`Self::new`], with capacity counted in units: each channel's contacts use its
+    /// `capacity.weight`, and `least_loaded` compares exact shares of capacity in use.
+    pub fn with_units(pools: &[AgentPool], selects: &[SelectRule], channels: &[Channel]) -> Self {
+        let mut capacity = Self::new(pools, selects);
+        let n = capacity.agents.len();
+        for index in &mut capacity.free {
+            if matches!(index, FreeIndex::LeastLoaded { .. }) {
+                *index = FreeIndex::LeastShare(ShareIndex::new(n));
+            }
+        }
+        capacity.units = Some(Box::new(Units::new(pools, channels, n)));
+        capacity
+    }
+
+    /// Whether capacity is counted in units (a `[capacity]` model).
+    pub fn in_units(&self) -> bool {
+        self.units.is_some()
+    }
+    /// [`Self::reindex`] with capacity in units: the agent is free for a channel when one of
+    /// its contacts fits in the agent's remaining units.
+    #[cold]
+    pub(super) fn reindex_units(&mut self, agent: AgentId) {
+        let Some(units) = &self.units else { return };
+        let (used, pool) = (units.used[agent as usize], self.agents[agent as usize].pool as usize);
+        let cap = units.cap[pool];
+        // In units, `concurrency` says whether a contact of the agent's lightest channel fits
+        // (load + 1) or not (load), so that `is_free`, the agent's "free slot" on every path,
+        // reads one field whatever the model.
+        let state = &mut self.agents[agent as usize];
+        state.concurrency = state.load + u32::from(used + units.lightest[pool] <= cap);
+        let state = *state;
+        for &channel in self.pool_channels[state.pool as usize].iter() {
+            let free = state.on_shift && used + units.weight[channel as usize] <= cap;
+            match &mut self.free[channel as usize] {
+                FreeIndex::LeastShare(index) => index.update(agent, free, used, cap),
+                other => other.update(agent, state, free),
+            }
+            if let Some(teams) = &mut self.teams {
+                teams.update_units(agent, state, channel, free, used, cap);
+            }
+        }
+    }
+
+    /// Capacity in units: the agent starts handling a contact of `units` units (the caller
+    /// checked the room, or counts the reactivation that goes past it).
+    pub fn take_units(&mut self, agent: AgentId, units: u64) {
+        self.agents[agent as usize].load += 1;
+        self.add_units(agent, units, 0);
+    }
+
+    /// Capacity in units: the agent finished a contact of `handled` units, and its
+    /// conversation goes on holding `held` units.
+    pub fn release_units(&mut self, agent: AgentId, handled: u64, held: u64) {
+        let state = &mut self.agents[agent as usize];
+        debug_assert!(state.load > 0);
+        state.load -= 1;
+        self.add_units(agent, held, handled);
+    }
+
+    /// Capacity in units: `add` more and `remove` fewer units in use (a held conversation
+    /// going inactive, closing or coming back).
+    pub fn add_units(&mut self, agent: AgentId, add: u64, remove: u64) {
+        if let Some(units) = &mut self.units {
+            let used = &mut units.used[agent as usize];
+            debug_assert!(*used + add >= remove);
+            *used = (*used + add).saturating_sub(remove);
+        }
+        self.reindex(agent);
+    }
+
+    /// Units in use at the agent, and its capacity in units (0 and 0 when counted in contacts).
+    pub fn units_of(&self, agent: AgentId) -> (u64, u64) {
+        self.units
+            .as_ref()
+            .map_or((0, 0), |u| (u.used[agent as usize], u.cap[self.agents[agent as usize].pool as usize]))
+    }
+
+    /// Whether the agent is on shift with room for one contact of `channel`.
+    #[cold]
+    #[inline(never)]
+    pub fn fits(&self, agent: AgentId, channel: usize) -> bool {
+        let state = &self.agents[agent as usize];
+        match &self.units {
+            None => Self::is_free(state),
+            Some(u) => {
+                state.on_shift && u.used[agent as usize] + u.weight[channel] <= u.cap[state.pool as usize]
+            }
+        }
     }
 }
 
