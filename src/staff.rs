@@ -7,12 +7,14 @@
 //! then bisects between the largest count known to miss and the smallest known to meet.
 
 pub mod interval;
+pub mod observed;
 pub mod restaff;
 
-use crate::gate::{Assertion, Measured};
+use crate::gate::{Assertion, Measured, Op};
+use crate::metrics::catalog::{Unit, METRICS};
 use crate::metrics::MetricSummary;
 use crate::rng::derive_seed;
-use crate::scenario::LoadEstimate;
+use crate::scenario::{LoadEstimate, Scenario};
 
 /// Doublings past the start before the search gives up: 2^10 times the offered load in
 /// agents is far past the point where more agents change anything.
@@ -187,6 +189,44 @@ fn not_met(targets: &[Assertion], evaluations: &[Evaluation], why: String) -> No
             None => "undefined at every count".to_string(),
         },
     }
+}
+
+/// Why no count of pool `pool` can meet `target`, whatever is simulated: a bound past every
+/// value the metric can take (no mean is below 0, no share above 1), or a channel's target for a
+/// pool that does not serve that channel. `None`: a search may find out.
+pub fn unreachable(target: &Assertion, scenario: &Scenario, pool: usize) -> Option<String> {
+    let unit = METRICS.iter().find(|m| m.name == target.metric).map(|m| m.unit)?;
+    let below_zero = match target.op {
+        Op::Less => target.bound <= 0.0,
+        Op::LessEq => target.bound < 0.0,
+        _ => false,
+    };
+    let above_one = unit == Unit::Share
+        && match target.op {
+            Op::Greater => target.bound >= 1.0,
+            Op::GreaterEq => target.bound > 1.0,
+            _ => false,
+        };
+    if below_zero || above_one {
+        let range = if unit == Unit::Share { "from 0 to 1" } else { "0 or more" };
+        return Some(format!(
+            "--target '{target}': {} is always {range}, so no staffing can meet it",
+            target.metric
+        ));
+    }
+    let name = target.channel.as_ref()?;
+    let channel = scenario.channels.iter().position(|c| &c.name == name)?;
+    if scenario.channels.len() > 1 && !scenario.serves(pool, channel) {
+        let pool = &scenario.pools[pool];
+        let skills: Vec<&str> = pool.skills.iter().map(|s| scenario.channels[s.channel].name.as_str()).collect();
+        return Some(format!(
+            "--target '{target}': pool \"{}\" does not serve {name} (it serves {}), so its count cannot \
+             change {name}'s figures; search a pool that serves {name}, or add it to this pool's skills",
+            pool.name,
+            skills.join(", ")
+        ));
+    }
+    None
 }
 
 /// `mean ± ci`, or `undefined`.

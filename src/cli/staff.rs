@@ -102,7 +102,7 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
     let base = load_with_settings(&args.scenario, &args.sets)?;
     check_scenario_channels(&targets, &base, "--target", &args.scenario)?;
     let file = args.scenario.display();
-    let Some(pool) = base.pools.iter().find(|p| p.name == args.pool) else {
+    let Some(index) = base.pools.iter().position(|p| p.name == args.pool) else {
         let names: Vec<&str> = base.pools.iter().map(|p| p.name.as_str()).collect();
         let hint = match crate::suggest::suggest(&args.pool, &names) {
             Some(name) => format!("did you mean \"{name}\"?"),
@@ -110,6 +110,10 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
         };
         bail!("--pool {}: {file} has no pool named \"{}\"; {hint}", args.pool, args.pool);
     };
+    let pool = &base.pools[index];
+    if let Some(why) = targets.iter().find_map(|t| crate::staff::unreachable(t, &base, index)) {
+        bail!("{why}");
+    }
     if pool.staffing.is_some() && !args.per_interval {
         bail!(
             "--pool {}: {file}: agents.{}.staffing is a staffing vector; level mode searches a fixed \

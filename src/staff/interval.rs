@@ -63,10 +63,96 @@ pub struct Evaluation {
     pub summaries: Vec<Vec<MetricSummary>>,
     /// Samples of L(t), for [`isa`].
     pub in_system: Option<InSystemSamples>,
+    /// Which intervals are judged (see [`super::observed`]); one not judged meets whatever
+    /// its values.
+    pub judged: Vec<bool>,
 }
 
 /// Simulations of the whole vector before a search stops without a fixed point.
 pub const MAX_ITERATIONS: usize = 40;
+
+/// The most agents any interval is given, whatever the start.
+pub const MAX_PER_INTERVAL: u32 = 100_000;
+
+/// How far above ample staff (the start) an interval may climb: 2^10 times, as level mode's
+/// ten doublings. An interval that still misses there will not meet at any count.
+pub const LIMIT_FACTOR: u32 = 1024;
+
+/// The most agents a search gives an interval, from its start vector.
+pub fn limit(start: &[u32]) -> u32 {
+    let ample = start.iter().copied().max().unwrap_or(1).max(1);
+    ample.saturating_mul(LIMIT_FACTOR).min(MAX_PER_INTERVAL)
+}
+
+/// A search that ended without an answer: reaching the limit is never one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoAnswer {
+    /// Intervals that still miss at the most agents the search gives.
+    #[error(
+        "--per-interval: interval(s) {intervals} still miss at {limit} agents, the search's limit \
+         ({LIMIT_FACTOR} times ample staff, at most {MAX_PER_INTERVAL}); {best}: more agents of \
+         this pool do not meet the target there"
+    )]
+    AtLimit {
+        /// The intervals, as labels.
+        intervals: String,
+        /// The most agents the search gives an interval.
+        limit: u32,
+        /// The first one's values there.
+        best: String,
+    },
+    /// Re-staffing found no vector meeting every interval.
+    #[error(
+        "--per-interval: no vector met every interval in {simulations} simulations; interval(s) \
+         {intervals} still miss{best}; try more --replications (a target close to what the pool \
+         can reach needs narrow confidence intervals)"
+    )]
+    Unmet {
+        /// The intervals, as labels.
+        intervals: String,
+        /// Simulations run.
+        simulations: usize,
+        /// The first one's values in the vector chosen.
+        best: String,
+    },
+}
+
+/// Whether `found` is an answer: the vector chosen met every interval on the search's seeds,
+/// or (the ISA, whose rule is an approximation reported honestly on fresh seeds) misses only
+/// below the limit.
+pub fn check_answer(
+    targets: &[Assertion],
+    found: &PerInterval,
+    limit: u32,
+    report: crate::scenario::ReportSpec,
+) -> Result<(), NoAnswer> {
+    let Some(last) = found.iterations.iter().rev().find(|i| i.staffing == found.staffing).or(found.iterations.last())
+    else {
+        return Ok(());
+    };
+    let missing: Vec<usize> = (0..last.meets.len()).filter(|&k| !last.meets[k]).collect();
+    let best = |k: usize| -> String {
+        let shown: Vec<String> = targets
+            .iter()
+            .zip(&last.summaries)
+            .filter_map(|(t, per)| per.get(k).map(|s| format!("{} {}", t.name(), super::format_summary(s))))
+            .collect();
+        format!("at {} {}", report.start_label(k), shown.join(", "))
+    };
+    let at_limit: Vec<usize> = missing.iter().copied().filter(|&k| last.staffing[k] >= limit).collect();
+    if let Some(&first) = at_limit.first() {
+        let intervals = super::observed::labels(report, &at_limit);
+        return Err(NoAnswer::AtLimit { intervals, limit, best: best(first) });
+    }
+    match (found.method, missing.first()) {
+        (Method::Restaff, Some(&first)) => Err(NoAnswer::Unmet {
+            intervals: super::observed::labels(report, &missing),
+            simulations: found.iterations.len(),
+            best: format!(" ({})", best(first)),
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// One simulated vector: the counts, each target's metric per interval and whether each
 /// interval meets every target.
@@ -81,9 +167,9 @@ pub struct Iteration {
 }
 
 impl Iteration {
-    pub(crate) fn new(targets: &[Assertion], staffing: Vec<u32>, summaries: Vec<Vec<MetricSummary>>) -> Self {
-        let meets = meets_per_interval(targets, &summaries, staffing.len());
-        Self { staffing, summaries, meets }
+    pub(crate) fn new(targets: &[Assertion], staffing: Vec<u32>, evaluation: Evaluation) -> Self {
+        let meets = meets_per_interval(targets, &evaluation.summaries, &evaluation.judged, staffing.len());
+        Self { staffing, summaries: evaluation.summaries, meets }
     }
 
     /// Intervals that miss.
@@ -111,18 +197,26 @@ pub struct PerInterval {
     pub method: Method,
 }
 
-/// Whether an interval's summary meets `target`. An interval where the metric is defined in
-/// no replication (no contact ready there) has nothing to serve, so it meets.
-pub fn interval_meets(target: &Assertion, summary: &MetricSummary) -> bool {
-    summary.mean.is_none() || target.check(summary).holds()
+/// Whether an interval's summary meets `target`: one not `judged` (no arrivals offered there,
+/// see [`super::observed`]) always does; a judged one needs the conservative bound to hold,
+/// so a metric that is undefined there (or has no confidence interval) misses.
+pub fn interval_meets(target: &Assertion, summary: &MetricSummary, judged: bool) -> bool {
+    !judged || target.check(summary).holds()
 }
 
-/// Whether each of `rows` intervals meets every target (`summaries[target][interval]`).
-pub fn meets_per_interval(targets: &[Assertion], summaries: &[Vec<MetricSummary>], rows: usize) -> Vec<bool> {
+/// Whether each of `rows` intervals meets every target (`summaries[target][interval]`);
+/// `judged[k]` as in [`interval_meets`] (an interval past its end is judged).
+pub fn meets_per_interval(
+    targets: &[Assertion],
+    summaries: &[Vec<MetricSummary>],
+    judged: &[bool],
+    rows: usize,
+) -> Vec<bool> {
     let missing = MetricSummary { mean: None, ci95: None, n: 0 };
     (0..rows)
         .map(|k| {
-            targets.iter().zip(summaries).all(|(t, per)| interval_meets(t, per.get(k).unwrap_or(&missing)))
+            let judged = judged.get(k).copied().unwrap_or(true);
+            targets.iter().zip(summaries).all(|(t, per)| interval_meets(t, per.get(k).unwrap_or(&missing), judged))
         })
         .collect()
 }
@@ -153,7 +247,7 @@ pub fn isa<E>(
             .enumerate()
             .map(|(k, &n)| slots.get(k).map_or(n, |slots| slots.div_ceil(concurrency).min(max_agents)))
             .collect();
-        let iteration = Iteration::new(targets, current.clone(), evaluation.summaries);
+        let iteration = Iteration::new(targets, current.clone(), evaluation);
         on_iteration(&iteration);
         iterations.push(iteration);
         if next == current {
@@ -223,7 +317,7 @@ mod tests {
             }
             let summaries =
                 vec![vec![MetricSummary { mean: Some(0.0), ci95: Some(0.0), n: 2 }; staffing.len()]];
-            Ok(Evaluation { summaries, in_system: Some(samples) })
+            Ok(Evaluation { summaries, in_system: Some(samples), judged: vec![true; staffing.len()] })
         }
     }
 
@@ -246,15 +340,54 @@ mod tests {
     }
 
     #[test]
-    fn an_interval_without_contacts_meets() {
+    fn an_interval_not_judged_meets_and_a_judged_one_needs_its_bound() {
         let empty = MetricSummary { mean: None, ci95: None, n: 0 };
-        assert!(interval_meets(&target(), &empty));
+        assert!(interval_meets(&target(), &empty, false));
+        // Judged, a metric undefined there (or with no confidence interval) misses: the
+        // search may not read "no contacts left" as "met".
+        assert!(!interval_meets(&target(), &empty, true));
         let no_ci = MetricSummary { mean: Some(0.0), ci95: None, n: 1 };
-        assert!(!interval_meets(&target(), &no_ci));
+        assert!(!interval_meets(&target(), &no_ci, true));
+        assert!(interval_meets(&target(), &no_ci, false));
         let met = MetricSummary { mean: Some(0.1), ci95: Some(0.05), n: 3 };
         let sl: Assertion = "sl_first_share>=0.9".parse().unwrap();
-        let summaries = vec![vec![met, no_ci], vec![empty, empty]];
-        assert_eq!(meets_per_interval(&[target(), sl], &summaries, 2), vec![true, false]);
+        let summaries = vec![vec![met, no_ci, met], vec![empty, empty, empty]];
+        assert_eq!(meets_per_interval(&[target()], &summaries[..1], &[true; 3], 3), vec![true, false, true]);
+        assert_eq!(
+            meets_per_interval(&[target(), sl], &summaries, &[true, false, false], 3),
+            vec![false, true, true]
+        );
+    }
+
+    fn iteration(staffing: Vec<u32>, meets: Vec<bool>) -> Iteration {
+        let summary = MetricSummary { mean: Some(0.5), ci95: Some(0.01), n: 2 };
+        Iteration { summaries: vec![vec![summary; staffing.len()]], staffing, meets }
+    }
+
+    #[test]
+    fn a_vector_that_misses_at_the_limit_is_no_answer() {
+        let report = crate::scenario::ReportSpec { interval_s: 3600.0, fold: crate::scenario::Fold::Day };
+        let found = |staffing: Vec<u32>, meets: Vec<bool>, method| PerInterval {
+            staffing: staffing.clone(),
+            iterations: vec![iteration(vec![9; staffing.len()], vec![true; staffing.len()]), iteration(staffing, meets)],
+            converged: true,
+            method,
+        };
+        let at_limit = found(vec![3, 64, 3], vec![true, false, true], Method::Restaff);
+        let err = check_answer(&targets(), &at_limit, 64, report).unwrap_err();
+        assert!(matches!(err, NoAnswer::AtLimit { .. }), "{err}");
+        assert!(err.to_string().contains("interval(s) 01:00 still miss at 64 agents"), "{err}");
+        // The ISA too: the limit is never an answer.
+        assert!(check_answer(&targets(), &found(vec![3, 64, 3], vec![true, false, true], Method::Isa), 64, report).is_err());
+        // Below the limit, the ISA's misses are for the fresh seeds to report; re-staffing that
+        // met nowhere everywhere has no answer.
+        let below = |method| found(vec![3, 5, 3], vec![true, false, true], method);
+        assert_eq!(check_answer(&targets(), &below(Method::Isa), 64, report), Ok(()));
+        let err = check_answer(&targets(), &below(Method::Restaff), 64, report).unwrap_err();
+        assert!(matches!(err, NoAnswer::Unmet { .. }), "{err}");
+        assert_eq!(check_answer(&targets(), &found(vec![3, 5, 3], vec![true; 3], Method::Restaff), 64, report), Ok(()));
+        assert_eq!(limit(&[4, 12, 6]), 12 * LIMIT_FACTOR);
+        assert_eq!(limit(&[500, 1]), MAX_PER_INTERVAL);
     }
 
     #[test]

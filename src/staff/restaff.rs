@@ -82,7 +82,7 @@ pub fn search<E>(
         let evaluation = evaluate(&current, first)?;
         let guess =
             evaluation.in_system.as_ref().filter(|_| first).map(|s| s.slots_for(guess_alpha(targets)));
-        let iteration = Iteration::new(targets, current.clone(), evaluation.summaries);
+        let iteration = Iteration::new(targets, current.clone(), evaluation);
         on_iteration(&iteration);
         seen.insert(current.clone());
         let met_before: Vec<bool> =
@@ -257,7 +257,7 @@ mod tests {
                     MetricSummary { mean: Some(mean), ci95: Some(0.01), n: 4 }
                 })
                 .collect();
-            Ok(Evaluation { summaries: vec![per_interval], in_system: None })
+            Ok(Evaluation { summaries: vec![per_interval], in_system: None, judged: vec![true; n] })
         }
     }
 

@@ -26,6 +26,7 @@ mod runaway;
 mod schema;
 mod staff;
 mod staff_interval;
+mod staff_judged;
 mod staffing;
 mod steps;
 mod sweeps;

@@ -188,7 +188,12 @@ fn bad_input_is_one_keyed_line() {
     );
     assert_one_line_error(
         &mut staff(&["--pool", "team", "--target", "waited_first_share<0", "--set", "horizon=2d"]),
-        &["--target 'waited_first_share<0'", "best value reached"],
+        &["--target 'waited_first_share<0'", "always from 0 to 1"],
+    );
+    // One exchange: retention is undefined at every count, so the doublings run out.
+    assert_one_line_error(
+        &mut staff(&["--pool", "team", "--target", "affinity_retention_share>=0.5", "--set", "horizon=2d"]),
+        &["--target 'affinity_retention_share>=0.5'", "best value reached: undefined at every count"],
     );
     let huge = MMC.replace("count = 3", "count = 3\nconcurrency = 10000");
     let huge = write(dir.path(), "huge.toml", &huge);
@@ -199,11 +204,11 @@ fn bad_input_is_one_keyed_line() {
             "--pool",
             "team",
             "--target",
-            "waited_first_share<0",
+            "affinity_retention_share>=0.5",
             "--set",
             "horizon=2d",
         ]),
-        &["--target 'waited_first_share<0'", "count 128 is refused", "slots", "best value reached"],
+        &["--target 'affinity_retention_share>=0.5'", "count 128 is refused", "slots", "best value reached"],
     );
     let vector = MMC.replace("count = 3", &format!("staffing = {:?}", [3; 24]));
     let staffed = write(dir.path(), "vector.toml", &vector);

@@ -18,14 +18,12 @@ use crate::policy::FirstContact;
 use crate::runner::{stream_replications_with, RunTotals};
 use crate::scenario::{scenario_from_table, LoadEstimate, Scenario};
 use crate::staff::interval::{
-    agent_hours_per_week, delay_alpha, isa, meets_per_interval, Evaluation, Iteration, Method, PerInterval,
-    STAFFABLE_METRICS,
+    agent_hours_per_week, check_answer, delay_alpha, isa, limit, meets_per_interval, Evaluation, Iteration, Method,
+    PerInterval, STAFFABLE_METRICS,
 };
+use crate::staff::observed::{counted_by, judge, Facts, Seen};
 use crate::staff::restaff::search;
 use crate::staff::{format_summary, fresh_seed};
-
-/// Largest count per interval the search tries.
-const MAX_PER_INTERVAL: u32 = 100_000;
 
 /// Samples of the number in system per report interval, for the ISA's rule.
 const SAMPLES_PER_INTERVAL: u32 = 12;
@@ -66,12 +64,15 @@ pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
 
 /// Where a target's per-interval values are: a column of the interval breakdown, or of one
 /// channel's rows of the breakdown by channel and interval.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct TargetColumn {
     /// The channel's index, with several channels; `None`: the whole center.
     channel: Option<usize>,
     /// The column in `scope_metrics` of the interval (or channel-interval) scope.
     column: usize,
+    /// The columns of the counts of the contacts it is measured on (see
+    /// [`crate::staff::observed::counted_by`]), in the same scope.
+    counted: Vec<usize>,
 }
 
 /// Each target's column among the interval metrics (a channel's target: among that channel's
@@ -103,13 +104,15 @@ fn target_columns(setup: &Setup<'_>) -> Result<Vec<TargetColumn>> {
                 _ => None,
             };
             let scope = if channel.is_some() { Scope::ChannelInterval } else { Scope::Interval };
-            let column = scope_metrics(scope).iter().position(|m| m.name == t.metric).with_context(|| {
+            let position = |name: &str| scope_metrics(scope).iter().position(|m| m.name == name);
+            let column = position(t.metric).with_context(|| {
                 format!(
                     "--target '{t}': not a metric reported by interval{}",
                     if channel.is_some() { " for a channel" } else { "" }
                 )
             })?;
-            Ok(TargetColumn { channel, column })
+            let counted = counted_by(t.metric).iter().filter_map(|name| position(name)).collect();
+            Ok(TargetColumn { channel, column, counted })
         })
         .collect()
 }
@@ -129,24 +132,43 @@ fn solve(
         && scenario.policy.policy.pooled()
         && scenario.policy.options.first_contact == FirstContact::Pool;
     let alpha = delay_alpha(&setup.targets).filter(|_| pooled);
+    let limit = limit(&start);
+    // The first simulation (ample staff, the number in system sampled as both searches want
+    // first) decides which intervals are judged; intervals without arrivals start at the
+    // fewest agents. The search then starts from there, reusing this simulation when the
+    // vector is unchanged.
+    let facts = Facts::of(&setup.base, &setup.targets, setup.replications);
+    bar.set_message(format!("{label} · iteration 1"));
+    let sampled = RunOptions { in_system_samples: SAMPLES_PER_INTERVAL, ..RunOptions::default() };
+    let (mut first, _, seen) = evaluate(setup, policy, &start, setup.seed, columns, sampled, bar)?;
+    let judged = judge(&setup.targets, &seen, &facts)?;
+    let start: Vec<u32> = start.iter().zip(&judged).map(|(&n, &j)| if j { n } else { 1 }).collect();
+    first.judged.clone_from(&judged);
+    let mut cached = Some(first).filter(|_| judged.iter().all(|j| *j));
     let mut iteration = 0;
-    let mut simulate = |staffing: &[u32], sample: bool| {
+    let mut simulate = |staffing: &[u32], sample: bool| -> Result<Evaluation> {
         iteration += 1;
+        if let Some(first) = cached.take() {
+            return Ok(first);
+        }
         bar.set_message(format!("{label} · iteration {iteration}"));
         let samples = if sample { SAMPLES_PER_INTERVAL } else { 0 };
         let options = RunOptions { in_system_samples: samples, ..RunOptions::default() };
-        evaluate(setup, policy, staffing, setup.seed, columns, options, bar).map(|(e, _)| e)
+        let (mut evaluation, _, _) = evaluate(setup, policy, staffing, setup.seed, columns, options, bar)?;
+        evaluation.judged.clone_from(&judged);
+        Ok(evaluation)
     };
     let show = |i: &Iteration| bar.println(format!("staff --per-interval ({label}): {}", progress_line(i)));
     let found = match alpha {
         Some(alpha) => {
             let simulate = |staffing: &[u32]| simulate(staffing, true);
-            isa(&setup.targets, alpha, setup.concurrency, start, MAX_PER_INTERVAL, simulate, show)?
+            isa(&setup.targets, alpha, setup.concurrency, start, limit, simulate, show)?
         }
-        None => search(&setup.targets, start, setup.concurrency, MAX_PER_INTERVAL, simulate, show)?,
+        None => search(&setup.targets, start, setup.concurrency, limit, simulate, show)?,
     };
+    check_answer(&setup.targets, &found, limit, setup.base.report)?;
     bar.set_message(format!("{label} · fresh seeds"));
-    let (fresh, whole) = evaluate(
+    let (fresh, whole, _) = evaluate(
         setup,
         policy,
         &found.staffing,
@@ -155,11 +177,11 @@ fn solve(
         RunOptions::default(),
         bar,
     )?;
-    let meets = meets_per_interval(&setup.targets, &fresh.summaries, rows);
+    let meets = meets_per_interval(&setup.targets, &fresh.summaries, &judged, rows);
     let missing = MetricSummary { mean: None, ci95: None, n: 0 };
     let retention = whole.iter().find(|(n, _)| *n == "affinity_retention_share").map_or(missing, |(_, s)| *s);
     let policy_key = policy.map(str::to_string);
-    Ok(Answer { policy: label, policy_key, found, achieved: fresh.summaries, meets, retention })
+    Ok(Answer { policy: label, policy_key, found, achieved: fresh.summaries, meets, judged, retention })
 }
 
 /// Ample staff to start from: twice the pool's share of the average offered load, in agents,
@@ -206,7 +228,9 @@ fn scenario_with(setup: &Setup<'_>, policy: Option<&str>, staffing: &[u32]) -> R
 }
 
 /// The target metrics per interval over the replications from master seed `seed` (and the
-/// number in system, if `options` sample it), with every whole-run metric.
+/// number in system, if `options` sample it), every whole-run metric, and what was seen of
+/// each target per interval (for [`judge`]). Every interval is judged here; the search's
+/// caller says which are not.
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
     setup: &Setup<'_>,
@@ -216,7 +240,7 @@ fn evaluate(
     columns: &[TargetColumn],
     options: RunOptions,
     bar: &ProgressBar,
-) -> Result<(Evaluation, Vec<(&'static str, MetricSummary)>)> {
+) -> Result<(Evaluation, Vec<(&'static str, MetricSummary)>, Vec<Vec<Seen>>)> {
     let scenario = scenario_with(setup, policy, staffing)?;
     let mut totals = RunTotals::new(setup.replications);
     let mut in_system: Option<InSystemSamples> = None;
@@ -234,17 +258,30 @@ fn evaluate(
     let missing = MetricSummary { mean: None, ci95: None, n: 0 };
     let (whole, by_channel) = (totals.interval_summaries(), totals.channel_interval_summaries());
     let intervals = whole.len();
-    let summaries = columns
+    let rows_of = |target: &TargetColumn| match target.channel {
+        None => &whole[..],
+        Some(c) => by_channel.get(c * intervals..(c + 1) * intervals).unwrap_or_default(),
+    };
+    let summaries: Vec<Vec<MetricSummary>> = columns
         .iter()
-        .map(|target| {
-            let rows = match target.channel {
-                None => &whole[..],
-                Some(c) => by_channel.get(c * intervals..(c + 1) * intervals).unwrap_or_default(),
-            };
-            rows.iter().map(|row| row.get(target.column).copied().unwrap_or(missing)).collect()
+        .map(|target| rows_of(target).iter().map(|row| row.get(target.column).copied().unwrap_or(missing)).collect())
+        .collect();
+    let seen = columns
+        .iter()
+        .zip(&summaries)
+        .map(|(target, per)| {
+            rows_of(target)
+                .iter()
+                .zip(per)
+                .map(|(row, summary)| {
+                    let total = |c: &usize| row.get(*c).map_or(0.0, |s| s.mean.unwrap_or(0.0) * s.n as f64);
+                    Seen { contacts: target.counted.iter().map(total).sum(), summary: *summary }
+                })
+                .collect()
         })
         .collect();
-    Ok((Evaluation { summaries, in_system }, totals.summaries()))
+    let judged = vec![true; intervals];
+    Ok((Evaluation { summaries, in_system, judged }, totals.summaries(), seen))
 }
 
 fn progress_line(i: &Iteration) -> String {
@@ -261,6 +298,9 @@ struct Answer {
     /// `achieved[target][interval]` on fresh seeds.
     achieved: Vec<Vec<MetricSummary>>,
     meets: Vec<bool>,
+    /// Whether each interval was judged (else no arrivals are offered there: see
+    /// [`crate::staff::observed`]).
+    judged: Vec<bool>,
     /// Whole-run affinity retention on fresh seeds: what the policy buys.
     retention: MetricSummary,
 }
@@ -268,6 +308,11 @@ struct Answer {
 impl Answer {
     fn missed(&self) -> Vec<usize> {
         self.meets.iter().enumerate().filter(|(_, m)| !**m).map(|(k, _)| k).collect()
+    }
+
+    /// Intervals left alone: no arrivals offered there (see [`crate::staff::observed`]).
+    fn not_judged(&self) -> Vec<usize> {
+        self.judged.iter().enumerate().filter(|(_, j)| !**j).map(|(k, _)| k).collect()
     }
 
     fn agent_hours(&self, setup: &Setup<'_>) -> f64 {
@@ -291,6 +336,7 @@ impl Answer {
                     "agents": self.found.staffing[k],
                     "achieved": achieved,
                     "meets": self.meets.get(k).copied().unwrap_or(false),
+                    "judged": self.judged.get(k).copied().unwrap_or(true),
                 })
             })
             .collect();
@@ -316,6 +362,7 @@ impl Answer {
             "evaluations": evaluations,
             "intervals": rows,
             "missed": self.missed(),
+            "not_judged": self.not_judged(),
         })
     }
 
@@ -351,6 +398,15 @@ impl Answer {
         if !missed.is_empty() {
             println!("  note: on fresh seeds {} interval(s) miss: {}", missed.len(), missed.join(", "));
         }
+        let alone = self.not_judged();
+        if !alone.is_empty() {
+            println!(
+                "  note: no arrivals are offered in {} interval(s), so they are not judged against the \
+                 targets: {}",
+                alone.len(),
+                crate::staff::observed::labels(report, &alone)
+            );
+        }
         println!();
     }
 
@@ -374,7 +430,11 @@ impl Answer {
                     }
                 })
                 .collect();
-            let mark = if self.meets.get(k).copied().unwrap_or(false) { "" } else { "  (misses)" };
+            let mark = match (self.judged.get(k), self.meets.get(k)) {
+                (Some(false), _) => "  (no arrivals: not judged)",
+                (_, Some(true)) => "",
+                _ => "  (misses)",
+            };
             println!("{:<10}  {agents:>6}  {}{mark}", report.start_label(k), achieved.join(", "));
         }
     }
