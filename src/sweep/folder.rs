@@ -408,6 +408,19 @@ mod tests {
     }
 
     #[test]
+    fn staffed_names_are_one_file_of_the_folder() {
+        assert_eq!(staffed_file_name(None), "staffed.toml");
+        assert_eq!(staffed_file_name(Some("hybrid-5m")), "staffed-hybrid-5m.toml");
+        assert_eq!(staffed_file_name(Some("policies/my x.toml")), "staffed-policies_my_x.toml.toml");
+        for policy in [None, Some("sticky"), Some("../a/b"), Some("é")] {
+            assert!(is_data_file(&staffed_file_name(policy)), "{policy:?}");
+        }
+        for name in ["staffed-.toml", "staffed-../x.toml", "staffed-a/b.toml", "staffed.json", "x.toml"] {
+            assert!(!is_data_file(name), "{name}");
+        }
+    }
+
+    #[test]
     fn resolved_paths_compare_equal() {
         let tmp = tempfile::tempdir().unwrap();
         let a = tmp.path().join("a");
