@@ -336,6 +336,9 @@ fn run(args: &RunArgs) -> Result<i32> {
     let pool = thread_pool(args.threads)?;
     let started = SystemTime::now();
     let clock = Instant::now();
+    if let Some(dir) = &args.out {
+        crate::sweep::check_inputs_kept(dir, &[&args.scenario])?;
+    }
     let folder = args.out.as_deref().map(OutputFolder::lock).transpose()?;
     let mut writer = match &folder {
         Some(folder) => {

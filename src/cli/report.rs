@@ -34,6 +34,7 @@ pub(super) fn check_report_file(out: &Path) -> Result<()> {
 pub(super) fn report(args: &ReportArgs) -> Result<i32> {
     if let Some(out) = &args.out {
         check_report_file(out)?;
+        crate::sweep::check_report_outside(&args.results, out)?;
     }
     let path = crate::html_report::write(&args.results, args.out.as_deref())?;
     eprintln!("wrote {}", path.display());

@@ -19,6 +19,7 @@ use crate::metrics::MetricSummary;
 use crate::runner::{stream_replications, RunTotals};
 use crate::scenario::{parse_toml, read_text, scenario_from_table, set_path, LoadEstimate, Scenario};
 use crate::staff::{fresh_seed, search, start_from, target_metrics, Evaluation, Search};
+use crate::sweep::OutputFolder;
 
 /// What a search needs that does not change with the count.
 struct Setup<'a> {
@@ -32,6 +33,8 @@ struct Setup<'a> {
     concurrency: u32,
     /// The scenario as loaded (after `--set`).
     base: Scenario,
+    /// With `--out`: the results folder, locked before the search (see [`lock_out`]).
+    folder: Option<OutputFolder>,
 }
 
 /// One policy's answer.
@@ -55,7 +58,8 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
         check_output_dir(dir)?;
     }
     interrupt::leaves_incomplete("the staffing search stopped before an answer; nothing was written".into());
-    let setup = prepare(args)?;
+    let mut setup = prepare(args)?;
+    setup.folder = args.out.as_deref().map(|dir| lock_out(dir, &args.scenario)).transpose()?;
     let pool = thread_pool(args.threads)?;
     if args.per_interval {
         return pool.install(|| per_interval::staff(&setup));
@@ -67,12 +71,11 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
     }
     bar.finish_and_clear();
     print_answers(&setup, &answers)?;
-    if let Some(dir) = &args.out {
+    if let Some(folder) = &setup.folder {
         let staffed: Vec<(String, Table)> =
             answers.iter().map(|a| (a.policy.clone(), a.staffed.clone())).collect();
-        write_staffed(dir, &staffed, !args.policies.is_empty())?;
         let docs = answers.iter().map(|a| a.to_json(&setup)).collect();
-        write_results(&setup, dir, "level", docs)?;
+        write_results(&setup, folder, "level", &staffed, docs)?;
     }
     Ok(0)
 }
@@ -144,6 +147,7 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
         seed: args.seed.unwrap_or(base.seed),
         concurrency: pool.concurrency,
         base,
+        folder: None,
     })
 }
 
@@ -326,10 +330,25 @@ fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
     }
 }
 
-/// `staff.json` in `dir` as a results folder (written beside itself, then moved into place
-/// with its manifest, like a run's), so that `convosim report` can read it; the report too
-/// with `--report`. `docs` are the answers as `--format json` prints them.
-fn write_results(setup: &Setup<'_>, dir: &Path, mode: &str, docs: Vec<Json>) -> Result<()> {
+/// The `--out` folder, refused if it holds the scenario (its staffed scenario would replace
+/// it), then locked: checked before the search, so a refusal costs no simulation.
+fn lock_out(dir: &Path, scenario: &Path) -> Result<OutputFolder> {
+    crate::sweep::check_input_outside(dir, scenario)?;
+    Ok(OutputFolder::lock(dir)?)
+}
+
+/// The results folder of `staff --out`: `staff.json` and the staffed scenarios
+/// (`staffed.toml`, or one `staffed-<policy>.toml` per policy, from (policy, table) pairs),
+/// written beside it, then moved into place with its manifest like a run's, so `convosim
+/// report` can read it and no file of a previous result survives; the report too with
+/// `--report`. `docs` are the answers as `--format json` prints them.
+fn write_results(
+    setup: &Setup<'_>,
+    folder: &OutputFolder,
+    mode: &str,
+    staffed: &[(String, Table)],
+    docs: Vec<Json>,
+) -> Result<()> {
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let targets: Vec<Json> = setup
         .targets
@@ -351,8 +370,8 @@ fn write_results(setup: &Setup<'_>, dir: &Path, mode: &str, docs: Vec<Json>) -> 
         "targets": targets,
         "answers": docs,
     });
-    let folder = crate::sweep::OutputFolder::lock(dir)?;
     folder.start_fresh()?;
+    let names = write_staffed(folder.partial(), staffed, !setup.args.policies.is_empty())?;
     let path = folder.partial().join(crate::sweep::STAFF_JSON);
     std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")
         .with_context(|| format!("--out: cannot write {}", path.display()))?;
@@ -371,23 +390,25 @@ fn write_results(setup: &Setup<'_>, dir: &Path, mode: &str, docs: Vec<Json>) -> 
         ..Default::default()
     };
     folder.commit(&mut info)?;
-    eprintln!("wrote {}", dir.join(crate::sweep::STAFF_JSON).display());
+    let dir = folder.dir();
+    for name in names.iter().map(String::as_str).chain([crate::sweep::STAFF_JSON]) {
+        eprintln!("wrote {}", dir.join(name).display());
+    }
     if setup.args.report {
         super::report::beside(dir)?;
     }
     Ok(())
 }
 
-/// `staffed.toml`, or one `staffed-<policy>.toml` per policy, from (policy, table) pairs.
-fn write_staffed(dir: &Path, staffed: &[(String, Table)], per_policy: bool) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("--out {}: cannot create the directory", dir.display()))?;
+/// Writes the staffed scenarios into `dir`; their file names.
+fn write_staffed(dir: &Path, staffed: &[(String, Table)], per_policy: bool) -> Result<Vec<String>> {
+    let mut names = Vec::new();
     for (policy, table) in staffed {
-        let name = if per_policy { format!("staffed-{policy}.toml") } else { "staffed.toml".to_string() };
-        let path = dir.join(name);
+        let name = crate::sweep::staffed_file_name(per_policy.then_some(policy.as_str()));
+        let path = dir.join(&name);
         let text = toml::to_string(table).context("cannot write the staffed scenario as TOML")?;
         std::fs::write(&path, text).with_context(|| format!("--out: cannot write {}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        names.push(name);
     }
-    Ok(())
+    Ok(names)
 }

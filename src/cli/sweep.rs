@@ -12,9 +12,9 @@ use super::{interrupt, thread_pool, CompareArgs, MergeArgs, SweepArgs};
 use crate::compare::{add_channels, channel_table, compare as compare_tables, render, CompareOptions};
 use crate::gate::{check_channels, Assertion, Measured};
 use crate::sweep::{
-    execute, load_sweep, merge as merge_folders, read_channel_summaries, read_summary, shard_tasks,
-    summarize_in_place, Checkpoint, OutputFolder, Point, PointChannels, ResultsWriter, RunInfo, Shard, Step,
-    SummaryTable, SweepError, SweepSpec,
+    check_inputs_kept, execute, load_sweep, merge as merge_folders, read_channel_summaries, read_summary,
+    resume_command, shard_tasks, summarize_in_place, Checkpoint, OutputFolder, Point, PointChannels,
+    ResultsWriter, RunInfo, Shard, Step, SummaryTable, SweepError, SweepSpec,
 };
 
 pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
@@ -48,8 +48,9 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     let out = args.out.clone().unwrap_or_else(|| default_out(&spec, shard));
     let pool = thread_pool(args.threads)?;
     let mut run = run_info(&spec, &points, shard, pool.current_num_threads());
+    check_inputs_kept(&out, &[&spec.file, &spec.base])?;
     let folder = OutputFolder::lock(&out)?;
-    let resume = resume_command(args, &out, shard);
+    let resume = resume_command(&args.sweep, &out, [shard.index, shard.count]);
     interrupt::leaves_incomplete(format!(
         "the sweep is incomplete; its last checkpoint is in {}; resume with: {resume}",
         folder.partial().display()
@@ -177,15 +178,6 @@ fn run_info(spec: &SweepSpec, points: &[Point], shard: Shard, threads: usize) ->
         started: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         ..Default::default()
     }
-}
-
-/// The command that resumes this sweep, for the line printed when it is interrupted.
-fn resume_command(args: &SweepArgs, out: &Path, shard: Shard) -> String {
-    let mut command = format!("convosim sweep {} --resume --out {}", args.sweep.display(), out.display());
-    if shard != Shard::WHOLE {
-        command.push_str(&format!(" --shard {}/{}", shard.index, shard.count));
-    }
-    command
 }
 
 /// The writer of the partial folder, fresh or (with `--resume` and a checkpoint there) where

@@ -20,7 +20,7 @@ use data::{point_label, Kind, Results};
 use page::Block;
 
 /// The report's file name when no other is given: `RESULTS_DIR/report.html`.
-pub const REPORT_HTML: &str = "report.html";
+pub const REPORT_HTML: &str = crate::sweep::REPORT_HTML;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -70,8 +70,30 @@ pub fn render(dir: &Path) -> Result<String, ReportError> {
 pub fn write(dir: &Path, out: Option<&Path>) -> Result<PathBuf, ReportError> {
     let html = render(dir)?;
     let path = out.map_or_else(|| dir.join(REPORT_HTML), Path::to_path_buf);
-    std::fs::write(&path, html).map_err(|source| ReportError::Write { path: path.clone(), source })?;
+    replace_file(&path, html.as_bytes())
+        .map_err(|source| ReportError::Write { path: path.clone(), source })?;
     Ok(path)
+}
+
+/// Writes `bytes` to a temporary file beside `path` (beside the file a link at `path` points
+/// to), then renames it over `path`: a failed write (a full disk) leaves the previous page
+/// whole, never a truncated one in its place.
+fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut name = std::ffi::OsString::from(".");
+    name.push(target.file_name().unwrap_or(REPORT_HTML.as_ref()));
+    name.push(".new");
+    let temporary = target.with_file_name(name);
+    let written = std::fs::File::create(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, &target)
+    });
+    if written.is_err() && temporary.is_file() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 fn meta(results: &Results) -> Vec<String> {

@@ -7,7 +7,7 @@
 //!
 //! The summaries are always computed from the per-task lines in (point, replication) order, so a
 //! merge of shards gives the bytes of a single run; a resumed run cuts the lines back to the
-//! checkpoint's task count.
+//! checkpoint's length once their checksum is checked.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as Json};
 
+use super::checkpoint::{FilePrefix, HashedWriter};
 use super::files::{create, number, results_error, write_error, RunInfo};
 use super::folder::verify;
 use super::{SweepError, TaskResult};
@@ -87,34 +88,30 @@ pub(super) fn task_line(result: &TaskResult, point: &PointBreakdown) -> String {
 
 /// Appends task lines to `breakdowns.jsonl`.
 pub(super) struct BreakdownWriter {
-    path: PathBuf,
-    file: BufWriter<File>,
+    file: HashedWriter,
 }
 
 impl BreakdownWriter {
     pub(super) fn create(dir: &Path) -> Result<Self, SweepError> {
-        let path = dir.join(BREAKDOWNS);
-        Ok(Self { file: create(&path)?, path })
+        Ok(Self { file: HashedWriter::create(&dir.join(BREAKDOWNS))? })
     }
 
-    /// Reopens the file keeping its first `tasks` lines (the ones the checkpoint counts).
-    pub(super) fn resume(dir: &Path, tasks: u64) -> Result<Self, SweepError> {
-        let path = dir.join(BREAKDOWNS);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            results_error(&path, format!("cannot resume: {e}; run without --resume to start again"))
-        })?;
-        let kept: usize = text.split_inclusive('\n').take(tasks as usize).map(str::len).sum();
-        let mut file = create(&path)?;
-        file.write_all(&text.as_bytes()[..kept]).map_err(write_error(&path))?;
-        Ok(Self { path, file })
+    /// Continues the file a resume has checked and cut back to its checkpoint.
+    pub(super) fn resume(file: HashedWriter) -> Self {
+        Self { file }
     }
 
     pub(super) fn push(&mut self, line: &str) -> Result<(), SweepError> {
-        writeln!(self.file, "{line}").map_err(write_error(&self.path))
+        writeln!(self.file, "{line}").map_err(write_error(self.file.path()))
     }
 
     pub(super) fn flush(&mut self) -> Result<(), SweepError> {
-        self.file.flush().map_err(write_error(&self.path))
+        self.file.flush().map_err(write_error(self.file.path()))
+    }
+
+    /// What has been written so far, for a checkpoint (after [`Self::flush`]).
+    pub(super) fn prefix(&self) -> FilePrefix {
+        self.file.prefix()
     }
 }
 

@@ -1,22 +1,130 @@
 //! The checkpoint of an unfinished sweep: how far it got and what it was, so `--resume` can
 //! continue it to the same bytes an uninterrupted run writes.
 //!
-//! Tasks finish in task order, so "how far" is a count of tasks plus the byte lengths of
-//! `replications.csv` and `histograms.jsonl` after them; the only state not on disk is the
-//! open point's merged histograms, which are stored here (canonically encoded, so decoding and
-//! adding the rest gives the same bytes). A checkpoint is replaced atomically (written beside,
-//! then renamed), so a kill at any instant leaves the previous one or the next.
+//! Tasks finish in task order, so "how far" is a count of tasks plus the byte length of each
+//! data file (`replications.csv`, `histograms.jsonl`, `breakdowns.jsonl`) after them, with the
+//! SHA-256 of those bytes: a resume continues only files whose prefix is still what was
+//! written ([`HashedWriter`] hashes as it writes, so a checkpoint reads nothing back). The
+//! only state not on disk is the open point's merged histograms, which are stored here
+//! (canonically encoded, so decoding and adding the rest gives the same bytes). A checkpoint is
+//! replaced atomically (written beside, then renamed), so a kill at any instant leaves the
+//! previous one or the next.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use super::files::{decode_wait_histogram, results_error, write_error, RunInfo};
+use super::files::{create, decode_wait_histogram, results_error, write_error, RunInfo};
+use super::folder::hex;
 use super::SweepError;
 use crate::metrics::encode_histogram;
 
 const CHECKPOINT: &str = "checkpoint.json";
+/// What to do when a partial folder cannot be continued.
+const RESTART: &str = "run without --resume to start again";
+
+/// The command that resumes the sweep of `sweep_file` into `out` (shard `[k, n]`).
+pub fn resume_command(sweep_file: &Path, out: &Path, [index, count]: [u32; 2]) -> String {
+    let mut command = format!("convosim sweep {} --resume --out {}", sweep_file.display(), out.display());
+    if count > 1 {
+        command.push_str(&format!(" --shard {index}/{count}"));
+    }
+    command
+}
+
+/// The first `bytes` bytes of a data file and their SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilePrefix {
+    /// Length.
+    pub bytes: u64,
+    /// SHA-256 of those bytes.
+    pub sha256: String,
+}
+
+/// A data file appended to in task order, hashing what it writes, so a checkpoint records
+/// the SHA-256 of what it covers without reading the file back.
+pub(super) struct HashedWriter {
+    path: PathBuf,
+    file: BufWriter<File>,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl HashedWriter {
+    pub(super) fn create(path: &Path) -> Result<Self, SweepError> {
+        Ok(Self { path: path.to_path_buf(), file: create(path)?, hasher: Sha256::new(), bytes: 0 })
+    }
+
+    /// Opens `path` to continue after `prefix`, once its first `prefix.bytes` bytes are
+    /// checked against the recorded SHA-256 (a resume never builds on rows changed since).
+    /// Nothing is cut until [`Self::cut`], so a refusal leaves the file as it was.
+    pub(super) fn checked(path: &Path, prefix: &FilePrefix) -> Result<Self, SweepError> {
+        let refuse = |message: String| SweepError::Resume { partial: path.to_path_buf(), message };
+        let mut file = File::options()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| refuse(format!("cannot reopen: {e}; {RESTART}")))?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 16];
+        let mut bytes = 0u64;
+        let mut reader = (&mut file).take(prefix.bytes);
+        loop {
+            let n = reader.read(&mut buffer).map_err(|e| refuse(format!("cannot read: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            bytes += n as u64;
+        }
+        if bytes < prefix.bytes {
+            let recorded = prefix.bytes;
+            return Err(refuse(format!(
+                "{bytes} bytes, but the checkpoint recorded {recorded}: the file was cut since; {RESTART}"
+            )));
+        }
+        if hex(&hasher.clone().finalize()) != prefix.sha256 {
+            return Err(refuse(format!(
+                "changed since the checkpoint (the SHA-256 of its first {bytes} bytes differs); {RESTART}"
+            )));
+        }
+        Ok(Self { path: path.to_path_buf(), file: BufWriter::new(file), hasher, bytes })
+    }
+
+    /// Cuts the file back to the checked prefix: what was written after the checkpoint is redone.
+    pub(super) fn cut(&mut self) -> Result<(), SweepError> {
+        let file = self.file.get_mut();
+        file.set_len(self.bytes).map_err(write_error(&self.path))?;
+        file.seek(SeekFrom::End(0)).map(drop).map_err(write_error(&self.path))
+    }
+
+    /// What has been written so far (flush first for it to be on disk).
+    pub(super) fn prefix(&self) -> FilePrefix {
+        FilePrefix { bytes: self.bytes, sha256: hex(&self.hasher.clone().finalize()) }
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Write for HashedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
 
 /// The histograms of the point whose tasks were arriving when the checkpoint was taken.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,10 +154,9 @@ pub struct Checkpoint {
     /// What ran (version, input hash, seed, replications, shard, points) and how far: tasks,
     /// events, contacts, wall time over all sessions so far, the first session's start.
     pub run: RunInfo,
-    /// Length of `replications.csv` after `run.tasks` tasks.
-    pub replications_bytes: u64,
-    /// Length of `histograms.jsonl` after the points finished by then.
-    pub histograms_bytes: u64,
+    /// Each data file by name: its length after `run.tasks` tasks (and the points finished by
+    /// then), and the SHA-256 of those bytes.
+    pub files: BTreeMap<String, FilePrefix>,
     /// The point under way, if its last task was not yet written.
     pub open_point: Option<OpenPoint>,
 }
@@ -79,10 +186,18 @@ impl Checkpoint {
         std::fs::rename(&temporary, &path).map_err(write_error(&path))
     }
 
+    /// The prefix of data file `name` this checkpoint covers.
+    pub(super) fn prefix(&self, partial: &Path, name: &str) -> Result<&FilePrefix, SweepError> {
+        self.files.get(name).ok_or_else(|| SweepError::Resume {
+            partial: partial.join(CHECKPOINT),
+            message: format!("records nothing of {name}; {RESTART}"),
+        })
+    }
+
     /// Checks that this checkpoint belongs to the run `expected` describes; `Err` says why not.
     pub fn check_belongs_to(&self, expected: &RunInfo) -> Result<(), String> {
         let run = &self.run;
-        let restart = "run without --resume to start again";
+        let restart = RESTART;
         if run.convosim_version != expected.convosim_version {
             return Err(format!(
                 "written by convosim {}, this is {}; {restart}",
@@ -131,8 +246,7 @@ mod tests {
             "seed":1,"replications":2,"points":3,"axes":[],"shard":[1,2],"tasks":4,"threads":1,
             "started":"","ended":"","wall_s":0.0,"events":0,"events_per_s":0.0,"contacts":0,"contacts_per_s":0.0}"#;
         let run: RunInfo = serde_json::from_str(json).unwrap();
-        let checkpoint =
-            Checkpoint { run: run.clone(), replications_bytes: 0, histograms_bytes: 0, open_point: None };
+        let checkpoint = Checkpoint { run: run.clone(), files: BTreeMap::new(), open_point: None };
         assert!(checkpoint.check_belongs_to(&run).is_ok());
         let differ = |edit: fn(&mut RunInfo)| {
             let mut other = run.clone();

@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use super::breakdowns::{fixed_columns, metric_columns, task_line, BreakdownWriter, PointBreakdown};
-use super::checkpoint::{Checkpoint, OpenPoint};
+use super::breakdowns::{
+    fixed_columns, metric_columns, task_line, BreakdownWriter, PointBreakdown, BREAKDOWNS,
+};
+use super::checkpoint::{Checkpoint, FilePrefix, HashedWriter, OpenPoint};
 use super::folder::{HISTOGRAMS, MANIFEST, REPLICATIONS};
 use super::{Axis, Point, SweepError, TaskResult};
 use crate::metrics::catalog::Scope;
@@ -272,8 +274,8 @@ fn fill_counts(info: &mut RunInfo, tasks: u64, events: u64, contacts: u64) {
 /// Streams task results into a run or shard's partial folder, in task order.
 pub struct ResultsWriter {
     dir: PathBuf,
-    rows: csv::Writer<BufWriter<File>>,
-    histograms: BufWriter<File>,
+    rows: csv::Writer<HashedWriter>,
+    histograms: HashedWriter,
     /// Per point: axis cells and policy label.
     point_cells: Vec<(Vec<String>, String)>,
     /// Per point: how its intervals are cut and its pool names.
@@ -313,7 +315,7 @@ impl ResultsWriter {
     /// Creates the files in `dir` (which exists) for a sweep with these axes and points.
     pub fn create(dir: &Path, axes: &[Axis], points: &[Point]) -> Result<Self, SweepError> {
         let rows_path = dir.join(REPLICATIONS);
-        let mut rows = csv::Writer::from_writer(create(&rows_path)?);
+        let mut rows = csv::Writer::from_writer(HashedWriter::create(&rows_path)?);
         let header = std::iter::once("point".to_string())
             .chain(axes.iter().map(|a| a.path.clone()))
             .chain(Layout::current().replications_csv);
@@ -321,7 +323,7 @@ impl ResultsWriter {
         Ok(Self {
             dir: dir.to_path_buf(),
             rows,
-            histograms: create(&dir.join(HISTOGRAMS))?,
+            histograms: HashedWriter::create(&dir.join(HISTOGRAMS))?,
             point_cells: point_cells(points),
             point_breakdowns: point_breakdowns(points),
             breakdowns: BreakdownWriter::create(dir)?,
@@ -332,29 +334,18 @@ impl ResultsWriter {
         })
     }
 
-    /// Reopens the files in `dir` where `checkpoint` left them: cut back to the lengths it
-    /// recorded (whatever was written after it is redone), with the open point's histograms
-    /// and the counts restored.
+    /// Reopens the files in `dir` where `checkpoint` left them: each checked against the
+    /// checksum it recorded, then cut back to its length (whatever was written after it is
+    /// redone), with the open point's histograms and the counts restored.
     pub fn resume(dir: &Path, points: &[Point], checkpoint: &Checkpoint) -> Result<Self, SweepError> {
-        let reopen = |name: &str, length: u64| {
-            let path = dir.join(name);
-            let file = File::options().write(true).open(&path).map_err(|e| {
-                results_error(&path, format!("cannot resume: {e}; run without --resume to start again"))
-            })?;
-            let on_disk = file.metadata().map_err(write_error(&path))?.len();
-            if on_disk < length {
-                return Err(results_error(
-                    &path,
-                    format!("cannot resume: {on_disk} bytes, but the checkpoint recorded {length}; run without --resume to start again"),
-                ));
-            }
-            file.set_len(length).map_err(write_error(&path))?;
-            let mut file = file;
-            std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).map_err(write_error(&path))?;
-            Ok(BufWriter::new(file))
-        };
-        let rows = csv::Writer::from_writer(reopen(REPLICATIONS, checkpoint.replications_bytes)?);
-        let histograms = reopen(HISTOGRAMS, checkpoint.histograms_bytes)?;
+        // Every file is checked before any is cut: a refusal leaves the partial folder as it was.
+        let checked = |name: &str| HashedWriter::checked(&dir.join(name), checkpoint.prefix(dir, name)?);
+        let (mut rows, mut histograms, mut breakdowns) =
+            (checked(REPLICATIONS)?, checked(HISTOGRAMS)?, checked(BREAKDOWNS)?);
+        for file in [&mut rows, &mut histograms, &mut breakdowns] {
+            file.cut()?;
+        }
+        let rows = csv::Writer::from_writer(rows);
         let current = match &checkpoint.open_point {
             Some(open) => {
                 let (point, first, resumed) =
@@ -372,7 +363,7 @@ impl ResultsWriter {
             histograms,
             point_cells: point_cells(points),
             point_breakdowns: point_breakdowns(points),
-            breakdowns: BreakdownWriter::resume(dir, checkpoint.run.tasks)?,
+            breakdowns: BreakdownWriter::resume(breakdowns),
             current,
             events: checkpoint.run.events,
             contacts: checkpoint.run.contacts,
@@ -422,22 +413,24 @@ impl ResultsWriter {
         Ok(())
     }
 
-    /// Flushes both files; their lengths.
-    fn flush_files(&mut self) -> Result<(u64, u64), SweepError> {
+    /// Flushes the data files; what each holds, by name.
+    fn flush_files(&mut self) -> Result<BTreeMap<String, FilePrefix>, SweepError> {
         let rows_path = self.dir.join(REPLICATIONS);
         self.rows.flush().map_err(write_error(&rows_path))?;
-        let rows_len = self.rows.get_ref().get_ref().metadata().map_err(write_error(&rows_path))?.len();
         let hist_path = self.dir.join(HISTOGRAMS);
         self.histograms.flush().map_err(write_error(&hist_path))?;
-        let hist_len = self.histograms.get_ref().metadata().map_err(write_error(&hist_path))?.len();
         self.breakdowns.flush()?;
-        Ok((rows_len, hist_len))
+        Ok(BTreeMap::from([
+            (REPLICATIONS.to_string(), self.rows.get_ref().prefix()),
+            (HISTOGRAMS.to_string(), self.histograms.prefix()),
+            (BREAKDOWNS.to_string(), self.breakdowns.prefix()),
+        ]))
     }
 
     /// Records how far the run is: the files are flushed first, so they are never shorter
     /// than what the checkpoint says. `run` gives the identity, start and wall time so far.
     pub fn checkpoint(&mut self, run: &RunInfo) -> Result<(), SweepError> {
-        let (replications_bytes, histograms_bytes) = self.flush_files()?;
+        let files = self.flush_files()?;
         let mut run = run.clone();
         fill_counts(&mut run, self.tasks, self.events, self.contacts);
         // The checkpoint holds the two wait histograms by name (see checkpoint.rs).
@@ -446,7 +439,7 @@ impl ResultsWriter {
             let get = |key| histograms.get(key).unwrap_or(&empty);
             OpenPoint::encode(*point, get(WAIT_FIRST), get(WAIT_RESUMED))
         });
-        Checkpoint { run, replications_bytes, histograms_bytes, open_point }.save(&self.dir)
+        Checkpoint { run, files, open_point }.save(&self.dir)
     }
 
     /// Flushes the files; `info` with the task, event and contact counts filled in.

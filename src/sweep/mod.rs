@@ -21,10 +21,13 @@ mod summary;
 pub use breakdowns::{
     read_channel_summaries, PointChannels, CHANNELS_CSV, CHANNEL_INTERVALS_CSV, INTERVALS_CSV, POOLS_CSV,
 };
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{resume_command, Checkpoint, FilePrefix};
 pub use exec::{execute, shard_tasks, Shard, Step, TaskResult};
 pub use files::{Layout, ResultsWriter, RunInfo};
-pub use folder::{verify, OutputFolder, HISTOGRAMS, MANIFEST, STAFF_JSON, SUMMARY_CSV};
+pub use folder::{
+    check_input_outside, check_inputs_kept, check_report_outside, staffed_file_name, verify, OutputFolder,
+    HISTOGRAMS, MANIFEST, REPORT_HTML, STAFF_JSON, SUMMARY_CSV,
+};
 pub use merge::{merge, summarize_in_place};
 pub use spec::{content_hash, describe_point, load_sweep, Axis, Point, SweepSpec};
 pub use summary::{read_summary, SummaryRow, SummaryTable};

@@ -193,8 +193,9 @@ fn ctrl_c_prints_one_line_and_exits_130() {
     let scenario = quick_scenario(dir.path(), str::to_string);
     let out = dir.path().join("results");
     let child = Running::start(&["run", "--replications", "1000000", "--threads", "1"], &scenario, &out);
-    // The handler is in place before the output directory is made.
-    assert!(wait_until(|| out.is_dir().then_some(())).is_some(), "the run never started");
+    // The handler is in place before the partial folder beside the output is made.
+    let partial = dir.path().join("results.partial");
+    assert!(wait_until(|| partial.is_dir().then_some(())).is_some(), "the run never started");
     child.interrupt();
     let (status, stderr) = child.finish();
     assert_eq!(status.code(), Some(130), "stderr: {stderr}");

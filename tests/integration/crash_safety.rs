@@ -16,7 +16,7 @@ use crate::cli::{assert_one_line_error, convosim, PATIENCE, SMALL_CENTER};
 
 /// 12 points × 50 replications: about a second in a release build on one thread, several
 /// in a debug build; checkpoints every 8 tasks.
-const LONG_SWEEP: &str = r#"
+pub(crate) const LONG_SWEEP: &str = r#"
 name = "crash"
 base = "base.toml"
 replications = 50
@@ -40,7 +40,7 @@ policy = ["hybrid-1m", "sticky"]
 const DATA_FILES: [&str; 4] = ["summary.csv", "summary.json", "replications.csv", "histograms.jsonl"];
 
 /// A temporary folder with base.toml and sweep.toml.
-fn workspace(sweep: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn workspace(sweep: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     fs::write(dir.path().join("base.toml"), SMALL_CENTER).expect("base.toml");
     let file = dir.path().join("sweep.toml");
@@ -48,21 +48,21 @@ fn workspace(sweep: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, file)
 }
 
-fn path(p: &Path) -> &str {
+pub(crate) fn path(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
 }
 
 /// Runs `convosim sweep FILE --quiet --out OUT EXTRA...` to the end.
-fn sweep(file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+pub(crate) fn sweep(file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     convosim().args(["sweep", path(file), "--quiet", "--out", path(out)]).args(extra).output().expect("runs")
 }
 
-fn assert_success(output: &std::process::Output) {
+pub(crate) fn assert_success(output: &std::process::Output) {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// Every data file's bytes, and the manifest without its wall-clock fields.
-fn snapshot(dir: &Path) -> Vec<(String, String)> {
+pub(crate) fn snapshot(dir: &Path) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = DATA_FILES
         .iter()
         .filter(|n| dir.join(n).exists())
@@ -98,7 +98,7 @@ fn wait_until<T>(mut probe: impl FnMut() -> Option<T>) -> Option<T> {
 }
 
 /// Tasks recorded in the checkpoint of `out`'s partial folder (0 without one).
-fn checkpointed(out: &Path) -> u64 {
+pub(crate) fn checkpointed(out: &Path) -> u64 {
     let file =
         out.with_file_name(format!("{}.partial", out.file_name().and_then(|n| n.to_str()).unwrap_or("")));
     fs::read_to_string(file.join("checkpoint.json"))
@@ -154,7 +154,7 @@ impl Drop for Running {
 
 /// Starts `args`, waits until `out`'s checkpoint counts `tasks` tasks and sends `signal`.
 /// Returns whether the run was stopped (false if it finished first).
-fn stop_at(args: &[&str], out: &Path, tasks: u64, signal: &str) -> bool {
+pub(crate) fn stop_at(args: &[&str], out: &Path, tasks: u64, signal: &str) -> bool {
     let mut child = Running::start(args);
     let reached = wait_until(|| (child.exited() || checkpointed(out) >= tasks).then_some(()));
     assert!(reached.is_some(), "no progress within {PATIENCE:?}");

@@ -31,3 +31,4 @@ mod staffing;
 mod steps;
 mod sweeps;
 mod tie_semantics;
+mod whole_results;

@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use serde_json::{json, Value as Json};
 use toml::{Table, Value};
 
-use super::{policy_list, progress_bar, write_staffed, Format, Setup};
+use super::{policy_list, progress_bar, Format, Setup};
 use crate::engine::RunOptions;
 use crate::gate::Op;
 use crate::metrics::catalog::{scope_metrics, Scope};
@@ -50,14 +50,13 @@ pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
             print_policies(setup, &answers);
         }
     }
-    if let Some(dir) = &setup.args.out {
+    if let Some(folder) = &setup.folder {
         let staffed: Result<Vec<(String, Table)>> = answers
             .iter()
             .map(|a| Ok((a.policy.clone(), table_with(setup, a.policy_key.as_deref(), &a.found.staffing)?)))
             .collect();
-        write_staffed(dir, &staffed?, !setup.args.policies.is_empty())?;
         let docs = answers.iter().map(|a| a.to_json(setup)).collect();
-        super::write_results(setup, dir, "per_interval", docs)?;
+        super::write_results(setup, folder, "per_interval", &staffed?, docs)?;
     }
     Ok(0)
 }
