@@ -1,8 +1,12 @@
 //! The command line: its definition (reused by tests) and the commands' pipelines.
 //!
 //! This is the edge where errors get their context and become one line on stderr: usage
-//! errors in [`usage`], Ctrl-C in [`interrupt`], everything else in `main`.
+//! errors in [`usage`], Ctrl-C in [`interrupt`], everything else in `main`. Every print goes
+//! through [`output`], so a closed pipe or a full disk never panics.
 
+// First, so that its macros are in scope in every module below.
+#[macro_use]
+pub mod output;
 mod check;
 mod gates;
 pub mod interrupt;
@@ -349,21 +353,21 @@ fn run(args: &RunArgs) -> Result<i32> {
 
     match args.format {
         Format::Table => {
-            print!("{}", crate::table::render(&report));
+            out!("{}", crate::table::render(&report));
             match args.by {
-                Some(By::Interval) => print!("{}", crate::table::render_intervals(&report)),
-                Some(By::Pool) => print!("{}", crate::table::render_pools(&report)),
-                Some(By::Channel) => print!("{}", crate::table::render_channels(&report)),
+                Some(By::Interval) => out!("{}", crate::table::render_intervals(&report)),
+                Some(By::Pool) => out!("{}", crate::table::render_pools(&report)),
+                Some(By::Channel) => out!("{}", crate::table::render_channels(&report)),
                 None => {}
             }
         }
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
-        Format::Csv => print!("{}", report.to_summary_csv()),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        Format::Csv => out!("{}", report.to_summary_csv()),
     }
     if let (Some(folder), Some(writer)) = (&folder, writer) {
         let run = RunMeta { args, started, threads: pool.current_num_threads() };
         finish_results(folder, writer, &scenario, &report, &run)?;
-        eprintln!("wrote {}", folder.dir().display());
+        errln!("wrote {}", folder.dir().display());
         if args.report {
             report::beside(folder.dir())?;
         }
@@ -449,7 +453,7 @@ fn capacities() -> Result<i32> {
     let presets = crate::scenario::capacity_summaries();
     let width = presets.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
     for (name, label, description) in presets {
-        println!("{name:<width$}  {label}\n{:width$}  {description}", "");
+        outln!("{name:<width$}  {label}\n{:width$}  {description}", "");
     }
     Ok(0)
 }
@@ -458,12 +462,12 @@ fn policies() -> Result<i32> {
     let presets = preset_summaries();
     let width = presets.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
     for (name, label, description) in presets {
-        println!("{name:<width$}  {label:<34} {description}");
+        outln!("{name:<width$}  {label:<34} {description}");
     }
     // The kinds a `[policy]` table may name, with their own keys.
-    println!();
+    outln!();
     for entry in crate::policy::REGISTRY {
-        println!("kind {:<15} {}", entry.kind, entry.summary);
+        outln!("kind {:<15} {}", entry.kind, entry.summary);
     }
     Ok(0)
 }

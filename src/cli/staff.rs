@@ -263,7 +263,7 @@ fn print_answers(setup: &Setup<'_>, answers: &[Answer]) -> Result<()> {
         } else {
             Json::Array(docs)
         };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
     for answer in answers {
@@ -277,7 +277,7 @@ fn print_answers(setup: &Setup<'_>, answers: &[Answer]) -> Result<()> {
 
 fn print_one(setup: &Setup<'_>, answer: &Answer) {
     let targets: Vec<String> = setup.targets.iter().map(ToString::to_string).collect();
-    println!(
+    outln!(
         "pool {} ({}), {} replication(s) per count, seed {}: {}",
         setup.args.pool,
         answer.policy,
@@ -286,13 +286,13 @@ fn print_one(setup: &Setup<'_>, answer: &Answer) {
         targets.join(", ")
     );
     for e in &answer.search.evaluations {
-        println!("  {}", progress_line(e));
+        outln!("  {}", progress_line(e));
     }
     let achieved: Vec<String> = target_metrics(&setup.targets, &answer.achieved)
         .iter()
         .map(|(n, s)| format!("{n} {}", crate::staff::format_summary(s)))
         .collect();
-    println!(
+    outln!(
         "count {} ({:.1} agent-hours per week); achieved on fresh seeds: {}",
         answer.search.count,
         answer.agent_hours_per_week(setup.concurrency),
@@ -302,17 +302,17 @@ fn print_one(setup: &Setup<'_>, answer: &Answer) {
     let fresh = target_metrics(&setup.targets, &answer.achieved);
     for (target, (_, summary)) in setup.targets.iter().zip(&fresh) {
         if !target.check(summary).holds() {
-            println!("  note: on fresh seeds {target} misses at count {}", answer.search.count);
+            outln!("  note: on fresh seeds {target} misses at count {}", answer.search.count);
         }
     }
 }
 
 fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
     let width = answers.iter().map(|a| a.policy.len()).max().unwrap_or(0).max(6);
-    println!();
-    println!("{:<width$}  {:>6}  {:>16}  affinity_retention_share", "policy", "count", "agent-hours/week");
+    outln!();
+    outln!("{:<width$}  {:>6}  {:>16}  affinity_retention_share", "policy", "count", "agent-hours/week");
     for a in answers {
-        println!(
+        outln!(
             "{:<width$}  {:>6}  {:>16.1}  {}",
             a.policy,
             a.search.count,
@@ -367,7 +367,7 @@ fn write_results(setup: &Setup<'_>, dir: &Path, mode: &str, docs: Vec<Json>) -> 
         ..Default::default()
     };
     folder.commit(&mut info)?;
-    eprintln!("wrote {}", dir.join(crate::sweep::STAFF_JSON).display());
+    errln!("wrote {}", dir.join(crate::sweep::STAFF_JSON).display());
     if setup.args.report {
         super::report::beside(dir)?;
     }
@@ -383,7 +383,7 @@ fn write_staffed(dir: &Path, staffed: &[(String, Table)], per_policy: bool) -> R
         let path = dir.join(name);
         let text = toml::to_string(table).context("cannot write the staffed scenario as TOML")?;
         std::fs::write(&path, text).with_context(|| format!("--out: cannot write {}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        errln!("wrote {}", path.display());
     }
     Ok(())
 }

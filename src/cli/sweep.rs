@@ -60,7 +60,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     let clock = Instant::now();
     let session = Session { pool: &pool, spec: &spec, points: &points, tasks: &tasks, quiet: args.quiet };
     if !session.run(&mut writer, &mut run, earlier_wall_s, folder.partial())? {
-        eprintln!("interrupted: {} of {} tasks done; resume with: {resume}", writer.tasks(), tasks.len());
+        errln!("interrupted: {} of {} tasks done; resume with: {resume}", writer.tasks(), tasks.len());
         return Ok(interrupt::INTERRUPTED_EXIT);
     }
     run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
@@ -82,7 +82,7 @@ fn complete(
 ) -> Result<i32> {
     run.ended = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let mut info = writer.finish(run)?;
-    eprintln!(
+    errln!(
         "{} task(s) in {:.2} s on {} thread(s): {:.2} M events/s, {:.0} contacts/s",
         info.tasks,
         info.wall_s,
@@ -93,7 +93,7 @@ fn complete(
     let out = folder.dir();
     if shard != Shard::WHOLE {
         folder.commit(&mut info)?;
-        eprintln!(
+        errln!(
             "wrote shard {}/{} to {}; when all shards are done: convosim merge <shard dirs> --out DIR",
             shard.index,
             shard.count,
@@ -103,8 +103,8 @@ fn complete(
     }
     let table = summarize_in_place(folder.partial(), &info)?;
     folder.commit(&mut info)?;
-    print!("{}", crate::table::render_sweep(&table));
-    eprintln!("wrote {}", out.display());
+    out!("{}", crate::table::render_sweep(&table));
+    errln!("wrote {}", out.display());
     let channels = channel_rows(assertions, out)?;
     gates(assertions, &table, channels)
 }
@@ -210,7 +210,7 @@ fn open_writer(
                 let writer = ResultsWriter::resume(partial, points, &checkpoint)?;
                 return Ok((writer, checkpoint.run.wall_s));
             }
-            None => eprintln!("nothing to resume in {}: starting from the first task", partial.display()),
+            None => errln!("nothing to resume in {}: starting from the first task", partial.display()),
         }
     }
     folder.start_fresh()?;
@@ -284,8 +284,8 @@ pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     known.dedup();
     let whose = format!("the merged results ({})", args.out.display());
     check_channels(&assertions, &known, "--assert", &whose).map_err(anyhow::Error::msg)?;
-    print!("{}", crate::table::render_sweep(&table));
-    eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
+    out!("{}", crate::table::render_sweep(&table));
+    errln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
     if args.report {
         super::report::beside(&args.out)?;
     }
@@ -306,6 +306,6 @@ pub(super) fn compare(args: &CompareArgs) -> Result<i32> {
     let base_channels = channel_table(&baseline, &read_channel_summaries(&args.baseline)?);
     let cand_channels = channel_table(&candidate, &read_channel_summaries(&args.candidate)?);
     add_channels(&mut comparison, &base_channels, &cand_channels, &options).with_context(context)?;
-    print!("{}", render(&comparison, &options));
+    out!("{}", render(&comparison, &options));
     Ok(i32::from(comparison.has_regression()))
 }
