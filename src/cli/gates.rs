@@ -21,7 +21,8 @@ pub(super) fn check_scenario_channels(
     file: &std::path::Path,
 ) -> Result<()> {
     let names: Vec<&str> = scenario.channels.iter().map(|c| c.name.as_str()).collect();
-    crate::gate::check_channels(assertions, &names, flag, &file.display().to_string())
+    let known = crate::gate::addressable_channels(&names);
+    crate::gate::check_channels(assertions, &known, flag, &file.display().to_string())
         .map_err(anyhow::Error::msg)
 }
 

@@ -95,8 +95,8 @@ pub struct StaffArgs {
     /// Change one key of the scenario first, as in `run --set`. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
     pub sets: Vec<Setting>,
-    /// Output format on stdout (table or json).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format on stdout.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = table_or_json())]
     pub format: Format,
     /// Write the staffed scenario (staffed.toml, or staffed-<policy>.toml per policy) here.
     #[arg(long, value_name = "DIR")]
@@ -193,6 +193,19 @@ fn parse_tolerance(text: &str) -> Result<f64, String> {
         .filter(|v| v.is_finite() && *v >= 0.0)
         .map(|v| v / 100.0)
         .ok_or_else(|| format!("expected a non-negative percentage like 5%, got \"{text}\""))
+}
+
+/// `staff --format`: a table or json (a search has no metric rows for csv), listed as such
+/// in `--help` and refused otherwise by clap like any bad value.
+fn table_or_json() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["table", "json"]).map(|name| {
+        if name == "json" {
+            Format::Json
+        } else {
+            Format::Table
+        }
+    })
 }
 
 /// Output formats of `run`.
@@ -320,7 +333,7 @@ fn load_with_settings(path: &Path, sets: &[Setting]) -> Result<Scenario> {
 fn load_for_run(args: &RunArgs) -> Result<Scenario> {
     let mut scenario = load_with_settings(&args.scenario, &args.sets)?;
     if let Some(policy) = &args.policy {
-        scenario.policy = load_policy(policy)?;
+        scenario.policy = load_policy(policy).with_context(|| format!("--policy {policy}"))?;
     }
     if let Some(replications) = args.replications {
         scenario.replications = replications;

@@ -48,9 +48,6 @@ struct Answer {
 
 /// Runs `convosim staff`.
 pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
-    if args.format == Format::Csv {
-        bail!("--format csv: staff prints a table or json; expected --format table or --format json");
-    }
     if let Some(dir) = &args.out {
         check_output_dir(dir)?;
     }
