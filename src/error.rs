@@ -78,6 +78,9 @@ pub enum ScenarioError {
         /// The parser's message, on one line, with line and column.
         message: String,
     },
+    /// A policy preset named outside a file (e.g. on the command line) cannot be found or read.
+    #[error("{}", printable(.0))]
+    Preset(String),
     /// A key holds a value that is missing, of the wrong type or out of range.
     #[error("{}: {error}", shown(file))]
     Field {

@@ -161,16 +161,36 @@ pub struct Measured {
     pub channels: Vec<(String, Vec<MetricSummary>)>,
 }
 
+/// The name every command accepts for the one channel of a one-channel point, whatever its
+/// own name: the channel a scenario without `[[channels]]` has, and the only name `merge` can
+/// know (a one-channel point's results do not record it).
+pub const ONE_CHANNEL: &str = "default";
+
+/// The channel names conditions may use at a point whose channels are `names`: with one
+/// channel, its own name and [`ONE_CHANNEL`].
+pub fn addressable_channels<'a>(names: &[&'a str]) -> Vec<&'a str> {
+    let mut known = names.to_vec();
+    if let [only] = names {
+        if *only != ONE_CHANNEL {
+            known.push(ONE_CHANNEL);
+        }
+    }
+    known
+}
+
 impl Measured {
     /// A point with one channel, named `name`: no breakdown is kept for it, since its
-    /// contacts are all the run's, so its metrics are the whole run's.
+    /// contacts are all the run's, so its metrics are the whole run's, under its name and
+    /// under [`ONE_CHANNEL`].
     pub fn one_channel(run: Vec<MetricSummary>, name: &str) -> Self {
         let missing = MetricSummary { mean: None, ci95: None, n: 0 };
-        let columns = scope_metrics(Scope::Channel)
+        let columns: Vec<MetricSummary> = scope_metrics(Scope::Channel)
             .iter()
             .map(|m| index_of(m.name).and_then(|i| run.get(i)).copied().unwrap_or(missing))
             .collect();
-        Self { run, channels: vec![(name.to_string(), columns)] }
+        let channels =
+            addressable_channels(&[name]).into_iter().map(|n| (n.to_string(), columns.clone())).collect();
+        Self { run, channels }
     }
 
     /// The summary `assertion` reads here; `None` where the point lacks its channel.
@@ -339,6 +359,10 @@ mod tests {
         assert_eq!(measured.summary(&a), Some(summary(0.9, 0.01)));
         let other: Assertion = "chat.sl_first_share>=0.85".parse().unwrap();
         assert_eq!(measured.summary(&other), None);
+        // A one-channel point named otherwise answers to its name and to `default`.
+        let chat = Measured::one_channel(measured.run.clone(), "chat");
+        assert_eq!(chat.summary(&other), Some(summary(0.9, 0.01)));
+        assert_eq!(chat.summary(&a), Some(summary(0.9, 0.01)));
         let whole: Assertion = "sl_first_share>=0.85".parse().unwrap();
         assert_eq!(measured.summary(&whole), Some(summary(0.9, 0.01)));
     }

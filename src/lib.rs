@@ -61,6 +61,8 @@
 //! assert_eq!(retention.mean, Some(1.0)); // sticky: every resumed contact reaches its owner
 //! ```
 #![warn(missing_docs)]
+// println! and eprintln! panic when a write fails: print through cli::output instead.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod capacity;
 pub mod cli;

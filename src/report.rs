@@ -116,17 +116,7 @@ impl RunReport {
             },
             "intervals": self.intervals_json(),
             "pools": self.pools_json(),
-            "audit": {
-                "ready": audit.ready,
-                "picked": audit.picked,
-                "abandoned": audit.abandoned,
-                "waiting_at_horizon": audit.waiting_at_horizon,
-                "over_concurrency": audit.over_concurrency,
-                "off_shift_pickups": audit.off_shift_pickups,
-                "time_reversals": audit.time_reversals,
-                "unskilled_pickups": audit.unskilled_pickups,
-                "ineligible_pickups": audit.ineligible_pickups,
-            },
+            "audit": audit,
         });
         // A single-channel report keeps its bytes: "channels" appears only with several.
         if let (Some(object), Some(channels)) = (document.as_object_mut(), self.channels_json()) {

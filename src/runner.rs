@@ -210,7 +210,7 @@ impl RunTotals {
         }
         self.stats.events += output.stats.events;
         self.stats.stale_timers += output.stats.stale_timers;
-        add_audit(&mut self.audit, &output.audit);
+        self.audit += &output.audit;
     }
 
     /// Replications added so far.
@@ -284,18 +284,6 @@ fn summarize_rows(rows: &[Vec<Vec<f64>>]) -> Vec<Vec<MetricSummary>> {
     rows.iter()
         .map(|row| row.iter().map(|values| summarize(values.iter().map(|v| Some(*v)))).collect())
         .collect()
-}
-
-fn add_audit(total: &mut Audit, a: &Audit) {
-    total.ready += a.ready;
-    total.picked += a.picked;
-    total.abandoned += a.abandoned;
-    total.waiting_at_horizon += a.waiting_at_horizon;
-    total.over_concurrency += a.over_concurrency;
-    total.off_shift_pickups += a.off_shift_pickups;
-    total.time_reversals += a.time_reversals;
-    total.unskilled_pickups += a.unskilled_pickups;
-    total.ineligible_pickups += a.ineligible_pickups;
 }
 
 /// Every metric's mean and 95% confidence half-width over `replications`, in catalog order.

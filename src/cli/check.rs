@@ -12,7 +12,7 @@ use crate::scenario::{LoadEstimate, Scenario, Setting};
 
 pub(super) fn check(path: &Path, sets: &[Setting]) -> Result<i32> {
     let scenario = load_with_settings(path, sets)?;
-    println!(
+    outln!(
         "{}: ok: scenario \"{}\", {} pool(s), {} agents, policy {}, horizon {}, warm-up {}, {} replication(s)",
         path.display(),
         scenario.name,
@@ -25,12 +25,12 @@ pub(super) fn check(path: &Path, sets: &[Setting]) -> Result<i32> {
     );
     // `[capacity]`: one line per channel with a capacity model (none without one).
     for channel in scenario.channels.iter().filter(|c| !c.capacity.is_plain()) {
-        println!("  capacity of channel {}: {}", channel.name, channel.capacity.label());
+        outln!("  capacity of channel {}: {}", channel.name, channel.capacity.label());
     }
     // Without [[channels]] the one channel is the scenario itself: the line above says it all.
     if scenario.channels_declared {
         for line in channel_lines(&scenario) {
-            println!("  {line}");
+            outln!("  {line}");
         }
     }
     Ok(0)

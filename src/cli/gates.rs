@@ -21,7 +21,8 @@ pub(super) fn check_scenario_channels(
     file: &std::path::Path,
 ) -> Result<()> {
     let names: Vec<&str> = scenario.channels.iter().map(|c| c.name.as_str()).collect();
-    crate::gate::check_channels(assertions, &names, flag, &file.display().to_string())
+    let known = crate::gate::addressable_channels(&names);
+    crate::gate::check_channels(assertions, &known, flag, &file.display().to_string())
         .map_err(anyhow::Error::msg)
 }
 
@@ -52,7 +53,7 @@ pub(super) fn require_replications(assertions: &[Assertion], replications: u64, 
 /// No point at all is a failure: a gate over nothing must not pass.
 pub(super) fn check_assertions(assertions: &[Assertion], points: &[(String, Measured)]) -> usize {
     if !assertions.is_empty() && points.is_empty() {
-        eprintln!("assertion failed: there is no point to check");
+        errln!("assertion failed: there is no point to check");
         return assertions.len();
     }
     let mut failures = 0;
@@ -60,7 +61,7 @@ pub(super) fn check_assertions(assertions: &[Assertion], points: &[(String, Meas
         for assertion in assertions {
             let Some(summary) = metrics.summary(assertion) else {
                 failures += 1;
-                eprintln!("assertion failed: {assertion} at ({point}): the metric is missing here");
+                errln!("assertion failed: {assertion} at ({point}): the metric is missing here");
                 continue;
             };
             let verdict = assertion.check(&summary);
@@ -72,7 +73,7 @@ pub(super) fn check_assertions(assertions: &[Assertion], points: &[(String, Meas
         }
     }
     if !assertions.is_empty() && failures == 0 {
-        eprintln!("all {} assertion(s) hold at {} point(s)", assertions.len(), points.len());
+        errln!("all {} assertion(s) hold at {} point(s)", assertions.len(), points.len());
     }
     failures
 }
@@ -80,16 +81,16 @@ pub(super) fn check_assertions(assertions: &[Assertion], points: &[(String, Meas
 fn report_failure(assertion: &Assertion, point: &str, summary: &MetricSummary, verdict: &Verdict) {
     match verdict {
         Verdict::Holds { .. } => {}
-        Verdict::Fails { checked } => eprintln!(
+        Verdict::Fails { checked } => errln!(
             "assertion failed: {assertion} at ({point}): {} 95% bound {checked:.6} (mean {:.6} ± {:.6})",
             assertion.side(),
             summary.mean.unwrap_or(f64::NAN),
             summary.ci95.unwrap_or(f64::NAN),
         ),
         Verdict::Undefined => {
-            eprintln!("assertion failed: {assertion} at ({point}): the metric is undefined here")
+            errln!("assertion failed: {assertion} at ({point}): the metric is undefined here")
         }
-        Verdict::NoInterval => eprintln!(
+        Verdict::NoInterval => errln!(
             "assertion failed: {assertion} at ({point}): its 95% CI is undefined here (fewer than 2 \
              replications define the metric), so the {} bound is unknown",
             assertion.side()

@@ -33,7 +33,7 @@ pub fn watch() -> std::io::Result<()> {
             if POLLED.load(Ordering::SeqCst) && !REQUESTED.swap(true, Ordering::SeqCst) {
                 continue;
             }
-            eprintln!("{}", interrupted_line());
+            errln!("{}", interrupted_line());
             std::process::exit(INTERRUPTED_EXIT);
         }
     })?;

@@ -1,8 +1,12 @@
 //! The command line: its definition (reused by tests) and the commands' pipelines.
 //!
 //! This is the edge where errors get their context and become one line on stderr: usage
-//! errors in [`usage`], Ctrl-C in [`interrupt`], everything else in `main`.
+//! errors in [`usage`], Ctrl-C in [`interrupt`], everything else in `main`. Every print goes
+//! through [`output`], so a closed pipe or a full disk never panics.
 
+// First, so that its macros are in scope in every module below.
+#[macro_use]
+pub mod output;
 mod check;
 mod gates;
 pub mod interrupt;
@@ -91,8 +95,8 @@ pub struct StaffArgs {
     /// Change one key of the scenario first, as in `run --set`. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
     pub sets: Vec<Setting>,
-    /// Output format on stdout (table or json).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format on stdout.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = table_or_json())]
     pub format: Format,
     /// Write the staffed scenario (staffed.toml, or staffed-<policy>.toml per policy) here.
     #[arg(long, value_name = "DIR")]
@@ -189,6 +193,19 @@ fn parse_tolerance(text: &str) -> Result<f64, String> {
         .filter(|v| v.is_finite() && *v >= 0.0)
         .map(|v| v / 100.0)
         .ok_or_else(|| format!("expected a non-negative percentage like 5%, got \"{text}\""))
+}
+
+/// `staff --format`: a table or json (a search has no metric rows for csv), listed as such
+/// in `--help` and refused otherwise by clap like any bad value.
+fn table_or_json() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["table", "json"]).map(|name| {
+        if name == "json" {
+            Format::Json
+        } else {
+            Format::Table
+        }
+    })
 }
 
 /// Output formats of `run`.
@@ -316,7 +333,7 @@ fn load_with_settings(path: &Path, sets: &[Setting]) -> Result<Scenario> {
 fn load_for_run(args: &RunArgs) -> Result<Scenario> {
     let mut scenario = load_with_settings(&args.scenario, &args.sets)?;
     if let Some(policy) = &args.policy {
-        scenario.policy = load_policy(policy)?;
+        scenario.policy = load_policy(policy).with_context(|| format!("--policy {policy}"))?;
     }
     if let Some(replications) = args.replications {
         scenario.replications = replications;
@@ -352,21 +369,21 @@ fn run(args: &RunArgs) -> Result<i32> {
 
     match args.format {
         Format::Table => {
-            print!("{}", crate::table::render(&report));
+            out!("{}", crate::table::render(&report));
             match args.by {
-                Some(By::Interval) => print!("{}", crate::table::render_intervals(&report)),
-                Some(By::Pool) => print!("{}", crate::table::render_pools(&report)),
-                Some(By::Channel) => print!("{}", crate::table::render_channels(&report)),
+                Some(By::Interval) => out!("{}", crate::table::render_intervals(&report)),
+                Some(By::Pool) => out!("{}", crate::table::render_pools(&report)),
+                Some(By::Channel) => out!("{}", crate::table::render_channels(&report)),
                 None => {}
             }
         }
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
-        Format::Csv => print!("{}", report.to_summary_csv()),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        Format::Csv => out!("{}", report.to_summary_csv()),
     }
     if let (Some(folder), Some(writer)) = (&folder, writer) {
         let run = RunMeta { args, started, threads: pool.current_num_threads() };
         finish_results(folder, writer, &scenario, &report, &run)?;
-        eprintln!("wrote {}", folder.dir().display());
+        errln!("wrote {}", folder.dir().display());
         if args.report {
             report::beside(folder.dir())?;
         }
@@ -452,7 +469,7 @@ fn capacities() -> Result<i32> {
     let presets = crate::scenario::capacity_summaries();
     let width = presets.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
     for (name, label, description) in presets {
-        println!("{name:<width$}  {label}\n{:width$}  {description}", "");
+        outln!("{name:<width$}  {label}\n{:width$}  {description}", "");
     }
     Ok(0)
 }
@@ -461,12 +478,12 @@ fn policies() -> Result<i32> {
     let presets = preset_summaries();
     let width = presets.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
     for (name, label, description) in presets {
-        println!("{name:<width$}  {label:<34} {description}");
+        outln!("{name:<width$}  {label:<34} {description}");
     }
     // The kinds a `[policy]` table may name, with their own keys.
-    println!();
+    outln!();
     for entry in crate::policy::REGISTRY {
-        println!("kind {:<15} {}", entry.kind, entry.summary);
+        outln!("kind {:<15} {}", entry.kind, entry.summary);
     }
     Ok(0)
 }

@@ -37,13 +37,13 @@ pub(super) fn report(args: &ReportArgs) -> Result<i32> {
         crate::sweep::check_report_outside(&args.results, out)?;
     }
     let path = crate::html_report::write(&args.results, args.out.as_deref())?;
-    eprintln!("wrote {}", path.display());
+    errln!("wrote {}", path.display());
     Ok(0)
 }
 
 /// `--report` after a command wrote its results folder `dir`.
 pub(super) fn beside(dir: &Path) -> Result<()> {
     let path = crate::html_report::write(dir, None)?;
-    eprintln!("wrote {}", path.display());
+    errln!("wrote {}", path.display());
     Ok(())
 }

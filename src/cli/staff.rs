@@ -51,9 +51,6 @@ struct Answer {
 
 /// Runs `convosim staff`.
 pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
-    if args.format == Format::Csv {
-        bail!("--format csv: staff prints a table or json; expected --format table or --format json");
-    }
     if let Some(dir) = &args.out {
         check_output_dir(dir)?;
     }
@@ -271,7 +268,7 @@ fn print_answers(setup: &Setup<'_>, answers: &[Answer]) -> Result<()> {
         } else {
             Json::Array(docs)
         };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
     for answer in answers {
@@ -285,7 +282,7 @@ fn print_answers(setup: &Setup<'_>, answers: &[Answer]) -> Result<()> {
 
 fn print_one(setup: &Setup<'_>, answer: &Answer) {
     let targets: Vec<String> = setup.targets.iter().map(ToString::to_string).collect();
-    println!(
+    outln!(
         "pool {} ({}), {} replication(s) per count, seed {}: {}",
         setup.args.pool,
         answer.policy,
@@ -294,13 +291,13 @@ fn print_one(setup: &Setup<'_>, answer: &Answer) {
         targets.join(", ")
     );
     for e in &answer.search.evaluations {
-        println!("  {}", progress_line(e));
+        outln!("  {}", progress_line(e));
     }
     let achieved: Vec<String> = target_metrics(&setup.targets, &answer.achieved)
         .iter()
         .map(|(n, s)| format!("{n} {}", crate::staff::format_summary(s)))
         .collect();
-    println!(
+    outln!(
         "count {} ({:.1} agent-hours per week); achieved on fresh seeds: {}",
         answer.search.count,
         answer.agent_hours_per_week(setup.concurrency),
@@ -310,17 +307,17 @@ fn print_one(setup: &Setup<'_>, answer: &Answer) {
     let fresh = target_metrics(&setup.targets, &answer.achieved);
     for (target, (_, summary)) in setup.targets.iter().zip(&fresh) {
         if !target.check(summary).holds() {
-            println!("  note: on fresh seeds {target} misses at count {}", answer.search.count);
+            outln!("  note: on fresh seeds {target} misses at count {}", answer.search.count);
         }
     }
 }
 
 fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
     let width = answers.iter().map(|a| a.policy.len()).max().unwrap_or(0).max(6);
-    println!();
-    println!("{:<width$}  {:>6}  {:>16}  affinity_retention_share", "policy", "count", "agent-hours/week");
+    outln!();
+    outln!("{:<width$}  {:>6}  {:>16}  affinity_retention_share", "policy", "count", "agent-hours/week");
     for a in answers {
-        println!(
+        outln!(
             "{:<width$}  {:>6}  {:>16.1}  {}",
             a.policy,
             a.search.count,
@@ -392,7 +389,7 @@ fn write_results(
     folder.commit(&mut info)?;
     let dir = folder.dir();
     for name in names.iter().map(String::as_str).chain([crate::sweep::STAFF_JSON]) {
-        eprintln!("wrote {}", dir.join(name).display());
+        errln!("wrote {}", dir.join(name).display());
     }
     if setup.args.report {
         super::report::beside(dir)?;

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::gates::{check_assertions, parse_assertions, require_replications};
 use super::{interrupt, thread_pool, CompareArgs, MergeArgs, SweepArgs};
 use crate::compare::{add_channels, channel_table, compare as compare_tables, render, CompareOptions};
-use crate::gate::{check_channels, Assertion, Measured};
+use crate::gate::{addressable_channels, check_channels, Assertion, Measured, ONE_CHANNEL};
 use crate::sweep::{
     check_inputs_kept, execute, load_sweep, merge as merge_folders, read_channel_summaries, read_summary,
     resume_command, shard_tasks, summarize_in_place, Checkpoint, OutputFolder, Point, PointChannels,
@@ -34,11 +34,13 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     require_replications(&assertions, spec.replications.into(), source)?;
     // Every point is built and validated before anything runs.
     let points = spec.points()?;
-    // channels.csv has rows for the points with several channels only: those are the names.
+    // Every point's channels; a one-channel point's metrics are the run's (as in `run`).
     let mut known: Vec<&str> = points
         .iter()
-        .filter(|p| p.scenario.channels.len() > 1)
-        .flat_map(|p| p.scenario.channels.iter().map(|c| c.name.as_str()))
+        .flat_map(|p| {
+            let names: Vec<&str> = p.scenario.channels.iter().map(|c| c.name.as_str()).collect();
+            addressable_channels(&names)
+        })
         .collect();
     known.sort_unstable();
     known.dedup();
@@ -61,11 +63,11 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     let clock = Instant::now();
     let session = Session { pool: &pool, spec: &spec, points: &points, tasks: &tasks, quiet: args.quiet };
     if !session.run(&mut writer, &mut run, earlier_wall_s, folder.partial())? {
-        eprintln!("interrupted: {} of {} tasks done; resume with: {resume}", writer.tasks(), tasks.len());
+        errln!("interrupted: {} of {} tasks done; resume with: {resume}", writer.tasks(), tasks.len());
         return Ok(interrupt::INTERRUPTED_EXIT);
     }
     run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
-    let code = complete(&folder, writer, run, shard, &assertions)?;
+    let code = complete(&folder, writer, run, shard, (&assertions, &points))?;
     if args.report {
         super::report::beside(folder.dir())?;
     }
@@ -79,11 +81,11 @@ fn complete(
     writer: ResultsWriter,
     mut run: RunInfo,
     shard: Shard,
-    assertions: &[Assertion],
+    (assertions, points): (&[Assertion], &[Point]),
 ) -> Result<i32> {
     run.ended = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let mut info = writer.finish(run)?;
-    eprintln!(
+    errln!(
         "{} task(s) in {:.2} s on {} thread(s): {:.2} M events/s, {:.0} contacts/s",
         info.tasks,
         info.wall_s,
@@ -94,7 +96,7 @@ fn complete(
     let out = folder.dir();
     if shard != Shard::WHOLE {
         folder.commit(&mut info)?;
-        eprintln!(
+        errln!(
             "wrote shard {}/{} to {}; when all shards are done: convosim merge <shard dirs> --out DIR",
             shard.index,
             shard.count,
@@ -104,10 +106,10 @@ fn complete(
     }
     let table = summarize_in_place(folder.partial(), &info)?;
     folder.commit(&mut info)?;
-    print!("{}", crate::table::render_sweep(&table));
-    eprintln!("wrote {}", out.display());
+    out!("{}", crate::table::render_sweep(&table));
+    errln!("wrote {}", out.display());
     let channels = channel_rows(assertions, out)?;
-    gates(assertions, &table, channels)
+    gates(assertions, &table, channels, points)
 }
 
 /// What one session of a sweep runs: the tasks of its shard, on its pool.
@@ -202,7 +204,7 @@ fn open_writer(
                 let writer = ResultsWriter::resume(partial, points, &checkpoint)?;
                 return Ok((writer, checkpoint.run.wall_s));
             }
-            None => eprintln!("nothing to resume in {}: starting from the first task", partial.display()),
+            None => errln!("nothing to resume in {}: starting from the first task", partial.display()),
         }
     }
     folder.start_fresh()?;
@@ -243,22 +245,36 @@ fn channel_rows(assertions: &[Assertion], dir: &Path) -> Result<BTreeMap<u64, Po
 }
 
 /// Exit status 1 if an assertion fails at a point; an error if the table cannot be gated.
-/// `channels` holds the per-channel summaries of the points that have them.
+/// `channels` holds the per-channel summaries of the points that have them (several
+/// channels); the others have one, whose metrics are the point's, named as in `points` (a
+/// merge has none: `default`).
 fn gates(
     assertions: &[Assertion],
     table: &SummaryTable,
     mut channels: BTreeMap<u64, PointChannels>,
+    points: &[Point],
 ) -> Result<i32> {
     require_replications(assertions, fewest_replications(table), "the results' replications per point")?;
     let points: Vec<_> = table
         .rows
         .iter()
         .map(|r| {
-            let channels = channels.remove(&r.point).unwrap_or_default();
-            (r.describe(), Measured { run: r.metrics.clone(), channels })
+            let measured = match channels.remove(&r.point) {
+                Some(channels) => Measured { run: r.metrics.clone(), channels },
+                None => Measured::one_channel(r.metrics.clone(), one_channel_name(points, r.point)),
+            };
+            (r.describe(), measured)
         })
         .collect();
     Ok(i32::from(check_assertions(assertions, &points) > 0))
+}
+
+/// The name of point `index`'s one channel, as its scenario says (`default` when unknown).
+fn one_channel_name(points: &[Point], index: u64) -> &str {
+    match points.iter().find(|p| p.index == index).map(|p| &p.scenario.channels[..]) {
+        Some([only]) => &only.name,
+        _ => ONE_CHANNEL,
+    }
 }
 
 pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
@@ -272,16 +288,19 @@ pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     )?;
     let channels = channel_rows(&assertions, &args.out)?;
     let mut known: Vec<&str> = channels.values().flatten().map(|(name, _)| name.as_str()).collect();
+    if table.rows.iter().any(|r| !channels.contains_key(&r.point)) {
+        known.push(ONE_CHANNEL);
+    }
     known.sort_unstable();
     known.dedup();
     let whose = format!("the merged results ({})", args.out.display());
     check_channels(&assertions, &known, "--assert", &whose).map_err(anyhow::Error::msg)?;
-    print!("{}", crate::table::render_sweep(&table));
-    eprintln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
+    out!("{}", crate::table::render_sweep(&table));
+    errln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
     if args.report {
         super::report::beside(&args.out)?;
     }
-    gates(&assertions, &table, channels)
+    gates(&assertions, &table, channels, &[])
 }
 
 /// Exit status 1 on a regression; an error (status 2) when the folders cannot be compared
@@ -298,6 +317,6 @@ pub(super) fn compare(args: &CompareArgs) -> Result<i32> {
     let base_channels = channel_table(&baseline, &read_channel_summaries(&args.baseline)?);
     let cand_channels = channel_table(&candidate, &read_channel_summaries(&args.candidate)?);
     add_channels(&mut comparison, &base_channels, &cand_channels, &options).with_context(context)?;
-    print!("{}", render(&comparison, &options));
+    out!("{}", render(&comparison, &options));
     Ok(i32::from(comparison.has_regression()))
 }

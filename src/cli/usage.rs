@@ -43,7 +43,7 @@ pub fn report(error: &clap::Error) -> i32 {
         return 0;
     }
     let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
-    eprintln!("error: {}", usage_error_line(error, &args));
+    errln!("error: {}", usage_error_line(error, &args));
     2
 }
 

@@ -5,6 +5,7 @@
 //! policy where resumed contacts go, and reports to the metric recorder. It does no I/O and
 //! never reads the wall clock; it knows no policy by name.
 
+mod audit;
 mod channels;
 mod conversations;
 pub mod event_queue;
@@ -14,6 +15,8 @@ mod queues;
 mod serving;
 mod steps;
 mod timers;
+
+pub use audit::Audit;
 
 use crate::capacity::Capacity;
 use crate::duration::format_duration;
@@ -26,34 +29,6 @@ use conversations::{Conversations, NO_AGENT};
 use event_queue::{Event, EventQueue};
 use holding::Holding;
 use queues::PersonalQueues;
-
-/// Counts that prove the run kept its invariants; tests check them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Audit {
-    /// Contacts that became ready, whole run.
-    pub ready: u64,
-    /// Contacts picked up, whole run.
-    pub picked: u64,
-    /// Contacts abandoned, whole run.
-    pub abandoned: u64,
-    /// Contacts still waiting at the horizon.
-    pub waiting_at_horizon: u64,
-    /// Pickups that would have put an agent over its concurrency (must be 0).
-    pub over_concurrency: u64,
-    /// Pickups by an off-shift agent (must be 0).
-    pub off_shift_pickups: u64,
-    /// Events that popped earlier than the one before (must be 0).
-    pub time_reversals: u64,
-    /// Pickups by an agent whose pool is not skilled for the contact's channel (must be 0).
-    pub unskilled_pickups: u64,
-    /// Pickups by an agent a routing step does not reach, at once or from a team queue of
-    /// another pool (must be 0; personal queues are served by their agent alone by construction).
-    pub ineligible_pickups: u64,
-    /// Pickups past the agent's capacity by a held conversation's reactivation to its holder
-    /// (`[capacity] reactivation = "holder"`): the only pickups allowed past it, counted here
-    /// and not in `over_concurrency`.
-    pub reactivations_over_capacity: u64,
-}
 
 /// Engine counters for speed reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

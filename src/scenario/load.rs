@@ -333,7 +333,7 @@ fn agents(top: &Section<'_>, channels: &[Draft]) -> Result<Vec<AgentPool>, Field
 }
 
 fn agent_pool(sec: &Section<'_>, channels: &[Draft]) -> Result<AgentPool, FieldError> {
-    let name = sec.req_name("name")?.to_string();
+    let name = sec.req_key_name("name", "--pool or --set keys")?.to_string();
     let staffing = staffing::staffing(sec, MAX_AGENTS)?;
     let count = match &staffing {
         Some(vector) => i64::from(vector.max()),
@@ -370,7 +370,7 @@ fn policy(top: &Section<'_>, file: &Path) -> Result<PolicySpec, ScenarioError> {
     let key = top.path("policy");
     match top.get("policy") {
         Some(Value::Table(table)) => policies::policy_table(table, &key, false).map_err(field),
-        Some(Value::String(name)) => policies::preset_for_scenario(name, file),
+        Some(Value::String(name)) => policies::preset_for_scenario(name, file, &key),
         Some(value) => Err(field(expected(&key, what, value))),
         None => Err(field(top.missing("policy", what))),
     }

@@ -214,13 +214,23 @@ const SWEEP_CONTROLLED: &[(&str, &str)] = &[
     ("replications", "every point runs the sweep's `replications`"),
 ];
 
-/// The first value that appears twice, numbers compared by value (`60` and `60.0` are one).
+/// The first value that appears twice, compared as the scenario sees them: numbers by value
+/// (`60` and `60.0` are one), tables whatever their key order, at any depth.
 fn first_repeat(values: &[Value]) -> Option<&Value> {
-    let canonical = |v: &Value| match v {
-        Value::Integer(n) => format!("{}", *n as f64),
-        Value::Float(x) => format!("{x}"),
-        other => other.to_string(),
-    };
+    fn canonical(v: &Value) -> String {
+        match v {
+            Value::Integer(n) => format!("{}", *n as f64),
+            Value::Float(x) => format!("{x}"),
+            Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+            Value::Table(table) => {
+                let mut entries: Vec<String> =
+                    table.iter().map(|(k, v)| format!("{k:?}={}", canonical(v))).collect();
+                entries.sort_unstable();
+                format!("{{{}}}", entries.join(","))
+            }
+            other => other.to_string(),
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     values.iter().find(|v| !seen.insert(canonical(v)))
 }
@@ -527,6 +537,10 @@ mod tests {
         let error = axes("[axes]\nx = [60, 30, 60.0]").unwrap_err();
         assert!(error.contains("axes.\"x\": the value 60.0 is listed twice"), "{error}");
         assert!(axes("[axes]\nx = [\"sticky\", \"hybrid-1m\"]").is_ok());
+        // Tables are one value whatever their key order, like 60 and 60.0.
+        let tables = axes("[axes]\nx = [{ a = 1, b = { c = 2, d = 3 } }, { b = { d = 3.0, c = 2 }, a = 1 }]");
+        assert!(tables.unwrap_err().contains("is listed twice"));
+        assert!(axes("[axes]\nx = [{ a = 1, b = 2 }, { a = 2, b = 1 }]").is_ok());
     }
 
     #[test]

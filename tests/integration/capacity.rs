@@ -6,6 +6,7 @@
 //! are counted.
 
 use convosim::engine::RunOutput;
+use convosim::runner::{total_audit, RunTotals};
 use convosim::Scenario;
 
 use crate::cli::{assert_one_line_error, convosim};
@@ -274,6 +275,29 @@ fn over_capacity_only_through_counted_reactivations() {
         assert_eq!(out.audit.reactivations_over_capacity, 0);
         assert_eq!(out.metrics.get("reactivations_over_capacity"), Some(0.0));
     }
+}
+
+/// The totals over replications, and their JSON, hold every audit counter summed, the
+/// reactivations past capacity among them (they were once left at 0).
+#[test]
+fn run_totals_sum_every_audit_counter_over_replications() {
+    let s = reference_with("capacity = \"zendesk\"");
+    let reps = convosim::runner::run_replications(&s, 42, 0, 3).expect("runs");
+    let report = convosim::report::RunReport::from_totals(&s, 42, RunTotals::of(&reps), 1.0);
+    let totals = report.to_json()["audit"].clone();
+    let per_rep: Vec<serde_json::Value> =
+        reps.iter().map(|r| serde_json::to_value(r.output.audit).expect("audit as JSON")).collect();
+    let keys = per_rep[0].as_object().expect("an object").keys();
+    assert_eq!(totals.as_object().expect("an object").len(), keys.len(), "{totals}");
+    for key in keys {
+        let sum: u64 = per_rep.iter().map(|a| a[key].as_u64().expect("a count")).sum();
+        assert_eq!(totals[key].as_u64(), Some(sum), "{key}");
+    }
+    assert!(totals["reactivations_over_capacity"].as_u64() > Some(0), "{totals}");
+    assert_eq!(
+        total_audit(&reps).reactivations_over_capacity,
+        totals["reactivations_over_capacity"].as_u64().unwrap()
+    );
 }
 
 /// Chat contacts use a whole slot, messaging contacts half of one: an agent of concurrency 2

@@ -154,13 +154,13 @@ fn channel_condition_mistakes_are_one_keyed_line() {
         &mut staff("chat.sl_first_share<=0.9", &["--per-interval"]),
         &["--target 'chat.sl_first_share<=0.9'", "more agents meet"],
     );
-    // A one-channel sweep has no channels.csv rows to gate on: refused before it runs.
+    // A one-channel sweep's one channel is `default` (as in run): another name is refused.
     fs::write(dir.path().join("tiny.toml"), SMALL_CENTER).unwrap();
     let one = "name = \"one\"\nbase = \"tiny.toml\"\n[axes]\n\"agents.team.count\" = [4, 5]\n";
     fs::write(dir.path().join("one.toml"), one).unwrap();
     assert_one_line_error(
-        convosim().args(["sweep", &path(dir.path(), "one.toml"), "--assert", "default.sl_first_share>=0.8"]),
-        &["no channel \"default\"", "no per-channel results"],
+        convosim().args(["sweep", &path(dir.path(), "one.toml"), "--assert", "dflt.sl_first_share>=0.8"]),
+        &["no channel \"dflt\"", "expected one of: default"],
     );
 }
 

@@ -21,6 +21,8 @@ mod golden;
 mod hostile;
 mod html_report;
 mod invariants;
+mod messages;
+mod output_failures;
 mod routing_policies;
 mod runaway;
 mod schema;

@@ -41,7 +41,7 @@ pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
         let docs: Vec<Json> = answers.iter().map(|a| a.to_json(setup)).collect();
         let doc =
             if setup.args.policies.is_empty() { docs.into_iter().next() } else { Some(Json::Array(docs)) };
-        println!("{}", serde_json::to_string_pretty(&doc.unwrap_or_default())?);
+        outln!("{}", serde_json::to_string_pretty(&doc.unwrap_or_default())?);
     } else {
         for answer in &answers {
             answer.print(setup, answers.len() == 1);
@@ -374,7 +374,7 @@ impl Answer {
             Method::Isa => "the ISA's rule on the number in system",
             Method::Restaff => "re-staffing the intervals that miss or have slack",
         };
-        println!(
+        outln!(
             "pool {} ({}) per interval ({} fold), {} replication(s) per vector, seed {}: {}",
             setup.args.pool,
             self.policy,
@@ -383,38 +383,34 @@ impl Answer {
             setup.seed,
             targets.join(", ")
         );
-        println!(
-            "  method: {how}; {} simulations of the {}",
-            self.found.iterations.len(),
-            report.fold.name()
-        );
+        outln!("  method: {how}; {} simulations of the {}", self.found.iterations.len(), report.fold.name());
         if detail {
             self.print_detail(setup);
         }
         let converged = if self.found.converged { "" } else { " (stopped after the iteration limit)" };
-        println!("{:.1} agent-hours per week{converged}", self.agent_hours(setup));
+        outln!("{:.1} agent-hours per week{converged}", self.agent_hours(setup));
         let missed: Vec<String> = self.missed().iter().map(|k| report.start_label(*k)).collect();
         if !missed.is_empty() {
-            println!("  note: on fresh seeds {} interval(s) miss: {}", missed.len(), missed.join(", "));
+            outln!("  note: on fresh seeds {} interval(s) miss: {}", missed.len(), missed.join(", "));
         }
         let alone = self.not_judged();
         if !alone.is_empty() {
-            println!(
+            outln!(
                 "  note: no arrivals are offered in {} interval(s), so they are not judged against the \
                  targets: {}",
                 alone.len(),
                 crate::staff::observed::labels(report, &alone)
             );
         }
-        println!();
+        outln!();
     }
 
     fn print_detail(&self, setup: &Setup<'_>) {
         let report = setup.base.report;
         for (n, i) in self.found.iterations.iter().enumerate() {
-            println!("  iteration {}: {}", n + 1, progress_line(i));
+            outln!("  iteration {}: {}", n + 1, progress_line(i));
         }
-        println!("{:<10}  {:>6}  achieved on fresh seeds", "interval", "agents");
+        outln!("{:<10}  {:>6}  achieved on fresh seeds", "interval", "agents");
         for (k, agents) in self.found.staffing.iter().enumerate() {
             let achieved: Vec<String> = setup
                 .targets
@@ -434,7 +430,7 @@ impl Answer {
                 (_, Some(true)) => "",
                 _ => "  (misses)",
             };
-            println!("{:<10}  {agents:>6}  {}{mark}", report.start_label(k), achieved.join(", "));
+            outln!("{:<10}  {agents:>6}  {}{mark}", report.start_label(k), achieved.join(", "));
         }
     }
 }
@@ -444,8 +440,8 @@ fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
     let report = setup.base.report;
     let width = answers.iter().map(|a| a.policy.len()).max().unwrap_or(0).max(8);
     let header: Vec<String> = answers.iter().map(|a| format!("{:>width$}", a.policy)).collect();
-    println!("agents per interval");
-    println!("{:<10}  {}", "interval", header.join("  "));
+    outln!("agents per interval");
+    outln!("{:<10}  {}", "interval", header.join("  "));
     for k in 0..report.rows() {
         let cells: Vec<String> = answers
             .iter()
@@ -454,18 +450,21 @@ fn print_policies(setup: &Setup<'_>, answers: &[Answer]) {
                 format!("{:>w$}{mark}", a.found.staffing.get(k).copied().unwrap_or(0), w = width - 1)
             })
             .collect();
-        println!("{:<10}  {}", report.start_label(k), cells.join("  "));
+        outln!("{:<10}  {}", report.start_label(k), cells.join("  "));
     }
     if answers.iter().any(|a| !a.missed().is_empty()) {
-        println!("(* misses on fresh seeds)");
+        outln!("(* misses on fresh seeds)");
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<width$}  {:>8}  {:>16}  {:>7}  affinity_retention_share",
-        "policy", "method", "agent-hours/week", "misses"
+        "policy",
+        "method",
+        "agent-hours/week",
+        "misses"
     );
     for a in answers {
-        println!(
+        outln!(
             "{:<width$}  {:>8}  {:>16.1}  {:>7}  {}",
             a.policy,
             a.found.method.name(),

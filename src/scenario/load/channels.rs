@@ -92,7 +92,7 @@ pub(super) fn channels(top: &Section<'_>, file: &Path) -> Result<(Vec<Draft>, bo
             field(expected(&path, "a channel like { name = \"chat\", arrivals = {...}, ... }", item))
         })?;
         let sec = Section::new(table, &path, CHANNEL_KEYS).map_err(field)?;
-        let name = sec.req_name("name").map_err(field)?.to_string();
+        let name = sec.req_key_name("name", "--set, --assert or --target keys").map_err(field)?.to_string();
         if let Some(j) = drafts.iter().position(|d| d.name == name) {
             let message =
                 format!("duplicate channel name \"{}\" (also channels[{j}].name)", name.escape_debug());

@@ -47,6 +47,10 @@ const ALL_DISTS: &[&str] = &[
 /// Most exchanges a conversation may have (fixed and empirical values, geometric mean): more
 /// is a typo, and it keeps the contacts over the horizon countable.
 const MAX_EXCHANGES: i64 = 1_000_000;
+/// How far a mixture's weights may sum from 1 (decimal weights like 0.1 + 0.2 + 0.7 are not
+/// exact in binary).
+const MIXTURE_WEIGHT_TOLERANCE: f64 = 1e-9;
+
 /// Mixtures of mixtures are allowed, to this depth.
 const MAX_DEPTH: usize = 8;
 /// The example unit in duration messages.
@@ -276,15 +280,24 @@ impl Reader<'_> {
             always_one &= part.always_one || weight == 0.0;
             parts.push((weight, part.dist));
         }
-        Distribution::new_mixture(parts).map(|dist| Parsed { dist, always_one }).map_err(
-            |DistError::Param { expected, .. }| {
-                let got = if weight_texts.is_empty() {
-                    "[]".to_string()
-                } else {
-                    format!("weights [{}]", weight_texts.join(", "))
-                };
-                FieldError::new(path, format!("{expected}, got {got}"))
-            },
-        )
+        let sum: f64 = parts.iter().map(|(w, _)| w).sum();
+        let got = if weight_texts.is_empty() {
+            "[]".to_string()
+        } else {
+            format!("weights [{}]", weight_texts.join(", "))
+        };
+        let dist = Distribution::new_mixture(parts).map_err(|DistError::Param { expected, .. }| {
+            FieldError::new(&path, format!("{expected}, got {got}"))
+        })?;
+        // Weights are shares of the draws, not relative sizes: [0.6, 0.5] is a typo to report,
+        // not something to rescale silently (empirical weights are relative, and normalised).
+        if (sum - 1.0).abs() > MIXTURE_WEIGHT_TOLERANCE {
+            let shown = (sum * 1e6).round() / 1e6;
+            return Err(FieldError::new(
+                path,
+                format!("expected weights that sum to 1, got {got} (sum {shown})"),
+            ));
+        }
+        Ok(Parsed { dist, always_one })
     }
 }

@@ -91,6 +91,22 @@ impl<'a> Section<'a> {
         Ok(text)
     }
 
+    /// A channel's or a pool's name ([`Self::req_name`]) that the command line can address:
+    /// `--set` keys and sweep axes (`agents.NAME.count`), `--assert`/`--target` conditions
+    /// (`NAME.METRIC<=VALUE`) and `--pool` name it as it is, unquoted, so it holds only
+    /// letters, digits, `_` and `-`. `used_in` says where, for the message.
+    pub fn req_key_name(&self, key: &str, used_in: &str) -> Result<&'a str, FieldError> {
+        let text = self.req_name(key)?;
+        if text.is_empty() || !text.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+            let message = format!(
+                "\"{}\" cannot be used in {used_in}; use letters, digits, '_' or '-'",
+                text.escape_debug()
+            );
+            return Err(FieldError::new(self.path(key), message));
+        }
+        Ok(text)
+    }
+
     /// A boolean, if present.
     pub fn boolean(&self, key: &str) -> Result<Option<bool>, FieldError> {
         let Some(value) = self.get(key) else {

@@ -95,15 +95,11 @@ struct Preset {
 
 /// Finds and reads a preset: a path (relative ones resolved against `base`) if `name_or_path`
 /// contains a slash or ends with `.toml`; otherwise a name, looked up in `./policies/` first,
-/// then among the built-in [`PRESETS`]. An unknown name is reported at `key` of `file`.
-fn find_preset(name_or_path: &str, base: &Path, file: &Path, key: &str) -> Result<Preset, ScenarioError> {
+/// then among the built-in [`PRESETS`]. The error is the message alone: where the name was
+/// given (a scenario's key, a command-line flag) is for the caller to say.
+fn find_preset(name_or_path: &str, base: &Path) -> Result<Preset, String> {
     // A preset that cannot be read is reported where it was named, with the reason.
-    let read = |path: &Path| {
-        read_text(path).map_err(|error| ScenarioError::Field {
-            file: file.to_path_buf(),
-            error: FieldError::new(key, format!("the policy preset {error}")),
-        })
-    };
+    let read = |path: &Path| read_text(path).map_err(|error| format!("the policy preset {error}"));
     if name_or_path.contains('/') || name_or_path.contains('\\') || name_or_path.ends_with(".toml") {
         let path = base.join(name_or_path);
         let text = read(&path)?;
@@ -115,12 +111,11 @@ fn find_preset(name_or_path: &str, base: &Path, file: &Path, key: &str) -> Resul
         return Ok(Preset { file: local, text: Cow::Owned(text) });
     }
     if !name_or_path.is_empty() && base.join(name_or_path).is_dir() {
-        let message = format!(
+        return Err(format!(
             "\"{}\" is a directory, not a policy preset; expected a preset name (see `convosim policies`) \
              or a path to a preset .toml file",
             name_or_path.escape_debug()
-        );
-        return Err(ScenarioError::Field { file: file.to_path_buf(), error: FieldError::new(key, message) });
+        ));
     }
     if let Some((name, text)) = PRESETS.iter().find(|(name, _)| *name == name_or_path) {
         return Ok(Preset { file: built_in_path(name), text: Cow::Borrowed(text) });
@@ -132,11 +127,10 @@ fn find_preset(name_or_path: &str, base: &Path, file: &Path, key: &str) -> Resul
         }
     }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let message = format!(
+    Err(format!(
         "{} (or a path to a .toml preset file)",
         unknown_message("policy preset", name_or_path, &names)
-    );
-    Err(ScenarioError::Field { file: file.to_path_buf(), error: FieldError::new(key, message) })
+    ))
 }
 
 /// The path a built-in preset's errors name (its source in the crate).
@@ -171,23 +165,28 @@ pub(super) fn parse_preset(text: &str, file: &Path) -> Result<(PolicySpec, Optio
     Ok((spec, description))
 }
 
-/// The policy named by a scenario's `policy = "..."` string; relative paths are resolved
-/// against the scenario file's directory.
+/// The policy named by a scenario's `policy = "..."` string at `key` (`policy`, or
+/// `channels[0].policy`); relative paths are resolved against the scenario file's directory.
 pub(crate) fn preset_for_scenario(
     name_or_path: &str,
     scenario_file: &Path,
+    key: &str,
 ) -> Result<PolicySpec, ScenarioError> {
     let base = scenario_file.parent().unwrap_or_else(|| Path::new(""));
-    let preset = find_preset(name_or_path, base, scenario_file, "policy")?;
+    let preset = find_preset(name_or_path, base).map_err(|message| ScenarioError::Field {
+        file: scenario_file.to_path_buf(),
+        error: FieldError::new(key, message),
+    })?;
     parse_preset(&preset.text, &preset.file).map(|(spec, _)| spec)
 }
 
 /// Loads a policy preset: a path to a `.toml` file (if `name_or_path` contains a slash or ends
 /// with `.toml`; relative to the current directory), else a name looked up first in
 /// `./policies/<name>.toml`, then among the built-in [`PRESETS`]. An unknown name is an error
-/// that suggests the nearest preset name.
+/// that suggests the nearest preset name (the caller says where the name came from, e.g.
+/// which command-line flag).
 pub fn load_policy(name_or_path: &str) -> Result<PolicySpec, ScenarioError> {
-    let preset = find_preset(name_or_path, Path::new(""), Path::new("command line"), "--policy")?;
+    let preset = find_preset(name_or_path, Path::new("")).map_err(ScenarioError::Preset)?;
     parse_preset(&preset.text, &preset.file).map(|(spec, _)| spec)
 }
 

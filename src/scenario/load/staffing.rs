@@ -4,7 +4,7 @@
 
 use toml::Value;
 
-use super::fields::{as_integer, expected, index, Section, Sign};
+use super::fields::{as_integer, expected, index, render, Section, Sign};
 use crate::error::FieldError;
 use crate::scenario::model::{Staffing, DAY_S};
 
@@ -87,17 +87,19 @@ fn interval(sec: &Section<'_>) -> Result<f64, FieldError> {
 
 /// Every value × `scale`, rounded to the nearest integer (halves away from zero; 0 stays 0).
 fn scaled(on: &[u32], scale: f64, max_agents: i64) -> Result<Vec<u32>, String> {
+    // As TOML writes it: 1e300 rather than its 301 digits.
+    let shown = render(&Value::Float(scale));
     let out: Vec<f64> = on.iter().map(|&n| (f64::from(n) * scale).round()).collect();
     let largest = out.iter().copied().fold(0.0, f64::max);
     if largest > max_agents as f64 {
         return Err(format!(
-            "expected a scale that keeps every value at most {max_agents} agents, got {scale} \
+            "expected a scale that keeps every value at most {max_agents} agents, got {shown} \
              (the largest value becomes {largest:e})"
         ));
     }
     if largest == 0.0 {
         return Err(format!(
-            "expected a scale that leaves at least one interval with agents on shift, got {scale} \
+            "expected a scale that leaves at least one interval with agents on shift, got {shown} \
              (every value rounds to 0)"
         ));
     }
@@ -141,7 +143,8 @@ mod tests {
         assert_eq!(&s.values()[..4], &[0, 2, 3, 5]);
         let e = err(&format!("{}\nstaffing_scale = 0.1", day(&values)));
         assert!(e.starts_with("agents[0].staffing_scale: ") && e.contains("rounds to 0"), "{e}");
-        assert!(err(&format!("{}\nstaffing_scale = 1e300", day(&values))).contains("at most 1000000"));
+        let huge = err(&format!("{}\nstaffing_scale = 1e300", day(&values)));
+        assert!(huge.contains("at most 1000000 agents, got 1e300 (the largest"), "{huge}");
         assert!(
             err(&format!("{}\nstaffing_scale = 0", day(&values))).starts_with("agents[0].staffing_scale: ")
         );
