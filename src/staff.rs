@@ -218,7 +218,8 @@ pub fn unreachable(target: &Assertion, scenario: &Scenario, pool: usize) -> Opti
     let channel = scenario.channels.iter().position(|c| &c.name == name)?;
     if scenario.channels.len() > 1 && !scenario.serves(pool, channel) {
         let pool = &scenario.pools[pool];
-        let skills: Vec<&str> = pool.skills.iter().map(|s| scenario.channels[s.channel].name.as_str()).collect();
+        let skills: Vec<&str> =
+            pool.skills.iter().map(|s| scenario.channels[s.channel].name.as_str()).collect();
         return Some(format!(
             "--target '{target}': pool \"{}\" does not serve {name} (it serves {}), so its count cannot \
              change {name}'s figures; search a pool that serves {name}, or add it to this pool's skills",

@@ -126,7 +126,8 @@ pub fn check_answer(
     limit: u32,
     report: crate::scenario::ReportSpec,
 ) -> Result<(), NoAnswer> {
-    let Some(last) = found.iterations.iter().rev().find(|i| i.staffing == found.staffing).or(found.iterations.last())
+    let Some(last) =
+        found.iterations.iter().rev().find(|i| i.staffing == found.staffing).or(found.iterations.last())
     else {
         return Ok(());
     };
@@ -216,7 +217,10 @@ pub fn meets_per_interval(
     (0..rows)
         .map(|k| {
             let judged = judged.get(k).copied().unwrap_or(true);
-            targets.iter().zip(summaries).all(|(t, per)| interval_meets(t, per.get(k).unwrap_or(&missing), judged))
+            targets
+                .iter()
+                .zip(summaries)
+                .all(|(t, per)| interval_meets(t, per.get(k).unwrap_or(&missing), judged))
         })
         .collect()
 }
@@ -369,7 +373,10 @@ mod tests {
         let report = crate::scenario::ReportSpec { interval_s: 3600.0, fold: crate::scenario::Fold::Day };
         let found = |staffing: Vec<u32>, meets: Vec<bool>, method| PerInterval {
             staffing: staffing.clone(),
-            iterations: vec![iteration(vec![9; staffing.len()], vec![true; staffing.len()]), iteration(staffing, meets)],
+            iterations: vec![
+                iteration(vec![9; staffing.len()], vec![true; staffing.len()]),
+                iteration(staffing, meets),
+            ],
             converged: true,
             method,
         };
@@ -378,14 +385,23 @@ mod tests {
         assert!(matches!(err, NoAnswer::AtLimit { .. }), "{err}");
         assert!(err.to_string().contains("interval(s) 01:00 still miss at 64 agents"), "{err}");
         // The ISA too: the limit is never an answer.
-        assert!(check_answer(&targets(), &found(vec![3, 64, 3], vec![true, false, true], Method::Isa), 64, report).is_err());
+        assert!(check_answer(
+            &targets(),
+            &found(vec![3, 64, 3], vec![true, false, true], Method::Isa),
+            64,
+            report
+        )
+        .is_err());
         // Below the limit, the ISA's misses are for the fresh seeds to report; re-staffing that
         // met nowhere everywhere has no answer.
         let below = |method| found(vec![3, 5, 3], vec![true, false, true], method);
         assert_eq!(check_answer(&targets(), &below(Method::Isa), 64, report), Ok(()));
         let err = check_answer(&targets(), &below(Method::Restaff), 64, report).unwrap_err();
         assert!(matches!(err, NoAnswer::Unmet { .. }), "{err}");
-        assert_eq!(check_answer(&targets(), &found(vec![3, 5, 3], vec![true; 3], Method::Restaff), 64, report), Ok(()));
+        assert_eq!(
+            check_answer(&targets(), &found(vec![3, 5, 3], vec![true; 3], Method::Restaff), 64, report),
+            Ok(())
+        );
         assert_eq!(limit(&[4, 12, 6]), 12 * LIMIT_FACTOR);
         assert_eq!(limit(&[500, 1]), MAX_PER_INTERVAL);
     }

@@ -190,7 +190,9 @@ pub fn offers_arrivals(arrivals: &[&Arrivals], report: ReportSpec) -> Vec<bool> 
             let hours = (report.interval_s / 3600.0).ceil() as usize;
             (0..days).any(|d| {
                 let times = (0..hours).map(|h| start + h as f64 * 3600.0).chain([end]);
-                times.map(|t| t + f64::from(d) * DAY_S).any(|t| arrivals.iter().any(|a| a.rate_per_s_at(t) > 0.0))
+                times
+                    .map(|t| t + f64::from(d) * DAY_S)
+                    .any(|t| arrivals.iter().any(|a| a.rate_per_s_at(t) > 0.0))
             })
         })
         .collect()
@@ -204,7 +206,9 @@ pub fn judge(targets: &[Assertion], seen: &[Vec<Seen>], facts: &Facts) -> Result
     for (t, per) in targets.iter().zip(seen) {
         if per.iter().all(|s| s.contacts <= 0.0) {
             let hint = match counted_by(t.metric) {
-                ["contacts_resumed"] => " (conversations of one exchange, or a bot that contains them all, leave none)",
+                ["contacts_resumed"] => {
+                    " (conversations of one exchange, or a bot that contains them all, leave none)"
+                }
                 ["contacts_first"] => " (a bot that contains every conversation leaves none)",
                 _ => "",
             };
@@ -308,7 +312,14 @@ mod tests {
     }
 
     fn facts(window: Vec<bool>, arrivals: Vec<bool>) -> Facts {
-        Facts { window, arrivals: vec![arrivals], report: HOURLY_DAY, warmup: 0.0, horizon: DAY_S, replications: 2 }
+        Facts {
+            window,
+            arrivals: vec![arrivals],
+            report: HOURLY_DAY,
+            warmup: 0.0,
+            horizon: DAY_S,
+            replications: 2,
+        }
     }
 
     fn sl() -> Vec<Assertion> {
@@ -389,7 +400,10 @@ mod tests {
         f.warmup = 8.0 * 3600.0;
         let text = judge(&sl(), &[per], &f).unwrap_err().to_string();
         assert!(text.contains("00:00–07:00 of the day fold are never observed"), "{text}");
-        assert!(text.contains("horizon to at least 1d 8h") || text.contains("horizon to at least 32h"), "{text}");
+        assert!(
+            text.contains("horizon to at least 1d 8h") || text.contains("horizon to at least 32h"),
+            "{text}"
+        );
     }
 
     #[test]

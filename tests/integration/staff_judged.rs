@@ -119,7 +119,9 @@ fn an_interval_without_arrivals_is_not_judged_and_keeps_one_agent() {
     // The table says so.
     let table = per_interval(&file, "sl_first_share>=0.8", &["--replications", "4"]).output().expect("runs");
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.contains("(no arrivals: not judged)") && text.contains("not judged against the targets: 03:00"));
+    assert!(
+        text.contains("(no arrivals: not judged)") && text.contains("not judged against the targets: 03:00")
+    );
 }
 
 #[test]
@@ -156,7 +158,10 @@ fn a_target_undefined_in_every_interval_is_refused() {
     // A bot that contains every conversation: no first contact reaches an agent.
     let dir = tempfile::tempdir().expect("a temporary directory");
     let bot = "bot = { containment = 1, time = { dist = \"fixed\", value = \"30s\" } }";
-    let file = write(dir.path(), &center("1", "0s").replace("[conversation]\n", &format!("[conversation]\n{bot}\n")));
+    let file = write(
+        dir.path(),
+        &center("1", "0s").replace("[conversation]\n", &format!("[conversation]\n{bot}\n")),
+    );
     assert_one_line_error(
         &mut per_interval(&file, "sl_first_share>=0.8", &[]),
         &["no first contact was ready in any interval", "bot"],
@@ -171,5 +176,8 @@ fn an_interval_that_misses_at_the_limit_is_an_error_not_an_answer() {
     cmd.args(["staff", "scenarios/chat-messaging.toml", "--pool", "chat_team", "--per-interval"]);
     cmd.args(["--target", "sl_first_share>=0.95", "--set", "agents.generalists.count=1"]);
     cmd.args(["--set", "horizon=2d", "--replications", "2", "--threads", "2"]);
-    assert_one_line_error(&mut cmd, &["still miss at", "the search's limit", "more agents of this pool do not meet"]);
+    assert_one_line_error(
+        &mut cmd,
+        &["still miss at", "the search's limit", "more agents of this pool do not meet"],
+    );
 }

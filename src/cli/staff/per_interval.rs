@@ -18,8 +18,8 @@ use crate::policy::FirstContact;
 use crate::runner::{stream_replications_with, RunTotals};
 use crate::scenario::{scenario_from_table, LoadEstimate, Scenario};
 use crate::staff::interval::{
-    agent_hours_per_week, check_answer, delay_alpha, isa, limit, meets_per_interval, Evaluation, Iteration, Method,
-    PerInterval, STAFFABLE_METRICS,
+    agent_hours_per_week, check_answer, delay_alpha, isa, limit, meets_per_interval, Evaluation, Iteration,
+    Method, PerInterval, STAFFABLE_METRICS,
 };
 use crate::staff::observed::{counted_by, judge, Facts, Seen};
 use crate::staff::restaff::search;
@@ -139,7 +139,8 @@ fn solve(
     let facts = Facts::of(&setup.base, &setup.targets, setup.replications);
     bar.set_message(format!("{label} · iteration 1"));
     let sampled = RunOptions { in_system_samples: SAMPLES_PER_INTERVAL, ..RunOptions::default() };
-    let (mut first, _, seen) = evaluate(setup, policy, &start, setup.seed, columns, sampled, bar)?;
+    let Simulated { evaluation: mut first, seen, .. } =
+        evaluate(setup, policy, &start, setup.seed, columns, sampled, bar)?;
     let judged = judge(&setup.targets, &seen, &facts)?;
     let start: Vec<u32> = start.iter().zip(&judged).map(|(&n, &j)| if j { n } else { 1 }).collect();
     first.judged.clone_from(&judged);
@@ -153,7 +154,7 @@ fn solve(
         bar.set_message(format!("{label} · iteration {iteration}"));
         let samples = if sample { SAMPLES_PER_INTERVAL } else { 0 };
         let options = RunOptions { in_system_samples: samples, ..RunOptions::default() };
-        let (mut evaluation, _, _) = evaluate(setup, policy, staffing, setup.seed, columns, options, bar)?;
+        let mut evaluation = evaluate(setup, policy, staffing, setup.seed, columns, options, bar)?.evaluation;
         evaluation.judged.clone_from(&judged);
         Ok(evaluation)
     };
@@ -167,7 +168,7 @@ fn solve(
     };
     check_answer(&setup.targets, &found, limit, setup.base.report)?;
     bar.set_message(format!("{label} · fresh seeds"));
-    let (fresh, whole, _) = evaluate(
+    let Simulated { evaluation: fresh, whole, .. } = evaluate(
         setup,
         policy,
         &found.staffing,
@@ -239,7 +240,7 @@ fn evaluate(
     columns: &[TargetColumn],
     options: RunOptions,
     bar: &ProgressBar,
-) -> Result<(Evaluation, Vec<(&'static str, MetricSummary)>, Vec<Vec<Seen>>)> {
+) -> Result<Simulated> {
     let scenario = scenario_with(setup, policy, staffing)?;
     let mut totals = RunTotals::new(setup.replications);
     let mut in_system: Option<InSystemSamples> = None;
@@ -263,7 +264,9 @@ fn evaluate(
     };
     let summaries: Vec<Vec<MetricSummary>> = columns
         .iter()
-        .map(|target| rows_of(target).iter().map(|row| row.get(target.column).copied().unwrap_or(missing)).collect())
+        .map(|target| {
+            rows_of(target).iter().map(|row| row.get(target.column).copied().unwrap_or(missing)).collect()
+        })
         .collect();
     let seen = columns
         .iter()
@@ -280,7 +283,16 @@ fn evaluate(
         })
         .collect();
     let judged = vec![true; intervals];
-    Ok((Evaluation { summaries, in_system, judged }, totals.summaries(), seen))
+    Ok(Simulated { evaluation: Evaluation { summaries, in_system, judged }, whole: totals.summaries(), seen })
+}
+
+/// One simulation of a vector: what the search reads, every whole-run metric, and what was
+/// seen of each target per interval.
+struct Simulated {
+    evaluation: Evaluation,
+    whole: Vec<(&'static str, MetricSummary)>,
+    /// `seen[target][interval]`, for [`judge`].
+    seen: Vec<Vec<Seen>>,
 }
 
 fn progress_line(i: &Iteration) -> String {
