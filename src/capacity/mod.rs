@@ -466,6 +466,28 @@ mod tests {
         assert!(!c.any_free(0));
     }
 
+    /// docs/model.md: round robin remembers its last choice per channel, not overall.
+    #[test]
+    fn round_robin_remembers_its_last_choice_per_channel() {
+        let mut p = pool(3, 1);
+        p.skills.push(crate::scenario::Skill { channel: 1, priority: 0 });
+        let mut c = Capacity::new(&[p], &[SelectRule::RoundRobin; 2]);
+        for a in 0..3 {
+            c.set_on_shift(a, true);
+        }
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        assert_eq!(c.select_free(0, &mut rng), Some(0));
+        assert_eq!(c.select_free(0, &mut rng), Some(1));
+        assert_eq!(c.select_free(1, &mut rng), Some(0), "channel 1 starts from its own first choice");
+        assert_eq!(c.select_free(0, &mut rng), Some(2));
+        assert_eq!(c.select_free(1, &mut rng), Some(1));
+        // A pickup outside `select` (an owner, an agent serving a queue) moves no cursor.
+        c.take_slot(2);
+        c.release_slot(2);
+        assert_eq!(c.select_free(1, &mut rng), Some(2));
+        assert_eq!(c.select_free(0, &mut rng), Some(0));
+    }
+
     #[test]
     fn units_let_light_contacts_share_a_slot_and_order_by_exact_share() {
         use crate::scenario::capacity::{ChannelCapacity, SLOT_UNITS};

@@ -102,7 +102,9 @@ pub struct StaffArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Find the pool's staffing vector, one count per interval of the scenario's [report]
-    /// fold, so that every interval meets the target (a delay probability for now).
+    /// fold, so that every interval meets every target: waited share, service level,
+    /// abandonment, mean wait or queue length (the ISA's rule for delay targets on a pooled
+    /// center, else re-staffing the intervals that miss or have slack).
     #[arg(long)]
     pub per_interval: bool,
     /// Also write the HTML report (plots) as report.html in the --out folder.

@@ -150,11 +150,11 @@ catalog! {
     ResponseResumedP90           "response_resumed_p90_s"          Seconds Lower   [Run]
         "90th percentile of the resumed contacts' response time";
     TimeToHumanMean              "time_to_human_mean_s"            Seconds Lower   [Run]
-        "arrival to the first human pickup, bot time included";
+        "arrival (meeting the bot, or starting to type) to the first human pickup";
     BotContainedShare            "bot_contained_share"             Share   Neither [Run]
-        "new conversations the bot resolved (undefined without a bot)";
+        "new conversations the bot resolved, by arrival (undefined without a bot)";
     BotTimeMean                  "bot_time_mean_s"                 Seconds Neither [Run]
-        "mean time new conversations spent with the bot (undefined without a bot)";
+        "mean bot time of new conversations, by arrival (undefined without a bot)";
     AffinityRetentionShare       "affinity_retention_share"        Share   Higher  [Run, Interval, Pool, Channel]
         "resumed contacts picked up by their owner";
     HandoffsPerConversation      "handoffs_per_conversation"       Number  Lower   [Run]
@@ -196,7 +196,7 @@ catalog! {
     OwnerOfflineReroutes         "owner_offline_reroutes"          Count   Neither [Run]
         "resumed contacts sent to the pool at once because the owner was off shift";
     QueueLengthMean              "queue_length_mean"               Number  Lower   [Run, Interval]
-        "time-average number of waiting contacts, all queues";
+        "time-average number of waiting contacts, all queues (preview: from typing start)";
     QueueLengthMax               "queue_length_max"                Count   Lower   [Run]
         "most contacts waiting at once, all queues";
     PersonalQueueLengthMean      "personal_queue_length_mean"      Number  Lower   [Run]

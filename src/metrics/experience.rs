@@ -1,6 +1,7 @@
 //! What the customer feels before and around a human answer: response times (send to the
-//! agent's reply) with their percentiles, time to a human (arrival to the first human pickup,
-//! bot time included), and the bot tier's containment and time.
+//! agent's reply) with their percentiles, time to a human (arrival, when the customer meets the
+//! bot or starts typing, to the first human pickup), and the bot tier's containment and time
+//! (conversations counted by arrival).
 
 use super::catalog::Metric;
 

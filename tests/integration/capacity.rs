@@ -173,6 +173,43 @@ fn a_slot_held_until_resolved_gives_every_resumed_contact_to_its_owner_at_once()
     assert_eq!(everything(&closed, &[]), everything(&inactive, &[]));
 }
 
+/// docs/model.md: with `reactivation = "policy"` the returning contact is routed before its
+/// released holder takes other waiting work. Six agents of concurrency 1, each conversation
+/// holding its slot from its first pickup to its resolution (a = 4.5): first contacts queue, and
+/// when a customer writes again the only free slot is the one its conversation held, so a
+/// holder that served its queue first would leave the contact waiting.
+#[test]
+fn with_reactivation_by_policy_the_returning_contact_is_routed_before_the_queue() {
+    for policy in ["kind = \"sticky\"", "kind = \"hybrid\"\ntimeout = \"1m\""] {
+        let s = scenario(&format!(
+            r#"
+name = "released"
+horizon = "4d"
+warmup = "1d"
+capacity = {{ hold = "until_closed", reactivation = "policy" }}
+[arrivals]
+rate_per_hour = 15
+[conversation]
+exchanges = {{ dist = "fixed", value = 2 }}
+handle_time = {{ dist = "exponential", mean = "4m" }}
+gap = {{ dist = "exponential", mean = "10m" }}
+patience_first = {{ dist = "exponential", mean = "10m" }}
+[[agents]]
+name = "team"
+count = 6
+[policy]
+{policy}
+"#
+        ));
+        let m = run(&s, 8).metrics;
+        assert!(m.get("waited_first_share").unwrap() > 0.1, "{policy}: first contacts queue");
+        assert!(m.get("contacts_resumed").unwrap() > 500.0, "{policy}");
+        assert_eq!(m.get("wait_resumed_max_s"), Some(0.0), "{policy}: a returning contact waited");
+        assert_eq!(m.get("affinity_retention_share"), Some(1.0), "{policy}");
+        assert_eq!(m.get("reactivations_over_capacity"), Some(0.0), "{policy}");
+    }
+}
+
 #[test]
 fn with_one_exchange_nothing_is_held_and_nothing_changes() {
     let one = "{ dist = \"fixed\", value = 1 }";

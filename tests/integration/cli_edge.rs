@@ -79,6 +79,17 @@ fn help_and_version_still_print_and_succeed() {
     convosim().arg("--version").assert().success().stdout(predicate::str::starts_with("convosim "));
 }
 
+/// `staff --help` says what `--per-interval` staffs to now: every kind of interval target.
+#[test]
+fn staff_help_names_every_kind_of_per_interval_target() {
+    let help = convosim().args(["staff", "--help"]).output().expect("runs");
+    let text = String::from_utf8_lossy(&help.stdout);
+    for kind in ["waited share", "service level", "abandonment", "mean wait", "queue length", "re-staffing"] {
+        assert!(text.contains(kind), "staff --help does not name {kind}:\n{text}");
+    }
+    assert!(!text.contains("for now"), "{text}");
+}
+
 // ---- Output locations, checked before simulating ----
 
 #[test]
