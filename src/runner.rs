@@ -64,6 +64,15 @@ pub fn for_each_in_windows<T: Send, E>(
     Ok(true)
 }
 
+/// Runs in progress at once when `tasks` tasks run on the current rayon pool: its threads, or
+/// fewer tasks. They share the process's budget of open conversations
+/// ([`RunOptions::concurrent_runs`]); from the thread and task counts alone, so whether a run
+/// stops never depends on timing.
+pub fn concurrent_runs(tasks: u64) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    usize::try_from(tasks).map_or(threads, |tasks| threads.min(tasks)).max(1)
+}
+
 /// Runs `replications` replications of `scenario` for sweep point `point` (0 for a single
 /// run) on the current rayon pool and calls `on_replication` with each, in replication order.
 pub fn stream_replications<E: From<ReplicationError>>(
@@ -92,6 +101,7 @@ pub fn stream_replications_with<E: From<ReplicationError>>(
     options: RunOptions,
     mut on_replication: impl FnMut(Replication) -> Result<(), E>,
 ) -> Result<(), E> {
+    let options = RunOptions { concurrent_runs: concurrent_runs(replications.into()), ..options };
     let run_one = |index: u64| {
         let seed = derive_seed(master_seed, point, index);
         // `index` < `replications`, a u32.

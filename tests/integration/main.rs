@@ -21,6 +21,7 @@ mod golden;
 mod hostile;
 mod html_report;
 mod invariants;
+mod memory;
 mod routing_policies;
 mod runaway;
 mod schema;

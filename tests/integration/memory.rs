@@ -1,0 +1,91 @@
+//! Memory stays bounded: whatever the scenario and the command line, a run ends in an answer
+//! or one keyed line, well under a gigabyte (peak resident memory of the child process, from
+//! `wait4`).
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+/// Peak memory a reproduction may reach (KiB): well under the 1 GiB the issue allows.
+const PEAK_KIB: i64 = 700 * 1024;
+
+/// What a finished `convosim` process left: its exit status, its stderr and its peak resident
+/// memory in KiB.
+struct Finished {
+    code: i32,
+    stderr: String,
+    peak_kib: i64,
+}
+
+/// Runs `convosim ARGS` in the crate's folder, stdout discarded, and measures it.
+fn measured(args: &[&str]) -> Finished {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("convosim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("convosim starts");
+    let mut stderr = String::new();
+    child.stderr.take().expect("piped").read_to_string(&mut stderr).expect("stderr is text");
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data, valid zeroed; `wait4` reaps our own child `pid` once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 on the child");
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    Finished { code, stderr, peak_kib: usage.ru_maxrss }
+}
+
+/// Asserts `finished` is one error line with every fragment, under [`PEAK_KIB`].
+fn one_line_within_budget(finished: &Finished, fragments: &[&str]) {
+    let Finished { code, stderr, peak_kib } = finished;
+    assert_eq!(*code, 2, "{stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.lines().count() == 1, "{stderr}");
+    for fragment in fragments {
+        assert!(stderr.contains(fragment), "{fragment:?} not in {stderr}");
+    }
+    assert!(*peak_kib < PEAK_KIB, "peak {peak_kib} KiB: {stderr}");
+}
+
+/// A scenario written to a temporary folder (kept alive by the returned guard).
+fn written(name: &str, text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write");
+    let path = path.to_str().expect("utf-8 path").to_string();
+    (dir, path)
+}
+
+/// Status-based held capacity with replies 1000 days apart: every conversation stays open, so
+/// open conversations grow by the arrival rate until the budget stops the run.
+const HELD: &str = r#"
+name = "held"
+horizon = "30d"
+replications = 8
+capacity = "salesforce"
+allow_overload = true
+[arrivals]
+rate_per_hour = 1000000
+[conversation]
+exchanges = { dist = "geometric", mean = 3 }
+handle_time = { dist = "exponential", mean = "3m" }
+gap = { dist = "fixed", value = "1000d" }
+[[agents]]
+name = "team"
+count = 100
+concurrency = 2
+[policy]
+kind = "next_available"
+"#;
+
+#[test]
+fn open_conversations_have_one_budget_for_the_process_whatever_the_threads() {
+    let (_dir, file) = written("held.toml", HELD);
+    // Eight runs at once share the budget: each stops at an eighth of it.
+    let shared = measured(&["run", &file, "--threads", "8"]);
+    one_line_within_budget(&shared, &["more than 500000 conversations open", "shared by 8 run(s)"]);
+    // One run alone has all of it, and stays as far under a gigabyte.
+    let alone = measured(&["run", &file, "--threads", "1", "--replications", "1"]);
+    one_line_within_budget(&alone, &["more than 4000000 conversations open", "shared by 1 run(s)"]);
+}
