@@ -104,6 +104,9 @@ pub struct StaffArgs {
     /// Also write the HTML report (plots) as report.html in the --out folder.
     #[arg(long, requires = "out")]
     pub report: bool,
+    /// Search even when the estimated work passes the budget (a billion contacts simulated).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `convosim sweep`.

@@ -19,5 +19,5 @@ pub use model::{
     AgentPool, Arrivals, Channel, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, ShiftSchedule,
     Skill, DAY_S, WEEK_S,
 };
-pub use overload::{LoadEstimate, MAX_EXPECTED_EVENTS, OVERLOAD_FACTOR};
+pub use overload::{compact, LoadEstimate, MAX_EXPECTED_EVENTS, OVERLOAD_FACTOR};
 pub use set_path::{load_scenario_with, set_path, Setting, SettingError};

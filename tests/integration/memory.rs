@@ -89,3 +89,40 @@ fn open_conversations_have_one_budget_for_the_process_whatever_the_threads() {
     let alone = measured(&["run", &file, "--threads", "1", "--replications", "1"]);
     one_line_within_budget(&alone, &["more than 4000000 conversations open", "shared by 1 run(s)"]);
 }
+
+/// The reference-like center at a million arrivals an hour: 72 million contacts a replication.
+const HUGE_DEMAND: &str = r#"
+name = "huge"
+horizon = "1d"
+replications = 4
+[arrivals]
+rate_per_hour = 1000000
+[conversation]
+exchanges = { dist = "geometric", mean = 3 }
+handle_time = { dist = "exponential", mean = "3m" }
+gap = { dist = "exponential", mean = "5m" }
+patience_first = { dist = "exponential", mean = "10m" }
+[[agents]]
+name = "team"
+count = 6
+concurrency = 2
+[policy]
+kind = "hybrid"
+timeout = "10m"
+"#;
+
+#[test]
+fn a_staffing_search_past_its_work_budget_is_refused_before_it_starts() {
+    let (_dir, file) = written("huge.toml", HUGE_DEMAND);
+    for mode in [None, Some("--per-interval")] {
+        let mut args = vec!["staff", file.as_str(), "--pool", "team", "--target", "sl_first_share>=0.8"];
+        args.extend(mode);
+        let started = std::time::Instant::now();
+        let refused = measured(&args);
+        one_line_within_budget(
+            &refused,
+            &["huge.toml: staff would simulate up to 1.", "7.20e7 per replication", "--force"],
+        );
+        assert!(started.elapsed().as_secs() < 5, "{mode:?}: {:?}", started.elapsed());
+    }
+}

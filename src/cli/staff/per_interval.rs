@@ -19,7 +19,7 @@ use crate::runner::{stream_replications_with, RunTotals};
 use crate::scenario::{scenario_from_table, LoadEstimate, Scenario};
 use crate::staff::interval::{
     agent_hours_per_week, delay_alpha, isa, meets_per_interval, Evaluation, Iteration, Method, PerInterval,
-    STAFFABLE_METRICS,
+    MAX_ITERATIONS, STAFFABLE_METRICS,
 };
 use crate::staff::restaff::search;
 use crate::staff::{format_summary, fresh_seed};
@@ -132,7 +132,7 @@ fn solve(
     let mut iteration = 0;
     let mut simulate = |staffing: &[u32], sample: bool| {
         iteration += 1;
-        bar.set_message(format!("{label} · iteration {iteration}"));
+        bar.set_message(format!("{label} · evaluation {iteration} of at most {}", MAX_ITERATIONS + 1));
         let samples = if sample { SAMPLES_PER_INTERVAL } else { 0 };
         let options = RunOptions { in_system_samples: samples, ..RunOptions::default() };
         evaluate(setup, policy, staffing, setup.seed, columns, options, bar).map(|(e, _)| e)
@@ -145,7 +145,7 @@ fn solve(
         }
         None => search(&setup.targets, start, setup.concurrency, MAX_PER_INTERVAL, simulate, show)?,
     };
-    bar.set_message(format!("{label} · fresh seeds"));
+    bar.set_message(format!("{label} · evaluation {} of at most {}: fresh seeds", iteration + 1, MAX_ITERATIONS + 1));
     let (fresh, whole) = evaluate(
         setup,
         policy,
