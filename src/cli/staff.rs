@@ -123,6 +123,9 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
             .map_err(|e| anyhow::anyhow!("--policies {policy}: {e}"))?;
     }
     let replications = args.replications.unwrap_or(base.replications);
+    if args.replications.is_some() {
+        super::check_breakdowns_at(&base, replications, &args.scenario)?;
+    }
     let source = if args.replications.is_some() { "--replications" } else { "the scenario's `replications`" };
     require_replications(&targets, replications.into(), source)
         .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("--assert", "--target")))?;
@@ -141,9 +144,34 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
         concurrency: pool.concurrency,
         base,
     };
+    check_vector_length(&setup)?;
     let evaluations = max_evaluations(&setup)?;
     check_work(&setup, evaluations)?;
     Ok(setup)
+}
+
+/// Intervals a per-interval search may staff: a minute over a week. Each costs about 5 KB
+/// while a vector runs (the number in system sampled twelve times, the rows of every metric,
+/// the vector in the scenario's table), and a vector longer than this is not a plan anyone
+/// could staff.
+const MAX_STAFFED_INTERVALS: usize = 10_080;
+
+/// Refuses `--per-interval` on a report interval so narrow that its vector passes
+/// [`MAX_STAFFED_INTERVALS`].
+fn check_vector_length(setup: &Setup<'_>) -> Result<()> {
+    let report = setup.base.report;
+    let rows = report.rows();
+    if !setup.args.per_interval || rows <= MAX_STAFFED_INTERVALS {
+        return Ok(());
+    }
+    bail!(
+        "--per-interval: {}: report.interval: {rows} intervals over a {} is a staffing vector of \
+         {rows} values, more than the {MAX_STAFFED_INTERVALS} (a minute over a week) a search \
+         staffs; use an interval of at least {}",
+        setup.args.scenario.display(),
+        report.fold.name(),
+        crate::scenario::narrowest_interval(report, 1, MAX_STAFFED_INTERVALS)
+    )
 }
 
 /// Contacts a search may simulate (contacts per replication × replications × evaluations at

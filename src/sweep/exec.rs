@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::{Point, SweepError};
 use crate::engine::{self, RunOptions, RunOutput};
 use crate::rng::TaskSeeds;
-use crate::runner::{concurrent_runs, for_each_in_windows, ReplicationError};
+use crate::runner::{concurrent_runs, for_each_in_windows, window, ReplicationError};
 
 /// A slice of the tasks: shard `index` of `count` (1-based), as in `--shard 3/8`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +78,10 @@ pub fn execute(
     tasks: &[u64],
     on_step: impl FnMut(Step<'_>) -> Result<bool, SweepError>,
 ) -> Result<bool, SweepError> {
-    let options = RunOptions { concurrent_runs: concurrent_runs(tasks.len() as u64), ..RunOptions::default() };
+    let rows = points.iter().map(|p| p.scenario.breakdown_rows()).max().unwrap_or(1);
+    let window = window(rows);
+    let options =
+        RunOptions { concurrent_runs: concurrent_runs(tasks.len() as u64, window), ..RunOptions::default() };
     let run_task = |i: u64| {
         let task = tasks[i as usize];
         let point = task / u64::from(replications);
@@ -92,6 +95,7 @@ pub fn execute(
     let on_step = std::cell::RefCell::new(on_step);
     for_each_in_windows(
         tasks.len() as u64,
+        window,
         run_task,
         |result| (on_step.borrow_mut())(Step::Task(&result?)).map(|_| ()),
         || (on_step.borrow_mut())(Step::WindowEnd),

@@ -126,3 +126,48 @@ fn a_staffing_search_past_its_work_budget_is_refused_before_it_starts() {
         assert!(started.elapsed().as_secs() < 5, "{mode:?}: {:?}", started.elapsed());
     }
 }
+
+/// The reference-like center with `report` as its `[report]` table and `replications`.
+fn center_with_report(report: &str, replications: u32) -> String {
+    HUGE_DEMAND
+        .replace("rate_per_hour = 1000000", "rate_per_hour = 60")
+        .replace("replications = 4", &format!("replications = {replications}"))
+        .replace("[policy]", &format!("[report]\n{report}\n[policy]"))
+}
+
+#[test]
+fn a_report_interval_past_the_memory_budget_is_refused_at_load_naming_what_to_change() {
+    let (_dir, file) = written("second.toml", &center_with_report("interval = \"1s\"\nfold = \"week\"", 4));
+    let expected = ["second.toml: report.interval: 604800 intervals of 1s over a week", "budget of 100000", "8s"];
+    one_line_within_budget(&measured(&["check", &file]), &expected);
+    let out = format!("{file}.out");
+    one_line_within_budget(&measured(&["run", &file, "--out", &out]), &expected);
+    let staff = ["staff", &file, "--pool", "team", "--per-interval", "--target", "sl_first_share>=0.8"];
+    one_line_within_budget(&measured(&staff), &expected);
+    // A vector by the second over a day fits the breakdowns but is no staffing plan.
+    let (_day, day) = written("day.toml", &center_with_report("interval = \"1s\"\nfold = \"day\"", 2));
+    let staff = ["staff", &day, "--pool", "team", "--per-interval", "--target", "sl_first_share>=0.8"];
+    one_line_within_budget(&measured(&staff), &["--per-interval: ", "86400 values", "at least 9s"]);
+}
+
+#[test]
+fn rows_kept_over_replications_are_bounded_too() {
+    let (_dir, file) = written("minute.toml", &center_with_report("interval = \"1m\"\nfold = \"week\"", 1));
+    one_line_within_budget(
+        &measured(&["run", &file, "--replications", "100"]),
+        &["--replications 100: ", "report.interval: 10080 intervals of 1m over a week", "at most 99 replications"],
+    );
+}
+
+#[test]
+fn a_breakdown_by_second_within_the_budget_runs_to_its_results_well_under_a_gigabyte() {
+    // 86,400 rows for 11 replications: 1.0 GB peak before the values were kept as numbers
+    // and the window bounded by rows, 0.4 GB after.
+    let (dir, file) = written("day.toml", &center_with_report("interval = \"1s\"\nfold = \"day\"", 11));
+    let out = dir.path().join("out");
+    let finished = measured(&["run", &file, "--out", out.to_str().expect("utf-8 path")]);
+    assert_eq!(finished.code, 0, "{}", finished.stderr);
+    assert!(finished.peak_kib < PEAK_KIB, "peak {} KiB", finished.peak_kib);
+    let intervals = std::fs::read_to_string(out.join("intervals.csv")).expect("intervals.csv");
+    assert_eq!(intervals.lines().count(), 86_401);
+}
