@@ -9,13 +9,27 @@
 use rayon::prelude::*;
 
 use crate::engine::{self, Audit, EngineStats, RunError, RunOptions, RunOutput};
-use crate::metrics::{summarize, MetricSummary, METRICS};
+use crate::metrics::{summarize, MetricSummary, RowValues, METRICS};
 use crate::rng::derive_seed;
 use crate::scenario::Scenario;
 
 /// Tasks in flight per worker thread: enough to keep every thread busy while the slowest task
 /// of a window finishes, few enough that results waiting for their turn stay small.
 const TASKS_PER_THREAD: usize = 8;
+
+/// Breakdown rows (intervals × tables, [`Scenario::breakdown_rows`]) the results of one window
+/// may hold: each costs about 0.55 KB while its task runs and waits for its turn (the
+/// recorder's counters, then a value per metric), so a window holds about 110 MB at most.
+const ROWS_IN_FLIGHT: usize = 200_000;
+
+/// Tasks per window on the current pool for tasks of `rows_per_task` breakdown rows each: a
+/// few per thread, fewer (down to one) when their rows would pass [`ROWS_IN_FLIGHT`]. Results
+/// come back in task order whatever the window, so it changes no result.
+pub fn window(rows_per_task: usize) -> u64 {
+    let by_threads = rayon::current_num_threads().max(1) * TASKS_PER_THREAD;
+    let by_memory = ROWS_IN_FLIGHT / rows_per_task.max(1);
+    by_threads.min(by_memory).max(1) as u64
+}
 
 /// One replication's seed and output.
 #[derive(Debug, Clone)]
@@ -29,14 +43,15 @@ pub struct Replication {
 }
 
 /// Runs `task(0..count)` on the current rayon pool and calls `on_result` with each result in
-/// index order; stops at the first error `on_result` returns. Tasks run in windows of a few
-/// per thread, so at most one window of results is held at a time.
+/// index order; stops at the first error `on_result` returns. Tasks run in windows of `window`
+/// tasks ([`window`]), so at most one window of results is held at a time.
 pub fn for_each_in_order<T: Send, E>(
     count: u64,
+    window: u64,
     task: impl Fn(u64) -> T + Sync,
     on_result: impl FnMut(T) -> Result<(), E>,
 ) -> Result<(), E> {
-    for_each_in_windows(count, task, on_result, || Ok(true)).map(|_| ())
+    for_each_in_windows(count, window, task, on_result, || Ok(true)).map(|_| ())
 }
 
 /// [`for_each_in_order`], calling `at_window_end` after each window's results: a place to
@@ -44,11 +59,12 @@ pub fn for_each_in_order<T: Send, E>(
 /// task ran.
 pub fn for_each_in_windows<T: Send, E>(
     count: u64,
+    window: u64,
     task: impl Fn(u64) -> T + Sync,
     mut on_result: impl FnMut(T) -> Result<(), E>,
     mut at_window_end: impl FnMut() -> Result<bool, E>,
 ) -> Result<bool, E> {
-    let window = (rayon::current_num_threads() * TASKS_PER_THREAD).max(1) as u64;
+    let window = window.max(1);
     let mut start = 0;
     while start < count {
         let end = count.min(start + window);
@@ -62,6 +78,15 @@ pub fn for_each_in_windows<T: Send, E>(
         start = end;
     }
     Ok(true)
+}
+
+/// Runs in progress at once when `tasks` tasks run on the current rayon pool in windows of
+/// `window`: its threads, or fewer tasks per window. They share the process's budget of open
+/// conversations ([`RunOptions::concurrent_runs`]); from the thread, window and task counts
+/// alone, so whether a run stops never depends on timing.
+pub fn concurrent_runs(tasks: u64, window: u64) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    usize::try_from(tasks.min(window)).map_or(threads, |tasks| threads.min(tasks)).max(1)
 }
 
 /// Runs `replications` replications of `scenario` for sweep point `point` (0 for a single
@@ -92,6 +117,8 @@ pub fn stream_replications_with<E: From<ReplicationError>>(
     options: RunOptions,
     mut on_replication: impl FnMut(Replication) -> Result<(), E>,
 ) -> Result<(), E> {
+    let window = window(scenario.breakdown_rows());
+    let options = RunOptions { concurrent_runs: concurrent_runs(replications.into(), window), ..options };
     let run_one = |index: u64| {
         let seed = derive_seed(master_seed, point, index);
         // `index` < `replications`, a u32.
@@ -100,7 +127,7 @@ pub fn stream_replications_with<E: From<ReplicationError>>(
             .map(|output| Replication { index: replication, seed, output })
             .map_err(|error| ReplicationError { point, replication, seed, error })
     };
-    for_each_in_order(u64::from(replications), run_one, |result| on_replication(result?))
+    for_each_in_order(u64::from(replications), window, run_one, |result| on_replication(result?))
 }
 
 /// A replication that could not finish, with what it takes to rerun it alone.
@@ -137,7 +164,8 @@ pub fn run_replications(
 /// What a report needs from replications, accumulated one replication at a time in
 /// replication order: per metric one `f64` per replication (the 95% CI needs the mean before
 /// the squared deviations, and this keeps the numbers bit-identical to a two-pass sum over all
-/// outputs), and sums of the rest. About 8 bytes per metric and replication; no histograms.
+/// outputs), and sums of the rest. 8 bytes per metric (and breakdown cell) and replication; no
+/// histograms.
 #[derive(Debug, Clone)]
 pub struct RunTotals {
     /// Replications the concurrency shares are averaged over (known up front).
@@ -149,17 +177,16 @@ pub struct RunTotals {
     values: Vec<Vec<f64>>,
     /// Per load level: the running mean share of on-shift agent time.
     concurrency_shares: Vec<f64>,
-    /// Per interval row, per column of the interval scope: each replication's value (NaN where
-    /// undefined), as `values`.
-    intervals: Vec<Vec<Vec<f64>>>,
+    /// Per interval row, per column of the interval scope: each replication's value.
+    intervals: RowValues,
     /// Per pool, per column of the pool scope: each replication's value.
-    pools: Vec<Vec<Vec<f64>>>,
+    pools: RowValues,
     /// Per channel (several channels only), per column of the channel scope: each
     /// replication's value.
-    channels: Vec<Vec<Vec<f64>>>,
+    channels: RowValues,
     /// Per channel and interval (channel after channel), per column of that scope: each
-    /// replication's value (NaN where undefined).
-    channel_intervals: Vec<Vec<Vec<f64>>>,
+    /// replication's value.
+    channel_intervals: RowValues,
     stats: EngineStats,
     audit: Audit,
 }
@@ -172,10 +199,10 @@ impl RunTotals {
             added: 0,
             values: vec![Vec::new(); METRICS.len()],
             concurrency_shares: Vec::new(),
-            intervals: Vec::new(),
-            pools: Vec::new(),
-            channels: Vec::new(),
-            channel_intervals: Vec::new(),
+            intervals: RowValues::default(),
+            pools: RowValues::default(),
+            channels: RowValues::default(),
+            channel_intervals: RowValues::default(),
             stats: EngineStats::default(),
             audit: Audit::default(),
         }
@@ -197,10 +224,10 @@ impl RunTotals {
         for (values, value) in self.values.iter_mut().zip(&output.metrics.values) {
             values.push(value.unwrap_or(f64::NAN));
         }
-        push_rows(&mut self.intervals, &output.metrics.intervals);
-        push_rows(&mut self.pools, &output.metrics.pools);
-        push_rows(&mut self.channels, &output.metrics.channels);
-        push_rows(&mut self.channel_intervals, &output.metrics.channel_intervals);
+        self.intervals.push(&output.metrics.intervals);
+        self.pools.push(&output.metrics.pools);
+        self.channels.push(&output.metrics.channels);
+        self.channel_intervals.push(&output.metrics.channel_intervals);
         let shares = &output.metrics.concurrency_shares;
         if self.concurrency_shares.len() < shares.len() {
             self.concurrency_shares.resize(shares.len(), 0.0);
@@ -230,26 +257,26 @@ impl RunTotals {
     /// The breakdown by interval: per row of the fold, the mean and CI of each column of
     /// `scope_metrics(Scope::Interval)`.
     pub fn interval_summaries(&self) -> Vec<Vec<MetricSummary>> {
-        summarize_rows(&self.intervals)
+        self.intervals.summaries()
     }
 
     /// The breakdown by pool: per pool in scenario order, the mean and CI of each column of
     /// `scope_metrics(Scope::Pool)`.
     pub fn pool_summaries(&self) -> Vec<Vec<MetricSummary>> {
-        summarize_rows(&self.pools)
+        self.pools.summaries()
     }
 
     /// The breakdown by channel (empty with one channel): per channel in scenario order, the
     /// mean and CI of each column of `scope_metrics(Scope::Channel)`.
     pub fn channel_summaries(&self) -> Vec<Vec<MetricSummary>> {
-        summarize_rows(&self.channels)
+        self.channels.summaries()
     }
 
     /// The breakdown by channel and interval (empty with one channel): channel after channel,
     /// one row per interval, the mean and CI of each column of
     /// `scope_metrics(Scope::ChannelInterval)`.
     pub fn channel_interval_summaries(&self) -> Vec<Vec<MetricSummary>> {
-        summarize_rows(&self.channel_intervals)
+        self.channel_intervals.summaries()
     }
 
     /// Mean share of on-shift agent time at each load (index = contacts in handling).
@@ -266,24 +293,6 @@ impl RunTotals {
     pub fn audit(&self) -> Audit {
         self.audit
     }
-}
-
-/// Appends one replication's breakdown rows (row × column values) to `totals`.
-fn push_rows(totals: &mut Vec<Vec<Vec<f64>>>, rows: &[Vec<Option<f64>>]) {
-    if totals.is_empty() {
-        *totals = rows.iter().map(|row| vec![Vec::new(); row.len()]).collect();
-    }
-    for (total, row) in totals.iter_mut().zip(rows) {
-        for (values, value) in total.iter_mut().zip(row) {
-            values.push(value.unwrap_or(f64::NAN));
-        }
-    }
-}
-
-fn summarize_rows(rows: &[Vec<Vec<f64>>]) -> Vec<Vec<MetricSummary>> {
-    rows.iter()
-        .map(|row| row.iter().map(|values| summarize(values.iter().map(|v| Some(*v)))).collect())
-        .collect()
 }
 
 /// Every metric's mean and 95% confidence half-width over `replications`, in catalog order.
@@ -317,6 +326,7 @@ mod tests {
         let done: Result<(), ()> = pool.install(|| {
             for_each_in_order(
                 100,
+                window(1),
                 |i| i * 2,
                 |v| {
                     seen.push(v);
@@ -333,6 +343,7 @@ mod tests {
         let mut seen = 0;
         let done = for_each_in_order(
             1_000,
+            window(1),
             |i| i,
             |v| {
                 seen += 1;
@@ -349,7 +360,7 @@ mod tests {
 
     #[test]
     fn nothing_runs_for_zero_tasks() {
-        let done: Result<(), ()> = for_each_in_order(0, |_| panic!("no task"), |_: ()| Ok(()));
+        let done: Result<(), ()> = for_each_in_order(0, window(1), |_| panic!("no task"), |_: ()| Ok(()));
         assert_eq!(done, Ok(()));
     }
 }

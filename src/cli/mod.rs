@@ -110,6 +110,9 @@ pub struct StaffArgs {
     /// Also write the HTML report (plots) as report.html in the --out folder.
     #[arg(long, requires = "out")]
     pub report: bool,
+    /// Search even when the estimated work passes the budget (a billion contacts simulated).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `convosim sweep`.
@@ -332,6 +335,13 @@ fn load_with_settings(path: &Path, sets: &[Setting]) -> Result<Scenario> {
     }
 }
 
+/// Refuses `--replications` that would keep more breakdown rows than the budget
+/// (`scenario::check_breakdowns`; the file's own count was checked when it loaded).
+fn check_breakdowns_at(scenario: &Scenario, replications: u32, file: &Path) -> Result<()> {
+    crate::scenario::check_breakdowns(scenario, replications)
+        .map_err(|e| anyhow::anyhow!("--replications {replications}: {}: {e}", file.display()))
+}
+
 fn load_for_run(args: &RunArgs) -> Result<Scenario> {
     let mut scenario = load_with_settings(&args.scenario, &args.sets)?;
     if let Some(policy) = &args.policy {
@@ -339,6 +349,7 @@ fn load_for_run(args: &RunArgs) -> Result<Scenario> {
     }
     if let Some(replications) = args.replications {
         scenario.replications = replications;
+        check_breakdowns_at(&scenario, replications, &args.scenario)?;
     }
     if let Some(seed) = args.seed {
         scenario.seed = seed;

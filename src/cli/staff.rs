@@ -17,7 +17,9 @@ use crate::gate::{Assertion, Measured};
 use crate::metrics::catalog::index_of;
 use crate::metrics::MetricSummary;
 use crate::runner::{stream_replications, RunTotals};
-use crate::scenario::{parse_toml, read_text, scenario_from_table, set_path, LoadEstimate, Scenario};
+use crate::scenario::{
+    compact, parse_toml, read_text, scenario_from_table, set_path, LoadEstimate, Scenario,
+};
 use crate::staff::{fresh_seed, search, start_from, target_metrics, Evaluation, Search};
 use crate::sweep::OutputFolder;
 
@@ -127,6 +129,9 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
             .map_err(|e| anyhow::anyhow!("--policies {policy}: {e}"))?;
     }
     let replications = args.replications.unwrap_or(base.replications);
+    if args.replications.is_some() {
+        super::check_breakdowns_at(&base, replications, &args.scenario)?;
+    }
     let source = if args.replications.is_some() { "--replications" } else { "the scenario's `replications`" };
     require_replications(&targets, replications.into(), source)
         .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("--assert", "--target")))?;
@@ -136,7 +141,7 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
         set_path(&mut table, &setting.path, setting.value.clone())
             .map_err(|message| anyhow::anyhow!("--set {}: {message}", setting.path))?;
     }
-    Ok(Setup {
+    let setup = Setup {
         args,
         table,
         targets,
@@ -145,7 +150,76 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
         concurrency: pool.concurrency,
         base,
         folder: None,
-    })
+    };
+    check_vector_length(&setup)?;
+    let evaluations = max_evaluations(&setup)?;
+    check_work(&setup, evaluations)?;
+    Ok(setup)
+}
+
+/// Intervals a per-interval search may staff: a minute over a week. Each costs about 5 KB
+/// while a vector runs (the number in system sampled twelve times, the rows of every metric,
+/// the vector in the scenario's table), and a vector longer than this is not a plan anyone
+/// could staff.
+const MAX_STAFFED_INTERVALS: usize = 10_080;
+
+/// Refuses `--per-interval` on a report interval so narrow that its vector passes
+/// [`MAX_STAFFED_INTERVALS`].
+fn check_vector_length(setup: &Setup<'_>) -> Result<()> {
+    let report = setup.base.report;
+    let rows = report.rows();
+    if !setup.args.per_interval || rows <= MAX_STAFFED_INTERVALS {
+        return Ok(());
+    }
+    bail!(
+        "--per-interval: {}: report.interval: {rows} intervals over a {} is a staffing vector of \
+         {rows} values, more than the {MAX_STAFFED_INTERVALS} (a minute over a week) a search \
+         staffs; use an interval of at least {}",
+        setup.args.scenario.display(),
+        report.fold.name(),
+        crate::scenario::narrowest_interval(report, 1, MAX_STAFFED_INTERVALS)
+    )
+}
+
+/// Contacts a search may simulate (contacts per replication × replications × evaluations at
+/// most, every policy) without `--force`: at the few million contacts per second a run reaches
+/// on two cores, minutes; past it, a typo in a rate or a horizon is likelier than a plan.
+const MAX_SEARCH_CONTACTS: f64 = 1e9;
+
+/// Simulations a search runs at most, per policy, its fresh-seed check included: the level
+/// search's doublings and bisection from its start, or the per-interval search's iterations.
+fn max_evaluations(setup: &Setup<'_>) -> Result<u32> {
+    if setup.args.per_interval {
+        return Ok(crate::staff::interval::MAX_ITERATIONS as u32 + 1);
+    }
+    let (start, _) = start_from(
+        &LoadEstimate::of(&scenario_at(setup, None, 1)?),
+        &LoadEstimate::of(&scenario_at(setup, None, 2)?),
+    );
+    Ok(crate::staff::max_evaluations(start) + 1)
+}
+
+/// Refuses, before anything runs, a search whose estimated work passes
+/// [`MAX_SEARCH_CONTACTS`], unless `--force`.
+fn check_work(setup: &Setup<'_>, evaluations: u32) -> Result<()> {
+    let per_replication = LoadEstimate::contacts_per_replication(&setup.base);
+    let policies = policy_list(setup.args).len() as f64;
+    let work = per_replication * f64::from(setup.replications) * f64::from(evaluations) * policies;
+    if work <= MAX_SEARCH_CONTACTS || setup.args.force {
+        return Ok(());
+    }
+    let per_policy = if policies > 1.0 { format!(" × {policies} policies") } else { String::new() };
+    bail!(
+        "{}: staff would simulate up to {} contacts ({} per replication × {} replication(s) × at \
+         most {evaluations} evaluations{per_policy}), more than the budget of {} (about 5 minutes \
+         at a few million contacts per second); reduce the rate, the horizon or --replications, or pass \
+         --force to search anyway",
+        setup.args.scenario.display(),
+        compact(work),
+        compact(per_replication),
+        setup.replications,
+        compact(MAX_SEARCH_CONTACTS),
+    )
 }
 
 /// The table for `policy` (None: the scenario's) with the pool at `count`.
@@ -190,12 +264,21 @@ fn solve(setup: &Setup<'_>, policy: Option<&str>, bar: &ProgressBar) -> Result<A
     let two = LoadEstimate::of(&scenario_at(setup, policy, 2)?);
     let (start, slots_per_agent) = start_from(&one, &two);
     let label = policy.map_or_else(|| "the scenario's policy".to_string(), |p| format!("policy {p}"));
-    bar.set_message(format!("staff ({label})"));
+    // Progress for a person watching: evaluations done of the most the search can run.
+    let most = crate::staff::max_evaluations(start) + 1;
+    let mut done = 0;
+    let mut next_evaluation = |what: &str| {
+        done += 1;
+        bar.set_message(format!("staff ({label}) · evaluation {done} of at most {most}{what}"));
+    };
     let search = search(
         &setup.targets,
         start,
         |count| match scenario_at(setup, policy, count) {
-            Ok(scenario) => evaluate(&scenario, setup.seed, setup.replications, bar).map(Ok),
+            Ok(scenario) => {
+                next_evaluation("");
+                evaluate(&scenario, setup.seed, setup.replications, bar).map(Ok)
+            }
             // Counts 1 and 2 loaded above and nothing else changed: the count's limits refuse it.
             Err(error) => Ok(Err(format!("{error:#}"))),
         },
@@ -206,7 +289,7 @@ fn solve(setup: &Setup<'_>, policy: Option<&str>, bar: &ProgressBar) -> Result<A
         },
     )?;
     let fresh = fresh_seed(setup.seed);
-    bar.set_message(format!("{label}: fresh seeds"));
+    next_evaluation(": fresh seeds");
     let achieved = evaluate(&scenario_at(setup, policy, search.count)?, fresh, setup.replications, bar)?;
     let staffed = table_at(setup, policy, search.count)?;
     let policy =

@@ -34,6 +34,11 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
     require_replications(&assertions, spec.replications.into(), source)?;
     // Every point is built and validated before anything runs.
     let points = spec.points()?;
+    for (index, point) in points.iter().enumerate() {
+        crate::scenario::check_breakdowns(&point.scenario, spec.replications).map_err(|e| {
+            anyhow::anyhow!("{}: point {index}: {e} (at the sweep's `replications`)", args.sweep.display())
+        })?;
+    }
     // Every point's channels; a one-channel point's metrics are the run's (as in `run`).
     let mut known: Vec<&str> = points
         .iter()

@@ -62,11 +62,22 @@ pub struct RunOptions {
     /// Sample the number of contacts in the system this many times per report interval
     /// (0: never), for the Iterative Staffing Algorithm.
     pub in_system_samples: u32,
+    /// Runs in progress at once in this process, which share [`OPEN_CONVERSATIONS_BUDGET`]
+    /// equally (at least 1). The runner sets it from its thread count and task count, never
+    /// from timing, so whether a run stops depends only on the command line.
+    pub concurrent_runs: usize,
+}
+
+impl RunOptions {
+    /// The open conversations one run may hold: its share of the process's budget.
+    pub fn open_budget(&self) -> usize {
+        OPEN_CONVERSATIONS_BUDGET / self.concurrent_runs.max(1)
+    }
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self { breakdowns: true, in_system_samples: 0 }
+        Self { breakdowns: true, in_system_samples: 0, concurrent_runs: 1 }
     }
 }
 
@@ -75,10 +86,13 @@ impl Default for RunOptions {
 /// advances (zero handle times and gaps with endless exchanges, arrivals too fast for a float).
 pub const STALLED_EVENTS: u64 = 10_000_000;
 
-/// Open conversations beyond which a run stops rather than exhaust memory (about 100 bytes
-/// each with their events: a budget of about 1 GB per replication). Reached only by a center
-/// so overloaded that its queues grow without bound.
-pub const OPEN_CONVERSATIONS_BUDGET: usize = 10_000_000;
+/// Open conversations the whole process may hold, beyond which a run stops rather than exhaust
+/// memory: about 100 bytes each with their events (measured: 0.97 GB peak RSS at 10 million
+/// held conversations), so about 400 MB. Runs in progress at once share it equally
+/// ([`RunOptions::concurrent_runs`]): a fixed share rather than a shared counter, so a run's
+/// outcome never depends on how the threads happen to interleave. Reached only by a center so
+/// overloaded, or holding conversations so long, that they pile up without bound.
+pub const OPEN_CONVERSATIONS_BUDGET: usize = 4_000_000;
 
 /// Why a replication stopped before its horizon.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -95,13 +109,19 @@ pub enum RunError {
     },
     /// Too many conversations were open at once.
     #[error(
-        "more than {} conversations open at once at {}: the center is so overloaded that its \
-         queues grow without bound; reduce the arrival rate or add agents or patience",
-        OPEN_CONVERSATIONS_BUDGET, format_duration(*.at)
+        "more than {budget} conversations open at once at {} (the process's budget of {} shared \
+         by {shared_by} run(s) at once): the center is so overloaded, or holds conversations so \
+         long, that they pile up without bound; reduce the arrival rate, the gap or close_after, \
+         or add agents or patience",
+        format_duration(*.at), OPEN_CONVERSATIONS_BUDGET
     )]
     TooManyOpen {
         /// Simulated time, seconds.
         at: f64,
+        /// The run's share of [`OPEN_CONVERSATIONS_BUDGET`].
+        budget: usize,
+        /// Runs in progress at once that shared it.
+        shared_by: usize,
     },
 }
 
@@ -113,7 +133,15 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
 
 /// [`run`], recording what `options` ask for.
 pub fn run_with(scenario: &Scenario, seed: u64, options: RunOptions) -> Result<RunOutput, RunError> {
-    Engine::new(scenario, seed, options).run(STALLED_EVENTS, OPEN_CONVERSATIONS_BUDGET)
+    let open = OpenBudget { limit: options.open_budget(), shared_by: options.concurrent_runs.max(1) };
+    Engine::new(scenario, seed, options).run(STALLED_EVENTS, open)
+}
+
+/// The open conversations a run may hold, and how many runs shared the process's budget.
+#[derive(Debug, Clone, Copy)]
+struct OpenBudget {
+    limit: usize,
+    shared_by: usize,
 }
 
 struct Engine<'a> {
@@ -234,8 +262,8 @@ impl<'a> Engine<'a> {
     }
 
     /// The loop, stopping after `stalled_events` events in a row at one instant or when an
-    /// arrival finds `open_budget` conversations open.
-    fn run(mut self, stalled_events: u64, open_budget: usize) -> Result<RunOutput, RunError> {
+    /// arrival finds `open.limit` conversations open.
+    fn run(mut self, stalled_events: u64, open: OpenBudget) -> Result<RunOutput, RunError> {
         self.start_shifts();
         for channel in 0..self.chan.len() {
             self.schedule_next_arrival(channel);
@@ -257,8 +285,12 @@ impl<'a> Engine<'a> {
             } else {
                 at_this_instant = 0;
             }
-            if matches!(event, Event::Arrival { .. }) && self.conversations.open_count() >= open_budget {
-                return Err(RunError::TooManyOpen { at: time });
+            if matches!(event, Event::Arrival { .. }) && self.conversations.open_count() >= open.limit {
+                return Err(RunError::TooManyOpen {
+                    at: time,
+                    budget: open.limit,
+                    shared_by: open.shared_by,
+                });
             }
             if time > self.next_sample_at {
                 self.sample_in_system(time);
@@ -474,7 +506,7 @@ mod tests {
         endless.channels[0].conversation.exchanges =
             crate::dist::Distribution::new_fixed(4e9).expect("valid");
         let error = Engine::new(&endless, 1, RunOptions::default())
-            .run(10_000, OPEN_CONVERSATIONS_BUDGET)
+            .run(10_000, OpenBudget { limit: OPEN_CONVERSATIONS_BUDGET, shared_by: 1 })
             .unwrap_err();
         assert!(matches!(error, RunError::TimeStalled { .. }), "{error}");
         assert!(error.to_string().contains("stopped advancing"));
@@ -488,9 +520,13 @@ mod tests {
              patience_first = { dist = \"fixed\", value = \"1d\" }",
             10_000.0,
         );
-        let error = Engine::new(&flooded, 1, RunOptions::default()).run(STALLED_EVENTS, 5_000).unwrap_err();
+        let budget = |limit| OpenBudget { limit, shared_by: 1 };
+        let error =
+            Engine::new(&flooded, 1, RunOptions::default()).run(STALLED_EVENTS, budget(5_000)).unwrap_err();
         assert!(matches!(error, RunError::TooManyOpen { .. }), "{error}");
         // Within budget, the same scenario runs to its horizon.
-        assert!(Engine::new(&flooded, 1, RunOptions::default()).run(STALLED_EVENTS, 1_000_000).is_ok());
+        assert!(Engine::new(&flooded, 1, RunOptions::default())
+            .run(STALLED_EVENTS, budget(1_000_000))
+            .is_ok());
     }
 }

@@ -21,7 +21,7 @@ pub use histograms::{
 };
 pub use in_system::InSystemSamples;
 pub use recorder::{Pickup, Recorder};
-pub use summary::{summarize, MetricSummary};
+pub use summary::{summarize, MetricSummary, RowValues};
 
 /// What one replication measured.
 #[derive(Debug, Clone)]

@@ -49,6 +49,54 @@ pub fn summarize(values: impl IntoIterator<Item = Option<f64>>) -> MetricSummary
     MetricSummary { mean: Some(mean), ci95, n }
 }
 
+/// Each replication's values of a breakdown's rows (row × column), kept flat: 8 bytes per
+/// value and replication, with nothing per row (a breakdown by minute over a week has 10,080
+/// rows, each with a value per metric).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowValues {
+    rows: usize,
+    columns: usize,
+    /// Replication after replication, row after row: NaN where undefined.
+    values: Vec<f64>,
+}
+
+impl RowValues {
+    /// Appends one replication's rows. The first one sets the shape; a later row of another
+    /// width is cut or padded with undefined values.
+    pub fn push(&mut self, rows: &[Vec<Option<f64>>]) {
+        if self.values.is_empty() && self.rows == 0 {
+            self.rows = rows.len();
+            self.columns = rows.first().map_or(0, Vec::len);
+        }
+        for r in 0..self.rows {
+            let row = rows.get(r).map_or(&[][..], Vec::as_slice);
+            let cell = |c: usize| row.get(c).copied().flatten().unwrap_or(f64::NAN);
+            self.values.extend((0..self.columns).map(cell));
+        }
+    }
+
+    /// Rows per replication.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The mean and CI of each column of each row over the replications pushed (the
+    /// summaries skip undefined values).
+    pub fn summaries(&self) -> Vec<Vec<MetricSummary>> {
+        (0..self.rows).map(|r| (0..self.columns).map(|c| self.summary(r, c)).collect()).collect()
+    }
+
+    /// The summary of row `row`, column `column` (undefined outside the shape).
+    pub fn summary(&self, row: usize, column: usize) -> MetricSummary {
+        if row >= self.rows || column >= self.columns {
+            return summarize([]);
+        }
+        let cells = self.rows * self.columns;
+        let at = row * self.columns + column;
+        summarize(self.values.iter().skip(at).step_by(cells).map(|v| Some(*v)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +110,19 @@ mod tests {
         assert!((s.ci95.unwrap() - 4.303 / 3f64.sqrt()).abs() < 1e-9);
         assert_eq!(summarize([Some(5.0)]).ci95, None);
         assert_eq!(summarize([None]).mean, None);
+    }
+
+    #[test]
+    fn row_values_summarise_each_cell_over_replications() {
+        let mut values = RowValues::default();
+        values.push(&[vec![Some(1.0), None], vec![Some(10.0), Some(5.0)]]);
+        values.push(&[vec![Some(3.0), Some(2.0)], vec![Some(20.0)]]);
+        assert_eq!(values.rows(), 2);
+        let s = values.summaries();
+        assert_eq!((s[0][0].mean, s[0][0].n), (Some(2.0), 2));
+        assert_eq!((s[0][1].mean, s[0][1].n), (Some(2.0), 1));
+        assert_eq!((s[1][0].mean, s[1][1].mean, s[1][1].n), (Some(15.0), Some(5.0), 1));
+        assert_eq!(s[1][0], summarize([Some(10.0), Some(20.0)]));
     }
 
     #[test]

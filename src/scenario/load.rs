@@ -31,7 +31,7 @@ use self::channels::Draft;
 use self::dists::{distribution, Domain};
 use self::fields::{as_number, expected, index, Section, Sign};
 use super::model::{AgentPool, Arrivals, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, DAY_S};
-use super::overload;
+use super::{memory, overload};
 use crate::error::{FieldError, ScenarioError};
 use crate::policy::PolicySpec;
 
@@ -143,6 +143,7 @@ pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, Scena
         report,
     };
     overload::check_budget(&scenario).map_err(field)?;
+    memory::check_breakdowns(&scenario, scenario.replications).map_err(field)?;
     if !scenario.allow_overload {
         overload::check(&scenario).map_err(field)?;
     }

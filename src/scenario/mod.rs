@@ -6,6 +6,7 @@
 
 pub mod capacity;
 mod load;
+mod memory;
 mod model;
 mod overload;
 mod set_path;
@@ -15,9 +16,10 @@ pub use load::{
     capacity_summaries, load_policy, load_scenario, parse_scenario, preset_summaries, read_text,
     scenario_from_table, DEFAULT_CHANNEL, MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
 };
+pub use memory::{check_breakdowns, narrowest_interval, MAX_BREAKDOWN_ROWS, MAX_ROW_REPLICATIONS};
 pub use model::{
     AgentPool, Arrivals, Channel, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, ShiftSchedule,
     Skill, DAY_S, WEEK_S,
 };
-pub use overload::{LoadEstimate, MAX_EXPECTED_EVENTS, OVERLOAD_FACTOR};
+pub use overload::{compact, LoadEstimate, MAX_EXPECTED_EVENTS, OVERLOAD_FACTOR};
 pub use set_path::{load_scenario_with, set_path, Setting, SettingError};

@@ -398,6 +398,13 @@ impl Scenario {
         self.pools.iter().map(|p| p.count as usize).sum()
     }
 
+    /// Rows of the breakdowns by interval one replication keeps: the center's, and with
+    /// several channels each channel's too (what memory grows with; see `scenario::memory`).
+    pub fn breakdown_rows(&self) -> usize {
+        let channels = if self.channels.len() > 1 { self.channels.len() } else { 0 };
+        self.report.rows().max(1) * (1 + channels)
+    }
+
     /// The routing policy of channel `channel`: its own, else the scenario's.
     pub fn channel_policy(&self, channel: usize) -> &PolicySpec {
         self.channels[channel].policy.as_ref().unwrap_or(&self.policy)

@@ -60,6 +60,16 @@ impl LoadEstimate {
         (rate, rate * conversation.exchanges.mean() * conversation.handle_time.mean())
     }
 
+    /// Contacts one replication of `scenario` is expected to simulate: every channel's new
+    /// conversations over the horizon × its mean exchanges (what [`check_budget`] bounds).
+    pub fn contacts_per_replication(scenario: &Scenario) -> f64 {
+        scenario
+            .channels
+            .iter()
+            .map(|c| channel_arrivals_per_s(&c.arrivals) * scenario.horizon * c.conversation.exchanges.mean())
+            .sum()
+    }
+
     /// Offered load over capacity (`inf` if nothing is ever on shift).
     pub fn ratio(&self) -> f64 {
         self.offered_slots / self.on_shift_slots
@@ -172,7 +182,7 @@ pub(crate) fn check(scenario: &Scenario) -> Result<(), FieldError> {
 }
 
 /// A number in a few significant digits: `768`, `41`, `3.2`, `3.20e4`.
-fn compact(x: f64) -> String {
+pub fn compact(x: f64) -> String {
     if x != 0.0 && !(1e-2..1e4).contains(&x.abs()) {
         return format!("{x:.2e}");
     }

@@ -14,14 +14,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value as Json};
-
 use super::checkpoint::{FilePrefix, HashedWriter};
 use super::files::{create, number, results_error, write_error, RunInfo};
 use super::folder::verify;
 use super::{SweepError, TaskResult};
 use crate::metrics::catalog::{scope_metrics, Scope};
-use crate::metrics::{summarize, MetricSummary};
+use crate::metrics::{MetricSummary, RowValues};
 use crate::scenario::{Fold, ReportSpec};
 
 /// Per-task breakdown values.
@@ -62,28 +60,49 @@ pub(super) fn metric_columns(scope: Scope) -> Vec<String> {
 
 /// One task's line: point, replication, how its intervals are cut, pool names, the values
 /// (and channel names and values with several channels; a single-channel line keeps its bytes).
+/// Written as text directly, in the bytes `serde_json` gives the same object: a value per
+/// metric and row as a JSON tree would take gigabytes for a breakdown by second.
 pub(super) fn task_line(result: &TaskResult, point: &PointBreakdown) -> String {
-    // Values as their shortest round-trip text ("" where undefined): parsed back with
-    // `str::parse`, exact, so the summaries match the run's bit for bit.
-    let rows = |rows: &[Vec<Option<f64>>]| -> Json {
-        rows.iter().map(|row| row.iter().map(|v| Json::String(number(*v))).collect::<Vec<_>>()).collect()
-    };
-    let mut line = json!({
-        "point": result.point,
-        "replication": result.replication,
-        "fold": point.report.fold.name(),
-        "width_s": point.report.interval_s,
-        "pools": point.pools,
-        "intervals": rows(&result.output.metrics.intervals),
-        "pool_values": rows(&result.output.metrics.pools),
-    });
-    let channels = &result.output.metrics.channels;
-    if let (Some(object), false) = (line.as_object_mut(), channels.is_empty()) {
-        object.insert("channels".into(), json!(point.channels));
-        object.insert("channel_values".into(), rows(channels));
-        object.insert("channel_interval_values".into(), rows(&result.output.metrics.channel_intervals));
+    let metrics = &result.output.metrics;
+    let mut line = format!(
+        "{{\"point\":{},\"replication\":{},\"fold\":{},\"width_s\":{},\"pools\":{}",
+        result.point,
+        result.replication,
+        json(&point.report.fold.name()),
+        json(&point.report.interval_s),
+        json(&point.pools),
+    );
+    push_rows(&mut line, "intervals", &metrics.intervals);
+    push_rows(&mut line, "pool_values", &metrics.pools);
+    if !metrics.channels.is_empty() {
+        line.push_str(&format!(",\"channels\":{}", json(&point.channels)));
+        push_rows(&mut line, "channel_values", &metrics.channels);
+        push_rows(&mut line, "channel_interval_values", &metrics.channel_intervals);
     }
-    line.to_string()
+    line.push('}');
+    line
+}
+
+/// Appends `,"key":[[...],...]` to `line`: each value as its shortest round-trip text ("" where
+/// undefined), parsed back with `str::parse`, exact, so the summaries match the run's bit for
+/// bit. The texts are digits, signs, points and letters: nothing to escape.
+fn push_rows(line: &mut String, key: &str, rows: &[Vec<Option<f64>>]) {
+    line.push_str(&format!(",\"{key}\":["));
+    for (r, row) in rows.iter().enumerate() {
+        line.push_str(if r == 0 { "[" } else { ",[" });
+        for (c, value) in row.iter().enumerate() {
+            line.push_str(if c == 0 { "\"" } else { ",\"" });
+            line.push_str(&number(*value));
+            line.push('"');
+        }
+        line.push(']');
+    }
+    line.push(']');
+}
+
+/// A scalar or a list of names as `serde_json` writes it.
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Appends task lines to `breakdowns.jsonl`.
@@ -120,7 +139,64 @@ struct TaskLine {
     point: u64,
     replication: u64,
     text: String,
-    value: Json,
+    value: LineValues,
+}
+
+/// What a task line holds, its values as numbers (undefined: `None`).
+#[derive(serde::Deserialize)]
+struct LineValues {
+    point: u64,
+    replication: u64,
+    #[serde(default)]
+    fold: String,
+    width_s: Option<f64>,
+    #[serde(default)]
+    pools: Vec<String>,
+    #[serde(default)]
+    channels: Vec<String>,
+    #[serde(default)]
+    intervals: Vec<Vec<Cell>>,
+    #[serde(default)]
+    pool_values: Vec<Vec<Cell>>,
+    #[serde(default)]
+    channel_values: Vec<Vec<Cell>>,
+    #[serde(default)]
+    channel_interval_values: Vec<Vec<Cell>>,
+}
+
+/// One value of a task line: its text parsed (anything else, or text that is no number, is
+/// undefined), read without building a JSON tree.
+struct Cell(Option<f64>);
+
+impl<'de> serde::Deserialize<'de> for Cell {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Cell;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value as text")
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Cell, E> {
+                Ok(Cell(text.parse().ok()))
+            }
+            fn visit_unit<E>(self) -> Result<Cell, E> {
+                Ok(Cell(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Cell, E> {
+                Ok(Cell(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Cell, E> {
+                Ok(Cell(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Cell, E> {
+                Ok(Cell(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Cell, E> {
+                Ok(Cell(None))
+            }
+        }
+        deserializer.deserialize_any(Text)
+    }
 }
 
 /// Lines of one folder's `breakdowns.jsonl`, in its (task) order.
@@ -136,11 +212,9 @@ impl Source {
             None => None,
             Some(line) => {
                 let text = line.map_err(|e| results_error(&self.path, e.to_string()))?;
-                let value: Json = serde_json::from_str(&text)
+                let value: LineValues = serde_json::from_str(&text)
                     .map_err(|e| results_error(&self.path, format!("not a breakdown line: {e}")))?;
-                let field =
-                    |k: &str| value[k].as_u64().ok_or_else(|| results_error(&self.path, format!("no {k}")));
-                Some(TaskLine { point: field("point")?, replication: field("replication")?, text, value })
+                Some(TaskLine { point: value.point, replication: value.replication, text, value })
             }
         };
         Ok(())
@@ -169,7 +243,7 @@ pub(super) fn write_breakdowns(
     let mut pools = Table::create(out, POOLS_CSV, Scope::Pool, info)?;
     let mut channels = Table::create(out, CHANNELS_CSV, Scope::Channel, info)?;
     let mut channel_intervals = Table::create(out, CHANNEL_INTERVALS_CSV, Scope::ChannelInterval, info)?;
-    let mut group: Vec<Json> = Vec::new();
+    let mut group = PointValues::default();
     let mut group_point = None;
     loop {
         let best = (0..sources.len())
@@ -232,33 +306,68 @@ impl Table {
     }
 }
 
+/// The values of one point's task lines, kept as numbers (8 bytes each: the parsed JSON of
+/// lines by minute over a week took gigabytes per point), and how its intervals are cut and
+/// its pool and channel names (from its first line).
+#[derive(Default)]
+struct PointValues {
+    report: Option<ReportSpec>,
+    pools: Vec<String>,
+    channels: Vec<String>,
+    replications: usize,
+    /// Indexed like [`VALUE_KEYS`].
+    values: [RowValues; 4],
+}
+
+/// The keys of a task line that hold rows of values.
+const VALUE_KEYS: [&str; 4] = ["intervals", "pool_values", "channel_values", "channel_interval_values"];
+
+impl PointValues {
+    fn push(&mut self, line: LineValues) {
+        let rows = [line.intervals, line.pool_values, line.channel_values, line.channel_interval_values];
+        for (values, rows) in self.values.iter_mut().zip(rows) {
+            let rows: Vec<Vec<Option<f64>>> =
+                rows.into_iter().map(|row| row.into_iter().map(|cell| cell.0).collect()).collect();
+            values.push(&rows);
+        }
+        if self.report.is_none() {
+            let fold = if line.fold == "week" { Fold::Week } else { Fold::Day };
+            self.report = Some(ReportSpec { interval_s: line.width_s.unwrap_or(3600.0), fold });
+            (self.pools, self.channels) = (line.pools, line.channels);
+        }
+        self.replications += 1;
+    }
+
+    /// The rows of `key`'s values per replication.
+    fn rows(&self, key: &str) -> usize {
+        VALUE_KEYS.iter().position(|k| *k == key).map_or(0, |i| self.values[i].rows())
+    }
+
+    /// The mean and CI of `key`'s `row`, each of its first `columns` columns, as cells.
+    fn summaries(&self, key: &str, row: usize, columns: usize) -> Vec<String> {
+        let Some(i) = VALUE_KEYS.iter().position(|k| *k == key) else { return Vec::new() };
+        (0..columns)
+            .flat_map(|c| {
+                let s = self.values[i].summary(row, c);
+                [number(s.mean), number(s.ci95)]
+            })
+            .collect()
+    }
+}
+
 /// One point's rows of the interval, pool and channel files, from its replications' lines.
 fn write_point(
     [intervals, pools, channels, channel_intervals]: [&mut Table; 4],
     info: &RunInfo,
     point: u64,
-    lines: &[Json],
+    lines: &PointValues,
 ) -> Result<(), SweepError> {
-    let Some(first) = lines.first() else { return Ok(()) };
+    let Some(spec) = lines.report else { return Ok(()) };
     let axes: Vec<String> = info.point_values(point).iter().map(super::files::cell).collect();
-    let fold = if first["fold"] == "week" { Fold::Week } else { Fold::Day };
-    let spec = ReportSpec { interval_s: first["width_s"].as_f64().unwrap_or(3600.0), fold };
-    let names = |key: &str| -> Vec<String> {
-        first[key]
-            .as_array()
-            .map(|a| a.iter().map(|n| n.as_str().unwrap_or("").to_string()).collect())
-            .unwrap_or_default()
-    };
-    let reps = lines.len().to_string();
-    let summaries = |key: &str, row: usize, columns: usize| -> Vec<String> {
-        (0..columns)
-            .flat_map(|c| {
-                let s = summarize(lines.iter().map(|l| l[key][row][c].as_str().and_then(|v| v.parse().ok())));
-                [number(s.mean), number(s.ci95)]
-            })
-            .collect()
-    };
-    let count = |key: &str| first[key].as_array().map_or(0, Vec::len);
+    let names = |key: &str| if key == "pools" { lines.pools.clone() } else { lines.channels.clone() };
+    let reps = lines.replications.to_string();
+    let summaries = |key: &str, row: usize, columns: usize| lines.summaries(key, row, columns);
+    let count = |key: &str| lines.rows(key);
     let interval_columns = scope_metrics(Scope::Interval).len();
     let interval_rows = count("intervals");
     for row in 0..interval_rows {

@@ -4,9 +4,9 @@
 use std::str::FromStr;
 
 use super::{Point, SweepError};
-use crate::engine::{self, RunOutput};
+use crate::engine::{self, RunOptions, RunOutput};
 use crate::rng::TaskSeeds;
-use crate::runner::{for_each_in_windows, ReplicationError};
+use crate::runner::{concurrent_runs, for_each_in_windows, window, ReplicationError};
 
 /// A slice of the tasks: shard `index` of `count` (1-based), as in `--shard 3/8`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,12 +78,16 @@ pub fn execute(
     tasks: &[u64],
     on_step: impl FnMut(Step<'_>) -> Result<bool, SweepError>,
 ) -> Result<bool, SweepError> {
+    let rows = points.iter().map(|p| p.scenario.breakdown_rows()).max().unwrap_or(1);
+    let window = window(rows);
+    let options =
+        RunOptions { concurrent_runs: concurrent_runs(tasks.len() as u64, window), ..RunOptions::default() };
     let run_task = |i: u64| {
         let task = tasks[i as usize];
         let point = task / u64::from(replications);
         let replication = (task % u64::from(replications)) as u32;
         let seed = seeds.seed(point, u64::from(replication));
-        engine::run(&points[point as usize].scenario, seed)
+        engine::run_with(&points[point as usize].scenario, seed, options)
             .map(|output| TaskResult { point, replication, seed, output })
             .map_err(|error| SweepError::from(ReplicationError { point, replication, seed, error }))
     };
@@ -91,6 +95,7 @@ pub fn execute(
     let on_step = std::cell::RefCell::new(on_step);
     for_each_in_windows(
         tasks.len() as u64,
+        window,
         run_task,
         |result| (on_step.borrow_mut())(Step::Task(&result?)).map(|_| ()),
         || (on_step.borrow_mut())(Step::WindowEnd),

@@ -21,6 +21,7 @@ mod golden;
 mod hostile;
 mod html_report;
 mod invariants;
+mod memory;
 mod messages;
 mod output_failures;
 mod routing_policies;

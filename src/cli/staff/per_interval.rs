@@ -19,7 +19,7 @@ use crate::runner::{stream_replications_with, RunTotals};
 use crate::scenario::{scenario_from_table, LoadEstimate, Scenario};
 use crate::staff::interval::{
     agent_hours_per_week, check_answer, delay_alpha, isa, limit, meets_per_interval, Evaluation, Iteration,
-    Method, PerInterval, STAFFABLE_METRICS,
+    Method, PerInterval, MAX_ITERATIONS, STAFFABLE_METRICS,
 };
 use crate::staff::observed::{counted_by, judge, Facts, Seen};
 use crate::staff::restaff::search;
@@ -137,7 +137,7 @@ fn solve(
     // fewest agents. The search then starts from there, reusing this simulation when the
     // vector is unchanged.
     let facts = Facts::of(&setup.base, &setup.targets, setup.replications);
-    bar.set_message(format!("{label} · iteration 1"));
+    bar.set_message(format!("{label} · evaluation 1 of at most {}", MAX_ITERATIONS + 1));
     let sampled = RunOptions { in_system_samples: SAMPLES_PER_INTERVAL, ..RunOptions::default() };
     let Simulated { evaluation: mut first, seen, .. } =
         evaluate(setup, policy, &start, setup.seed, columns, sampled, bar)?;
@@ -151,7 +151,7 @@ fn solve(
         if let Some(first) = cached.take() {
             return Ok(first);
         }
-        bar.set_message(format!("{label} · iteration {iteration}"));
+        bar.set_message(format!("{label} · evaluation {iteration} of at most {}", MAX_ITERATIONS + 1));
         let samples = if sample { SAMPLES_PER_INTERVAL } else { 0 };
         let options = RunOptions { in_system_samples: samples, ..RunOptions::default() };
         let mut evaluation = evaluate(setup, policy, staffing, setup.seed, columns, options, bar)?.evaluation;
@@ -167,7 +167,11 @@ fn solve(
         None => search(&setup.targets, start, setup.concurrency, limit, simulate, show)?,
     };
     check_answer(&setup.targets, &found, limit, setup.base.report)?;
-    bar.set_message(format!("{label} · fresh seeds"));
+    bar.set_message(format!(
+        "{label} · evaluation {} of at most {}: fresh seeds",
+        iteration + 1,
+        MAX_ITERATIONS + 1
+    ));
     let Simulated { evaluation: fresh, whole, .. } = evaluate(
         setup,
         policy,
