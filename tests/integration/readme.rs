@@ -20,9 +20,6 @@ use std::time::Duration;
 
 use crate::cli::convosim;
 
-#[path = "../../examples/owner_or_teammate.rs"]
-mod owner_or_teammate;
-
 /// Blocks not run by the fast test: (the command's start, as in the README; why).
 const EXEMPT: &[(&str, Exemption)] = &[(
     "convosim staff scenarios/week-messaging.toml",
@@ -41,18 +38,29 @@ const VOLATILE: &[&str] = &[
     " task(s) in ", // `sweep`: tasks, wall time, events/s and contacts/s
 ];
 
-/// The files the README's error examples check: (name, bundled scenario, edits to it).
-const FIXTURES: &[(&str, &str, &[(&str, &str)])] = &[
-    ("bad.toml", "quickstart.toml", &[("mean = \"4m\" }", "mean = \"-3m\" }")]),
-    ("typo.toml", "reference.toml", &[("kind = \"hybrid\"", "kind = \"stiky\"")]),
-    (
-        "over.toml",
-        "reference.toml",
-        &[
+/// A file the README's error examples check: a bundled scenario with edits.
+struct Fixture {
+    name: &'static str,
+    base: &'static str,
+    /// (text, replacement), each applied once.
+    edits: &'static [(&'static str, &'static str)],
+}
+
+const FIXTURES: &[Fixture] = &[
+    Fixture { name: "bad.toml", base: "quickstart.toml", edits: &[("mean = \"4m\" }", "mean = \"-3m\" }")] },
+    Fixture {
+        name: "typo.toml",
+        base: "reference.toml",
+        edits: &[("kind = \"hybrid\"", "kind = \"stiky\"")],
+    },
+    Fixture {
+        name: "over.toml",
+        base: "reference.toml",
+        edits: &[
             ("rate_per_hour = 120", "rate_per_hour = 500"),
             ("patience_first   = { dist = \"exponential\", mean = \"10m\" }\n", ""),
         ],
-    ),
+    },
 ];
 
 /// One command of the README and the output shown under it.
@@ -260,7 +268,8 @@ fn run_shown(shown: &Shown, scratch: &Path, patience: Duration) -> String {
             printed
         }
         ["cargo", "run", "--release", "--example", "owner_or_teammate", scenario] => {
-            owner_or_teammate::report(scenario).unwrap_or_else(|e| panic!("README.md:{}: {e}", shown.line))
+            crate::owner_or_teammate::report(scenario)
+                .unwrap_or_else(|e| panic!("README.md:{}: {e}", shown.line))
         }
         _ => panic!("README.md:{}: no runner for `{}`: add one here or exempt it", shown.line, shown.command),
     }
@@ -273,10 +282,10 @@ fn scratch_dir() -> tempfile::TempDir {
     for folder in ["scenarios", "policies", "capacities"] {
         std::os::unix::fs::symlink(root.join(folder), dir.path().join(folder)).expect("a link");
     }
-    for (name, base, edits) in FIXTURES {
+    for Fixture { name, base, edits } in FIXTURES {
         let mut text =
             std::fs::read_to_string(root.join("scenarios").join(base)).expect("a bundled scenario");
-        for (from, to) in *edits {
+        for (from, to) in edits.iter() {
             assert!(text.contains(from), "fixture {name}: {base} no longer holds {from:?}");
             text = text.replacen(from, to, 1);
         }

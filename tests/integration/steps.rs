@@ -286,8 +286,7 @@ fn replications_csv_bytes_agree_but_for_the_label() {
     assert!(rows[0].len() == 4);
 }
 
-#[path = "../../examples/owner_or_teammate.rs"]
-mod owner_or_teammate;
+use crate::owner_or_teammate;
 
 /// The example policy of the docs: the owner while its queue holds at most 2, else the team.
 /// No personal queue ever holds more than 3 (a contact joins only a queue of 2 or fewer), every
