@@ -3,7 +3,9 @@
 //! pool, by `select = "least_loaded"`), or the first teammate to free a slot.
 //!
 //! Run it: `cargo run --release --example owner_or_teammate [SCENARIO.toml]` (default:
-//! `scenarios/week-with-shifts.toml`). `tests/integration/steps.rs` runs it too.
+//! `scenarios/three-teams.toml`); it prints the policy and sticky on the same customers.
+//! `tests/integration/steps.rs` runs it too, and `tests/integration/readme.rs` checks what it
+//! prints against the README.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,8 +13,9 @@ use std::sync::Arc;
 use convosim::policy::{
     CenterView, Policy, PolicySpec, Reach, ResumedContact, Route, RoutingOptions, Step, StepPlan,
 };
-use convosim::runner::{run_replications, summarize_metrics};
-use convosim::scenario::{parse_scenario, read_text};
+use convosim::runner::{run_replications, summarize_metrics, Replication};
+use convosim::scenario::{load_policy, parse_scenario, read_text};
+use convosim::Scenario;
 
 /// The owner while its queue is short, else its team.
 #[derive(Debug)]
@@ -62,21 +65,45 @@ impl Policy for OwnerOrTeammate {
     }
 }
 
+/// What the example prints: the policy and sticky on the same customers (the scenario's seed
+/// and replications), side by side. `tests/integration/readme.rs` checks it against the README.
+pub fn report(file: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let base = parse_scenario(&read_text(Path::new(file))?, Path::new(file))?;
+    let mut text = format!(
+        "{} · {} replication(s), seed {} · the same customers under both policies\n",
+        base.name, base.replications, base.seed
+    );
+    let row = |a: &str, b: &str, c: &str, d: &str| format!("{a:31} {b:>18} {c:>18} {d:>14}\n");
+    text += &row("policy", "resumed wait, mean", "affinity", "longest queue");
+    for spec in [OwnerOrTeammate::spec(2), load_policy("sticky")?] {
+        let scenario = Scenario { policy: spec, ..base.clone() };
+        let replications = run_replications(&scenario, scenario.seed, 0, scenario.replications)?;
+        let (wait, wait_ci) = mean_and_ci(&replications, "wait_resumed_mean_s");
+        let (kept, kept_ci) = mean_and_ci(&replications, "affinity_retention_share");
+        // The longest personal queue of each replication, as a range over replications.
+        let longest = replications.iter().filter_map(|r| r.output.metrics.get("personal_queue_length_max"));
+        let (low, high) = longest.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+        text += &row(
+            &scenario.policy.label(),
+            &format!("{wait:.1} ± {wait_ci:.1} s"),
+            &format!("{:.2}% ± {:.2}%", kept * 100.0, kept_ci * 100.0),
+            &format!("{low} to {high}"),
+        );
+    }
+    Ok(text)
+}
+
+/// A metric's mean and 95% CI half-width over the replications (NaN where undefined).
+fn mean_and_ci(replications: &[Replication], name: &str) -> (f64, f64) {
+    let summaries = summarize_metrics(replications);
+    let summary = summaries.iter().find(|(n, _)| *n == name).map(|(_, s)| s);
+    let mean = summary.and_then(|s| s.mean).unwrap_or(f64::NAN);
+    (mean, summary.and_then(|s| s.ci95).unwrap_or(f64::NAN))
+}
+
 #[allow(dead_code)] // The tests include this file without running `main`.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let file = std::env::args().nth(1).unwrap_or_else(|| "scenarios/week-with-shifts.toml".into());
-    let mut scenario = parse_scenario(&read_text(Path::new(&file))?, Path::new(&file))?;
-    scenario.policy = OwnerOrTeammate::spec(2);
-    let replications = run_replications(&scenario, scenario.seed, 0, scenario.replications)?;
-    println!("{} · {}", scenario.name, scenario.policy.label());
-    for (name, summary) in summarize_metrics(&replications) {
-        if ["wait_resumed_mean_s", "affinity_retention_share", "personal_queue_length_max"].contains(&name) {
-            println!(
-                "  {name:28} {:>10.4} ± {:.4}",
-                summary.mean.unwrap_or(f64::NAN),
-                summary.ci95.unwrap_or(f64::NAN)
-            );
-        }
-    }
+    let file = std::env::args().nth(1).unwrap_or_else(|| "scenarios/three-teams.toml".into());
+    print!("{}", report(&file)?);
     Ok(())
 }

@@ -24,6 +24,10 @@ mod invariants;
 mod memory;
 mod messages;
 mod output_failures;
+/// The README's example policy (steps.rs checks its invariants, readme.rs what it prints).
+#[path = "../../examples/owner_or_teammate.rs"]
+mod owner_or_teammate;
+mod readme;
 mod routing_policies;
 mod runaway;
 mod schema;

@@ -176,39 +176,12 @@ fn a_zero_time_owner_step_queues_exactly_as_next_available() {
     assert!(st > na + 0.2, "the owner, when free, takes its contact: {st} vs {na}");
 }
 
-/// Three pools of four, one channel: owner for 2 minutes, the owner's pool until 5, anyone.
+/// Three pools of four, one channel (`scenarios/three-teams.toml`, the README's bullseye
+/// center), with `policy` (the body of a `[policy]` table) instead of its own.
 fn three_teams(policy: &str) -> Scenario {
-    let text = format!(
-        r#"
-name = "three-teams"
-horizon = "8d"
-warmup = "1d"
-[arrivals]
-rate_per_hour = 100
-[conversation]
-exchanges = {{ dist = "geometric", mean = 4 }}
-handle_time = {{ dist = "exponential", mean = "4m" }}
-gap = {{ dist = "mixture", parts = [
-  {{ weight = 0.7, dist = "exponential", mean = "2m" }},
-  {{ weight = 0.3, dist = "exponential", mean = "4h" }} ] }}
-patience_resumed = {{ dist = "exponential", mean = "1h" }}
-[[agents]]
-name = "a"
-count = 4
-concurrency = 3
-[[agents]]
-name = "b"
-count = 4
-concurrency = 3
-[[agents]]
-name = "c"
-count = 4
-concurrency = 3
-shifts = [{{ days = "mon-fri", start = "08:00", end = "20:00" }}]
-[policy]
-{policy}
-"#
-    );
+    let text = std::fs::read_to_string("scenarios/three-teams.toml").expect("bundled");
+    let own = text.lines().find(|line| line.starts_with("policy = ")).expect("a top-level policy");
+    let text = format!("{}\n[policy]\n{policy}\n", text.replacen(own, "", 1));
     parse_scenario(&text, Path::new("three-teams.toml")).expect("valid")
 }
 
@@ -313,8 +286,7 @@ fn replications_csv_bytes_agree_but_for_the_label() {
     assert!(rows[0].len() == 4);
 }
 
-#[path = "../../examples/owner_or_teammate.rs"]
-mod owner_or_teammate;
+use crate::owner_or_teammate;
 
 /// The example policy of the docs: the owner while its queue holds at most 2, else the team.
 /// No personal queue ever holds more than 3 (a contact joins only a queue of 2 or fewer), every
