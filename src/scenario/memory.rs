@@ -76,7 +76,8 @@ pub fn check_breakdowns(scenario: &Scenario, replications: u32) -> Result<(), Fi
 /// of `report` fit in `rows`, as a duration.
 pub fn narrowest_interval(report: ReportSpec, tables: usize, rows: usize) -> String {
     let least = report.fold.period_s() * tables as f64 / rows as f64;
-    let width = (1..=DAY_S as u64).find(|w| *w as f64 >= least && DAY_S as u64 % w == 0).unwrap_or(DAY_S as u64);
+    let day = DAY_S as u64;
+    let width = (1..=day).find(|w| *w as f64 >= least && day.is_multiple_of(*w)).unwrap_or(day);
     crate::duration::format_duration(width as f64)
 }
 
