@@ -17,6 +17,7 @@ struct Finished {
 }
 
 /// Runs `convosim ARGS` in the crate's folder, stdout discarded, and measures it.
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which also gives its peak memory
 fn measured(args: &[&str]) -> Finished {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("convosim"))
         .args(args)
