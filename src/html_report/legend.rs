@@ -1,6 +1,6 @@
 //! A chart's legend, as an HTML list under its SVG: outside the plotting area, so that it never
 //! covers data, and wrapping with the page. Series that coincide (equal values at every x) are
-//! said so in their entry ("hybrid-1h = sticky on these customers") rather than left hidden
+//! said so in their entry ("hybrid-1h = sticky here: the lines coincide") rather than left hidden
 //! under each other.
 
 use super::chart::{colour, Series, Style};
@@ -52,10 +52,9 @@ pub fn html(series: &[Series], hlines: &[(String, f64)]) -> String {
             continue;
         }
         let (class, text) = match same {
-            Some(i) => (
-                " class=\"coincide\"",
-                format!("{} = {} on these customers (the lines coincide)", s.label, series[i].label),
-            ),
+            Some(i) => {
+                (" class=\"coincide\"", format!("{} = {} here: the lines coincide", s.label, series[i].label))
+            }
             None => ("", s.label.clone()),
         };
         items += &format!("<li{class}>{}{}</li>", swatch(s.style, &hex(s.colour)), esc(&text));
@@ -85,6 +84,6 @@ mod tests {
         let series = [line("sticky", &[1.0, 2.0]), line("next", &[1.0, 2.5]), line("hybrid-1h", &[1.0, 2.0])];
         assert_eq!(coinciding(&series), [None, None, Some(0)]);
         let legend = html(&series, &[]);
-        assert!(legend.contains("hybrid-1h = sticky on these customers"), "{legend}");
+        assert!(legend.contains("hybrid-1h = sticky here: the lines coincide"), "{legend}");
     }
 }

@@ -72,7 +72,11 @@ fn cdf_block(
         "From the merged {key} histogram of every replication (HDR, 3 significant digits); the x axis ends at the {X_QUANTILE} quantile of the longest tail."
     );
     if !flat.is_empty() {
-        note = format!("{}. {note}", flat.join("; "));
+        note = if flat.len() == lines.len() {
+            format!("{}.", flat.join("; "))
+        } else {
+            format!("{}. {note}", flat.join("; "))
+        };
     }
     let header =
         ["point", "contacts", "waited (≥ 1 ms)", "p50 (s)", "p90 (s)", "p95 (s)", "p99 (s)", "max (s)"];

@@ -23,6 +23,7 @@ mod html_report;
 mod invariants;
 mod messages;
 mod output_failures;
+mod report_browser;
 mod routing_policies;
 mod runaway;
 mod schema;
