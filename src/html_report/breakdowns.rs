@@ -296,7 +296,7 @@ pub fn intervals(csv: &Csv, labels: &dyn Fn(u64) -> String) -> Result<Vec<Block>
     let grouped = group(csv, "start")?;
     if super::axes::week_axis(&grouped.keys).is_some() {
         let (start, m) = (csv.column("start")?, csv.column("sl_first_share_mean")?);
-        let points: Vec<(String, Vec<(String, Option<f64>)>)> = grouped
+        let points: Vec<super::heatmap::PointWeek> = grouped
             .points
             .iter()
             .map(|(point, rows)| {

@@ -15,6 +15,9 @@ const ROW: f64 = 22.0;
 const STOPS: [(f64, [f64; 3]); 3] =
     [(0.0, [0.0, 32.0, 81.0]), (0.5, [123.0, 123.0, 120.0]), (1.0, [253.0, 231.0, 55.0])];
 
+/// A point's heat map: its label, and each interval's start ("mon 00:00") and service level.
+pub type PointWeek = (String, Vec<(String, Option<f64>)>);
+
 fn colour(t: f64) -> String {
     let t = t.clamp(0.0, 1.0);
     let (i, j) = if t <= STOPS[1].0 { (0, 1) } else { (1, 2) };
@@ -33,7 +36,7 @@ fn text(x: f64, y: f64, anchor: &str, size: u32, fill: &str, body: &str) -> Stri
 
 /// The heat map block of `points`: (label, [(interval start "mon 00:00", service level)]) in
 /// week order; at most `max` points are drawn (the table has all).
-pub fn block(points: &[(String, Vec<(String, Option<f64>)>)], max: usize) -> Block {
+pub fn block(points: &[PointWeek], max: usize) -> Block {
     let values = points.iter().flat_map(|(_, cells)| cells.iter().filter_map(|c| c.1));
     let (range, zoom) = share_range(values);
     let per_day = points.first().map_or(24, |(_, cells)| (cells.len() / 7).max(1));
@@ -114,7 +117,7 @@ pub fn block(points: &[(String, Vec<(String, Option<f64>)>)], max: usize) -> Blo
     }
 }
 
-fn table(points: &[(String, Vec<(String, Option<f64>)>)], per_day: usize) -> Table {
+fn table(points: &[PointWeek], per_day: usize) -> Table {
     let mut header = vec!["point".to_string(), "day".to_string()];
     if let Some((_, cells)) = points.first() {
         header.extend(
