@@ -2,9 +2,10 @@
 //! mean wait, occupancy, agents on shift over time) and by channel and by pool (`channels.csv`,
 //! `pools.csv`: one bar per point for each channel or pool), and each channel over the day or
 //! week (`channel_intervals.csv`: one line per point and channel). One line or bar colour per
-//! point; first contacts solid, resumed dashed.
+//! point; first contacts solid (filled), resumed dashed (open). A week of intervals also gets
+//! a weekday × hour heat map (`heatmap`).
 
-use super::chart::{self, Chart, Legend, Mark, Series, Style};
+use super::chart::{self, Chart, Mark, Series, Style};
 use super::data::Csv;
 use super::page::{Block, Table};
 use super::ReportError;
@@ -77,9 +78,12 @@ const CHANNEL_PLOTS: [Plot; 3] = [
     Plot {
         id: "channel-service-level",
         title: "Service level by channel",
-        question: "Does each channel meet its own service level?",
-        y_desc: "first contacts within the threshold",
-        columns: &[col("sl_first_share", "", Style::Points)],
+        question: "Does each channel meet its own service level, for new conversations (first contacts) and for replies (resumed contacts)?",
+        y_desc: "share within the channel's threshold",
+        columns: &[
+            col("sl_first_share", "first", Style::Points),
+            col("sl_resumed_share", "resumed", Style::Hollow),
+        ],
     },
     Plot {
         id: "channel-wait-first",
@@ -101,9 +105,12 @@ const CHANNEL_INTERVAL_PLOTS: [Plot; 2] = [
     Plot {
         id: "channel-interval-service-level",
         title: "Service level by channel and interval",
-        question: "When in the day or week does each channel miss its own service level?",
-        y_desc: "first contacts within the channel's threshold",
-        columns: &[col("sl_first_share", "", Style::Line)],
+        question: "When in the day or week does each channel miss its own service level, for first and for resumed contacts?",
+        y_desc: "share within the channel's threshold",
+        columns: &[
+            col("sl_first_share", "first", Style::Line),
+            col("sl_resumed_share", "resumed", Style::Dashed),
+        ],
     },
     Plot {
         id: "channel-interval-wait",
@@ -196,8 +203,11 @@ fn plots(
         c.x_names = Some(grouped.keys.clone());
         c.x_ticks = if over_time { 12 } else { grouped.keys.len() + 1 };
         c.y_percent = spec.columns.iter().all(|col| percent(col.metric));
+        // Side by side at each name: every point's columns (first, then resumed).
+        let side_by_side = (drawn.len() * spec.columns.len()) as f64;
         for (slot, (point, rows)) in drawn.iter().enumerate() {
-            for column in spec.columns {
+            for (k, column) in spec.columns.iter().enumerate() {
+                let place = (slot * spec.columns.len() + k) as f64;
                 let (m, ci) = (
                     csv.column(&format!("{}_mean", column.metric))?,
                     csv.column(&format!("{}_ci95", column.metric))?,
@@ -209,7 +219,7 @@ fn plots(
                         let x = if over_time {
                             x
                         } else {
-                            x + (slot as f64 - (drawn.len() as f64 - 1.0) / 2.0) * 0.8 / drawn.len() as f64
+                            x + (place - (side_by_side - 1.0) / 2.0) * 0.8 / side_by_side
                         };
                         Some(Mark {
                             x,
@@ -229,16 +239,11 @@ fn plots(
                 c.series.push(Series { label, colour: slot, style: column.style, marks });
             }
         }
-        // Service levels near 100% would be a flat line on an axis from 0.
-        c.fit(!spec.id.contains("service-level"));
-        if c.y_percent && c.y.end > 1.0 {
-            c.y.end = 1.0 + (c.y.end - c.y.start) * 0.02;
-        }
+        // Shares get their range (0–100% or a labelled zoom) when drawn.
+        c.fit(true);
         if !over_time {
             c.x = -0.6..grouped.keys.len() as f64 - 0.4;
         }
-        c.legend = if spec.id.contains("service-level") { Legend::LowerRight } else { Legend::UpperRight };
-        c.reserve_legend();
         let rows = table_rows(csv, &grouped, spec, key_col)?;
         let mut note = String::from("Mean over replications with 95% CI whiskers.");
         if grouped.points.len() > MAX_POINTS {
@@ -285,8 +290,26 @@ fn table_rows(
     Ok(rows)
 }
 
+/// The plots over the day or week, and for a week the weekday × hour heat map.
 pub fn intervals(csv: &Csv, labels: &dyn Fn(u64) -> String) -> Result<Vec<Block>, ReportError> {
-    plots(csv, "start", labels, &INTERVAL_PLOTS, true)
+    let mut blocks = plots(csv, "start", labels, &INTERVAL_PLOTS, true)?;
+    let grouped = group(csv, "start")?;
+    if super::axes::week_axis(&grouped.keys).is_some() {
+        let (start, m) = (csv.column("start")?, csv.column("sl_first_share_mean")?);
+        let points: Vec<super::heatmap::PointWeek> = grouped
+            .points
+            .iter()
+            .map(|(point, rows)| {
+                let cells = rows
+                    .iter()
+                    .map(|r| (r.get(start).cloned().unwrap_or_default(), Csv::number(r, m)))
+                    .collect();
+                (labels(*point), cells)
+            })
+            .collect();
+        blocks.insert(1, super::heatmap::block(&points, MAX_POINTS / 2));
+    }
+    Ok(blocks)
 }
 
 /// The channel plots, when the results have more than one channel.

@@ -1,10 +1,13 @@
 //! One chart kind, drawn with plotters' SVG backend: lines, steps, points or bars on numeric or
-//! named x positions, with 95% CI whiskers, point labels, dashed reference lines and a legend,
-//! in the Okabe–Ito palette (told apart by people with any common colour-vision deficiency).
+//! named x positions, with 95% CI whiskers, point labels and dashed reference lines, in the
+//! Okabe–Ito palette (told apart by people with any common colour-vision deficiency). Shares are
+//! drawn within [0, 100%] (`axes`), a week is ticked by day, and the legend is HTML under the
+//! SVG (`legend`), never over the data.
 
 use std::ops::Range;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Okabe & Ito's eight colours, most distinct first (yellow, faint on white, last).
 const OKABE_ITO: [RGBColor; 8] = [
@@ -21,9 +24,8 @@ const OKABE_ITO: [RGBColor; 8] = [
 /// Pixels: wide enough for a laptop screen, small enough for two to fit on it at once.
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 400;
-/// A legend entry's height, and the caption, tick labels and axis titles around the plot.
-const LEGEND_ROW_PX: f64 = 22.0;
-const FRAME_PX: f64 = 130.0;
+/// The shading of every other day on a week's axis.
+const DAY_BAND: RGBColor = RGBColor(236, 236, 236);
 const FONT: &str = "sans-serif";
 
 /// The colour of series `index` (colours repeat after eight; dashes tell kinds apart).
@@ -55,6 +57,8 @@ pub enum Style {
     /// A value held until the next mark (staffing per interval).
     Step,
     Points,
+    /// Open circles (a second kind beside `Points`).
+    Hollow,
     /// Bar `slot` of `slots` side by side at each (named) x.
     Bars {
         slot: usize,
@@ -70,13 +74,6 @@ pub struct Series {
     pub marks: Vec<Mark>,
 }
 
-/// Where the legend goes (where the data leaves room).
-#[derive(Debug, Clone, Copy)]
-pub enum Legend {
-    UpperRight,
-    LowerRight,
-}
-
 #[derive(Debug, Clone)]
 pub struct Chart {
     pub title: String,
@@ -87,14 +84,12 @@ pub struct Chart {
     /// Names for whole x positions (categories, interval starts) instead of numbers.
     pub x_names: Option<Vec<String>>,
     pub x_ticks: usize,
-    /// y values are shares, shown as percentages.
+    /// y values are shares, shown as percentages on [0, 100%] or a labelled zoom of it (the
+    /// y range is then chosen when drawing).
     pub y_percent: bool,
     pub series: Vec<Series>,
     /// Dashed horizontal reference lines: (legend label, y).
     pub hlines: Vec<(String, f64)>,
-    pub legend: Legend,
-    /// Pixels; taller than [`HEIGHT`] when a long legend needs the room.
-    pub height: u32,
 }
 
 impl Chart {
@@ -110,33 +105,24 @@ impl Chart {
             y_percent: false,
             series: Vec::new(),
             hlines: Vec::new(),
-            legend: Legend::UpperRight,
-            height: HEIGHT,
         }
     }
 
-    /// Widens the y range (and with many entries the chart) so that the legend, in its corner,
-    /// covers no data: call after the ranges are set.
-    pub fn reserve_legend(&mut self) {
-        let entries = self.series.iter().filter(|s| !s.label.is_empty()).count() + self.hlines.len();
-        let legend_px = LEGEND_ROW_PX * entries as f64 + 24.0;
-        self.height = HEIGHT + (legend_px - 140.0).max(0.0) as u32;
-        let share = (legend_px / (f64::from(self.height) - FRAME_PX)).min(0.7);
-        let span = (self.y.end - self.y.start) / (1.0 - share);
-        match self.legend {
-            Legend::UpperRight => self.y.end = self.y.start + span,
-            Legend::LowerRight => self.y.start = self.y.end - span,
-        }
+    /// Every y value drawn: marks, whisker ends and reference lines.
+    fn ys(&self) -> impl Iterator<Item = f64> + '_ {
+        let marks = self.series.iter().flat_map(|s| &s.marks);
+        let ys = marks.flat_map(|m| [m.y - m.y_ci.unwrap_or(0.0), m.y + m.y_ci.unwrap_or(0.0)]);
+        ys.chain(self.hlines.iter().map(|h| h.1))
     }
 
     /// Fits both ranges to the marks (whiskers and reference lines included), with headroom;
     /// `y_from_zero` keeps 0 on the y axis (bars, counts, shares).
     pub fn fit(&mut self, y_from_zero: bool) {
         let marks = self.series.iter().flat_map(|s| &s.marks);
-        let xs = marks.clone().flat_map(|m| [m.x - m.x_ci.unwrap_or(0.0), m.x + m.x_ci.unwrap_or(0.0)]);
-        let ys = marks.flat_map(|m| [m.y - m.y_ci.unwrap_or(0.0), m.y + m.y_ci.unwrap_or(0.0)]);
-        let ys = ys.chain(self.hlines.iter().map(|h| h.1));
+        let xs = marks.flat_map(|m| [m.x - m.x_ci.unwrap_or(0.0), m.x + m.x_ci.unwrap_or(0.0)]);
         self.x = padded(xs, false, 0.04);
+        // From zero: counts, waits and shares are never negative, nor their whiskers' ends.
+        let ys = self.ys().map(|y| if y_from_zero { y.max(0.0) } else { y });
         self.y = padded(ys, y_from_zero, 0.08);
     }
 }
@@ -183,11 +169,21 @@ type Area<'a> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
-/// The chart as an SVG document.
+/// The chart as an SVG document followed by its legend (an HTML list, see `legend`).
 pub fn svg(c: &Chart) -> Result<String, String> {
+    let mut c = c.clone();
+    if c.y_percent {
+        let (range, zoom) = super::axes::share_range(c.ys());
+        // A hair past the ends so that 0% and 100% (or the zoom's ends) get their ticks.
+        c.y = range.start - 1e-9..range.end + 1e-9;
+        if let Some(zoom) = zoom {
+            c.title = format!("{} ({zoom})", c.title);
+        }
+    }
+    let week = c.x_names.as_deref().and_then(super::axes::week_axis);
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (WIDTH, c.height)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
             .caption(&c.title, (FONT, 22))
@@ -200,15 +196,13 @@ pub fn svg(c: &Chart) -> Result<String, String> {
             Some(names) => category(names, *v),
             None => number(*v),
         };
-        // A share's axis may extend past [0, 1] to make room for the legend: no ticks there.
         let y_fmt = |v: &f64| match c.y_percent {
-            true if !(-1e-9..=1.0 + 1e-9).contains(v) => String::new(),
+            true if !(-1e-6..=1.0 + 1e-6).contains(v) => String::new(),
             true => format!("{}%", number(v * 100.0)),
             false => number(*v),
         };
-        chart
-            .configure_mesh()
-            .x_desc(c.x_desc.as_str())
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(c.x_desc.as_str())
             .y_desc(c.y_desc.as_str())
             .x_labels(c.x_ticks)
             .y_labels(8)
@@ -217,52 +211,61 @@ pub fn svg(c: &Chart) -> Result<String, String> {
             .light_line_style(RGBColor(238, 238, 238))
             .bold_line_style(RGBColor(215, 215, 215))
             .label_style((FONT, 16))
-            .axis_desc_style((FONT, 17))
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .axis_desc_style((FONT, 17));
+        if week.is_some() {
+            // Ticked by day below instead of at plotters' round numbers (odd hours).
+            mesh.disable_x_mesh().x_labels(0);
+        }
+        mesh.draw().map_err(|e| e.to_string())?;
+        if let Some(week) = &week {
+            draw_week(&mut chart, week, &c.y)?;
+        }
         for series in &c.series {
-            draw(&mut chart, series)?;
+            draw(&mut chart, series, &c.y)?;
         }
-        for (label, y) in &c.hlines {
+        for (_, y) in &c.hlines {
             let line = [(c.x.start, *y), (c.x.end, *y)];
-            let style = BLACK.stroke_width(1);
             chart
-                .draw_series(DashedLineSeries::new(line, 8, 5, style))
-                .map_err(|e| e.to_string())?
-                .label(label.as_str())
-                .legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (7, 0)], style)
-                        + PathElement::new(vec![(11, 0), (20, 0)], style)
-                });
+                .draw_series(DashedLineSeries::new(line, 8, 5, BLACK.stroke_width(1)))
+                .map_err(|e| e.to_string())?;
         }
-        let position = match c.legend {
-            Legend::UpperRight => SeriesLabelPosition::UpperRight,
-            Legend::LowerRight => SeriesLabelPosition::LowerRight,
-        };
-        chart
-            .configure_series_labels()
-            .position(position)
-            .background_style(WHITE.mix(0.88))
-            .border_style(RGBColor(160, 160, 160))
-            .label_font((FONT, 16))
-            .draw()
-            .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(out)
+    Ok(out + &super::legend::html(&c.series, &c.hlines))
 }
 
-/// Draws one series, then its whiskers and labels (without legend entries of their own).
-fn draw(chart: &mut Area<'_>, s: &Series) -> Result<(), String> {
+/// A week's axis: every other day shaded, a grid line and tick label at each day's start
+/// ("mon") and noon ("12:00").
+fn draw_week(chart: &mut Area<'_>, week: &super::axes::TimeAxis, y: &Range<f64>) -> Result<(), String> {
+    let bands =
+        week.bands.iter().map(|b| Rectangle::new([(b.start, y.start), (b.end, y.end)], DAY_BAND.filled()));
+    chart.draw_series(bands).map_err(|e| e.to_string())?;
+    let grid = week.ticks.iter().map(|(x, label)| {
+        let colour = if label.contains(':') { RGBColor(225, 225, 225) } else { RGBColor(170, 170, 170) };
+        PathElement::new(vec![(*x, y.start), (*x, y.end)], colour.stroke_width(1))
+    });
+    chart.draw_series(grid).map_err(|e| e.to_string())?;
+    let style = TextStyle::from((FONT, 16).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    let labels = week.ticks.iter().map(|(x, label)| {
+        EmptyElement::at((*x, y.start))
+            + PathElement::new(vec![(0, 0), (0, 5)], BLACK.stroke_width(1))
+            + Text::new(label.clone(), (0, 8), style.clone())
+    });
+    chart.draw_series(labels).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Draws one series, then its whiskers and labels (the legend is `legend::html`).
+fn draw(chart: &mut Area<'_>, s: &Series, y: &Range<f64>) -> Result<(), String> {
     let colour = colour(s.colour);
     let line = colour.stroke_width(2);
     let points: Vec<(f64, f64)> = s.marks.iter().map(|m| (m.x, m.y)).collect();
-    let anno = match s.style {
+    let drawn = match s.style {
         Style::Line => chart.draw_series(LineSeries::new(points, line)),
         Style::Dashed => chart.draw_series(DashedLineSeries::new(points, 7, 4, line)),
         Style::Step => chart.draw_series(LineSeries::new(steps(&points), line)),
         Style::Points => chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, colour.filled()))),
+        Style::Hollow => chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, colour.stroke_width(2)))),
         Style::Bars { slot, slots } => {
             let width = 0.8 / slots.max(1) as f64;
             let bars = s.marks.iter().map(|m| {
@@ -271,23 +274,8 @@ fn draw(chart: &mut Area<'_>, s: &Series) -> Result<(), String> {
             });
             chart.draw_series(bars)
         }
-    }
-    .map_err(|e| e.to_string())?;
-    if !s.label.is_empty() {
-        let anno = anno.label(s.label.as_str());
-        match s.style {
-            Style::Bars { .. } => {
-                anno.legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], colour.filled()))
-            }
-            Style::Dashed => anno.legend(move |(x, y)| {
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (7, 0)], line)
-                    + PathElement::new(vec![(11, 0), (20, 0)], line)
-            }),
-            Style::Points => anno.legend(move |(x, y)| Circle::new((x + 8, y), 4, colour.filled())),
-            _ => anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line)),
-        };
-    }
+    };
+    drawn.map_err(|e| e.to_string())?;
     let centre = |m: &Mark| match s.style {
         Style::Bars { slot, slots } => {
             let width = 0.8 / slots.max(1) as f64;
@@ -299,18 +287,21 @@ fn draw(chart: &mut Area<'_>, s: &Series) -> Result<(), String> {
     let mut paths = Vec::new();
     for m in &s.marks {
         let x = centre(m);
+        // Whiskers stop at the axis' ends (a share's CI can reach past 0 or 100%).
         if let Some(ci) = m.y_ci.filter(|c| *c > 0.0) {
-            paths.push(vec![(x, m.y - ci), (x, m.y + ci)]);
+            paths.push(vec![(x, (m.y - ci).max(y.start)), (x, (m.y + ci).min(y.end))]);
         }
         if let Some(ci) = m.x_ci.filter(|c| *c > 0.0) {
             paths.push(vec![(m.x - ci, m.y), (m.x + ci, m.y)]);
         }
     }
     chart.draw_series(paths.into_iter().map(|p| PathElement::new(p, whisker))).map_err(|e| e.to_string())?;
-    // Labels of neighbouring marks are staggered in height so that close points stay legible.
+    // Labels of neighbouring marks are staggered in height so that close points stay legible;
+    // below their mark near the top of the axis, where there is no room above.
     let labels = s.marks.iter().enumerate().filter_map(|(i, m)| {
         let text = m.label.as_ref()?;
-        let lift = -16 - 13 * (i % 3) as i32;
+        let near_top = (m.y - y.start) > (y.end - y.start) * 0.85;
+        let lift = if near_top { 6 + 13 * (i % 3) as i32 } else { -16 - 13 * (i % 3) as i32 };
         Some(EmptyElement::at((centre(m), m.y)) + Text::new(text.clone(), (6, lift), (FONT, 15).into_font()))
     });
     chart.draw_series(labels).map_err(|e| e.to_string())?;
@@ -360,9 +351,6 @@ mod tests {
         });
         c.fit(true);
         let svg = svg(&c).unwrap();
-        assert!(
-            svg.starts_with("<svg") && svg.contains("wait (s)") && svg.contains("\ns1\n</text>"),
-            "{svg}"
-        );
+        assert!(svg.starts_with("<svg") && svg.contains("wait (s)") && svg.contains("s1</li></ul>"), "{svg}");
     }
 }

@@ -143,16 +143,48 @@ fn read_histograms(path: &Path) -> Result<Vec<(u64, Histograms)>, ReportError> {
 }
 
 /// A point's short name: its axis values (`hybrid-5m`, or `count=12, timeout=5m` with several
-/// axes), or the policy of a run without axes.
+/// axes, each axis named by the shortest end of its key that no other axis shares:
+/// `chat_team.skills=…, generalists.skills=…`), or the policy of a run without axes.
 pub fn point_label(row: &SummaryRow) -> String {
     match row.axes.len() {
         0 => row.policy.clone(),
         1 => row.axes[0].1.clone(),
-        _ => row
-            .axes
-            .iter()
-            .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
-            .collect::<Vec<_>>()
-            .join(", "),
+        _ => {
+            let keys: Vec<&str> = row.axes.iter().map(|(k, _)| k.as_str()).collect();
+            let names = axis_names(&keys);
+            row.axes
+                .iter()
+                .zip(names)
+                .map(|((_, v), name)| format!("{name}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+}
+
+/// Each dotted key's shortest tail (whole dotted segments) that no other key ends with.
+pub fn axis_names(keys: &[&str]) -> Vec<String> {
+    let ends_with = |key: &str, tail: &str| key == tail || key.ends_with(&format!(".{tail}"));
+    keys.iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let segments: Vec<&str> = key.split('.').collect();
+            (1..=segments.len())
+                .map(|n| segments[segments.len() - n..].join("."))
+                .find(|tail| keys.iter().enumerate().all(|(j, other)| j == i || !ends_with(other, tail)))
+                .unwrap_or_else(|| key.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_are_named_by_their_shortest_unambiguous_tail() {
+        let keys = ["agents.chat_team.skills", "agents.generalists.skills", "policy.timeout"];
+        assert_eq!(axis_names(&keys), ["chat_team.skills", "generalists.skills", "timeout"]);
+        assert_eq!(axis_names(&["a.count", "b.a.count"]), ["a.count", "b.a.count"]);
     }
 }

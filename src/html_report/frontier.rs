@@ -2,18 +2,21 @@
 //! affinity–wait frontier: what affinity retention each point buys against its mean and p90
 //! resumed wait, with 95% CI whiskers both ways.
 
-use super::chart::{self, Chart, Legend, Mark, Series, Style};
+use super::chart::{self, Chart, Mark, Series, Style};
 use super::data::point_label;
 use super::page::{Block, Table};
 use crate::metrics::catalog::index_of;
 use crate::metrics::MetricSummary;
 use crate::sweep::SummaryRow;
 
-/// The summary's metrics shown in the key-numbers table: (metric, column title).
-const KEY_METRICS: [(&str, &str); 8] = [
+/// The summary's metrics shown in the key-numbers tables: (metric, column title), waits in
+/// one table and shares in another, so that each fits the page (no column cut off).
+const KEY_WAITS: [(&str, &str); 3] = [
     ("wait_first_mean_s", "first wait, mean (s)"),
     ("wait_resumed_mean_s", "resumed wait, mean (s)"),
     ("wait_resumed_p90_s", "resumed wait, p90 (s)"),
+];
+const KEY_SHARES: [(&str, &str); 5] = [
     ("sl_first_share", "first within SL"),
     ("sl_resumed_share", "resumed within SL"),
     ("abandon_resumed_share", "resumed abandoned"),
@@ -43,7 +46,9 @@ pub fn cell(s: &MetricSummary, share: bool) -> String {
     }
 }
 
-pub fn key_numbers(rows: &[SummaryRow]) -> Block {
+/// The key numbers in two tables: the waits (with each point's policy and replications), then
+/// the shares (service level, abandonment, affinity, occupancy).
+pub fn key_numbers(rows: &[SummaryRow]) -> Vec<Block> {
     // A run (or a sweep over the policy) names its points by their policy: no second column.
     let policy_column = rows.iter().any(|r| point_label(r) != r.policy);
     let mut header = vec!["point".to_string()];
@@ -51,27 +56,43 @@ pub fn key_numbers(rows: &[SummaryRow]) -> Block {
         header.push("policy".into());
     }
     header.push("replications".into());
-    header.extend(KEY_METRICS.iter().map(|(_, t)| t.to_string()));
-    let rows = rows
+    header.extend(KEY_WAITS.iter().map(|(_, t)| t.to_string()));
+    let cells = |r: &SummaryRow, metrics: &[(&str, &str)]| -> Vec<String> {
+        metrics.iter().map(|(m, _)| cell(&metric(r, m), m.ends_with("_share"))).collect()
+    };
+    let waits = rows
         .iter()
         .map(|r| {
-            let mut cells = vec![point_label(r)];
+            let mut row = vec![point_label(r)];
             if policy_column {
-                cells.push(r.policy.clone());
+                row.push(r.policy.clone());
             }
-            cells.push(r.replications.to_string());
-            cells.extend(KEY_METRICS.iter().map(|(m, _)| cell(&metric(r, m), m.ends_with("_share"))));
-            cells
+            row.push(r.replications.to_string());
+            row.extend(cells(r, &KEY_WAITS));
+            row
         })
         .collect();
-    Block {
-        id: "key-numbers".into(),
-        title: "Key numbers".into(),
-        question: "How does each point do on waits, service level, affinity and load? (mean ± 95% CI half-width over replications, from summary.csv)".into(),
+    let mut shares_header = vec!["point".to_string()];
+    shares_header.extend(KEY_SHARES.iter().map(|(_, t)| t.to_string()));
+    let shares =
+        rows.iter().map(|r| std::iter::once(point_label(r)).chain(cells(r, &KEY_SHARES)).collect()).collect();
+    let block = |id: &str, title: &str, question: &str, table| Block {
+        id: id.into(),
+        title: title.into(),
+        question: format!("{question} (mean ± 95% CI half-width over replications, from summary.csv)"),
         svg: String::new(),
-        table: Table { header, rows },
+        table,
         note: String::new(),
-    }
+    };
+    vec![
+        block("key-numbers", "Key numbers: waits", "How long does each point's customers wait?", Table { header, rows: waits }),
+        block(
+            "key-numbers-shares",
+            "Key numbers: service level, affinity and load",
+            "What share of contacts does each point answer in time, keep with their owner, lose, and how busy are its agents?",
+            Table { header: shares_header, rows: shares },
+        ),
+    ]
 }
 
 /// Points that land on one spot (policies that behave the same on this load) get one label,
@@ -127,10 +148,7 @@ pub fn frontier(rows: &[SummaryRow]) -> Result<Option<Block>, String> {
     c.fit(false);
     c.x.start = c.x.start.min(0.0);
     merge_close_labels(&mut c.series[0].marks, c.x.end - c.x.start, c.y.end - c.y.start);
-    // Room above the top points for their labels.
-    c.y.end += (c.y.end - c.y.start) * 0.12;
     c.y_percent = true;
-    c.legend = Legend::LowerRight;
     let header = ["point", "affinity retention", "resumed wait, mean (s)", "resumed wait, p90 (s)"];
     let table_rows = usable
         .iter()

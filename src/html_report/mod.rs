@@ -6,10 +6,13 @@
 //! `data` reads the folder, `waits`, `frontier`, `breakdowns` and `staff` turn it into plot
 //! blocks (each with the numbers behind it), `chart` draws, `page` lays out the HTML.
 
+mod axes;
 mod breakdowns;
 mod chart;
 mod data;
 mod frontier;
+mod heatmap;
+mod legend;
 mod page;
 mod staff;
 mod waits;
@@ -123,7 +126,7 @@ fn point_blocks(points: &data::Points) -> Result<Vec<Block>, ReportError> {
     let label = |point: u64| {
         points.rows.iter().find(|r| r.point == point).map_or_else(|| format!("point {point}"), point_label)
     };
-    let mut blocks = vec![frontier::key_numbers(&points.rows)];
+    let mut blocks = frontier::key_numbers(&points.rows);
     blocks.extend(frontier::frontier(&points.rows).map_err(ReportError::Draw)?);
     let histograms: Vec<(String, &crate::metrics::Histograms)> =
         points.histograms.iter().take(breakdowns::MAX_POINTS).map(|(p, h)| (label(*p), h)).collect();

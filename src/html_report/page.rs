@@ -10,7 +10,7 @@ pub struct Block {
     pub title: String,
     /// The question the plot answers, in a sentence.
     pub question: String,
-    /// The SVG, or empty for a section that is a table only.
+    /// The SVG with its legend (HTML), or empty for a section that is a table only.
     pub svg: String,
     /// The numbers behind the plot.
     pub table: Table,
@@ -32,7 +32,11 @@ h1{font-size:1.6em;margin:.4em 0 .2em}h2{font-size:1.25em;margin:1.6em 0 .3em;bo
 figure{margin:0}svg{max-width:100%;height:auto;display:block;margin:0 auto}figcaption,.note{font-size:.85em;color:#555}\
 nav ul{columns:2;font-size:.9em}details{margin:.4em 0 1em}summary{cursor:pointer;color:#0072b2}\
 main .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.8em;margin:.4em 0}th,td{border:1px solid #ddd;padding:2px 6px;text-align:right;white-space:nowrap}th{white-space:normal}\
-th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}\
+th{background:#f2f2f2}td:first-child,th:first-child{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:10em}\
+ul.legend{list-style:none;display:flex;flex-wrap:wrap;gap:2px 18px;max-width:900px;margin:2px auto 6px;padding:0;font-size:.85em}\
+ul.legend li{display:flex;align-items:center;gap:6px}ul.legend li.coincide{font-style:italic}\
+.swatch{display:inline-block;flex:none;width:22px}.swatch.line{border-top:3px solid}.swatch.dashed{border-top:3px dashed}\
+.swatch.point,.swatch.hollow{width:9px;height:9px;border-radius:50%}.swatch.hollow{border:2px solid;width:7px;height:7px}.swatch.bar{height:11px;width:16px}\
 @media print{details{display:block}summary{display:none}}";
 
 /// Text made safe for HTML text and attribute values.

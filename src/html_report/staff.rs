@@ -5,7 +5,7 @@
 
 use serde_json::Value as Json;
 
-use super::chart::{self, Chart, Legend, Mark, Series, Style};
+use super::chart::{self, Chart, Mark, Series, Style};
 use super::page::{Block, Table};
 use super::ReportError;
 
@@ -84,7 +84,6 @@ fn curve(answers: &[Json], metric: &str, bound: f64, written: &str) -> Result<Bl
     c.hlines.push((format!("target {written}"), bound));
     c.fit(share(metric));
     c.y_percent = share(metric);
-    c.reserve_legend();
     Ok(Block {
         id: format!("staff-curve-{metric}"),
         title: format!("Staffing curve ({metric})"),
@@ -112,7 +111,6 @@ fn vector(answers: &[Json]) -> Result<Block, ReportError> {
         c.series.push(Series { label, colour: i, style: Style::Step, marks });
     }
     c.fit(true);
-    c.reserve_legend();
     let rows = (0..starts.len())
         .map(|k| {
             let mut row = vec![starts[k].clone()];
@@ -168,8 +166,6 @@ fn achieved(answers: &[Json], metric: &str, bound: f64, written: &str) -> Result
     c.hlines.push((format!("target {written}"), bound));
     c.fit(share(metric));
     c.y_percent = share(metric);
-    c.legend = Legend::LowerRight;
-    c.reserve_legend();
     Ok(Block {
         id: format!("staff-achieved-{metric}"),
         title: format!("Achieved vs target by interval ({metric})"),
@@ -189,9 +185,15 @@ fn agent_hours(answers: &[Json]) -> Result<Block, ReportError> {
     let mut c = Chart::new("Agent-hours per week by policy", "policy", "agent-hours per week");
     c.x_names = Some(names.clone());
     c.x_ticks = names.len() + 1;
+    let retention = |a: &Json| cell(&a["achieved"]["affinity_retention_share"], "affinity_retention_share");
     // One series per policy, in the colour its lines have in the other plots.
     for (i, a) in answers.iter().enumerate() {
-        let marks = num(&a["agent_hours_per_week"]).map(|h| Mark::at(i as f64, h)).into_iter().collect();
+        // Each bar says what affinity its policy keeps: the other half of the trade-off.
+        let label = format!("affinity {}", retention(a));
+        let marks = num(&a["agent_hours_per_week"])
+            .map(|h| Mark { label: Some(label.clone()), ..Mark::at(i as f64, h) })
+            .into_iter()
+            .collect();
         c.series.push(Series {
             label: text(&a["policy"]),
             colour: i,
@@ -200,9 +202,9 @@ fn agent_hours(answers: &[Json]) -> Result<Block, ReportError> {
         });
     }
     c.fit(true);
+    // Room above the bars for their affinity labels.
+    c.y.end *= 1.15;
     c.x = -0.6..names.len() as f64 - 0.4;
-    c.reserve_legend();
-    let retention = |a: &Json| cell(&a["achieved"]["affinity_retention_share"], "affinity_retention_share");
     let rows = answers
         .iter()
         .map(|a| {

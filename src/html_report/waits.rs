@@ -1,10 +1,11 @@
 //! Wait CDFs, first and resumed contacts, one line per point, from each point's merged HDR
 //! histogram (all replications' contacts together). Answers "how long do customers wait, and
 //! how do the policies of a sweep differ over the whole distribution, not only its mean?"
+//! A point whose contacts never waited is said so in words, not drawn as a flat line at 100%.
 
 use hdrhistogram::Histogram;
 
-use super::chart::{self, Chart, Legend, Mark, Series, Style};
+use super::chart::{self, Chart, Mark, Series, Style};
 use super::page::{Block, Table};
 use crate::metrics::{HISTOGRAM_UNIT_S, WAIT_FIRST, WAIT_RESUMED};
 
@@ -47,8 +48,10 @@ fn cdf_block(
     let x_max = lines.iter().map(|(_, _, h)| seconds(h.value_at_quantile(X_QUANTILE))).fold(1.0, f64::max);
     let mut c =
         Chart::new(&format!("Wait CDF, {what}"), "wait (s)", "share of contacts answered within the wait");
+    let never_waited = |h: &Histogram<u64>| h.count_between(0, 0) == h.len();
     c.series = lines
         .iter()
+        .filter(|(_, _, h)| !never_waited(h))
         .map(|(i, label, h)| Series {
             label: (*label).clone(),
             colour: *i,
@@ -59,7 +62,22 @@ fn cdf_block(
     c.x = 0.0..x_max * 1.02;
     c.y = 0.0..1.0;
     c.y_percent = true;
-    c.legend = Legend::LowerRight;
+    let kind = what.trim_end_matches('s');
+    let flat: Vec<String> = lines
+        .iter()
+        .filter(|(_, _, h)| never_waited(h))
+        .map(|(_, label, h)| format!("{label}: no {kind} waited (all {} answered at once)", h.len()))
+        .collect();
+    let mut note = format!(
+        "From the merged {key} histogram of every replication (HDR, 3 significant digits); the x axis ends at the {X_QUANTILE} quantile of the longest tail."
+    );
+    if !flat.is_empty() {
+        note = if flat.len() == lines.len() {
+            format!("{}.", flat.join("; "))
+        } else {
+            format!("{}. {note}", flat.join("; "))
+        };
+    }
     let header =
         ["point", "contacts", "waited (≥ 1 ms)", "p50 (s)", "p90 (s)", "p95 (s)", "p99 (s)", "max (s)"];
     let rows = lines
@@ -85,12 +103,10 @@ fn cdf_block(
         question: format!(
             "What share of {what} is answered within a given wait, and where do the points of the run differ: at once, in the body or in the tail?"
         ),
-        svg: chart::svg(&c)?,
+        // Every point answered at once: the words above say it, a flat line would not.
+        svg: if c.series.is_empty() { String::new() } else { chart::svg(&c)? },
         table: Table { header: header.iter().map(|h| h.to_string()).collect(), rows },
-        note: format!(
-            "From the merged {key} histogram of every replication (HDR, 3 significant digits); the x axis ends at the {} quantile of the longest tail.",
-            X_QUANTILE
-        ),
+        note,
     })
 }
 

@@ -28,6 +28,7 @@ mod output_failures;
 #[path = "../../examples/owner_or_teammate.rs"]
 mod owner_or_teammate;
 mod readme;
+mod report_browser;
 mod routing_policies;
 mod runaway;
 mod schema;
