@@ -139,6 +139,17 @@ pub struct SweepArgs {
     /// conservative end of the 95% CI); exit status 1 if any fails. Repeatable.
     #[arg(long = "assert", value_name = "COND")]
     pub asserts: Vec<String>,
+    /// Also show each channel's own table after the blended one (the default when a point has
+    /// several channels).
+    #[arg(long, value_enum, value_name = "channel")]
+    pub by: Option<SweepBy>,
+}
+
+/// Breakdown tables of `sweep --by` and `merge --by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SweepBy {
+    /// One table per channel, a row per point (from channels.csv).
+    Channel,
 }
 
 /// Arguments of `convosim merge`.
@@ -156,6 +167,10 @@ pub struct MergeArgs {
     /// Conditions to check on the merged result, as in `sweep --assert`.
     #[arg(long = "assert", value_name = "COND")]
     pub asserts: Vec<String>,
+    /// Also show each channel's own table, as in `sweep --by` (the default when a point has
+    /// several channels).
+    #[arg(long, value_enum, value_name = "channel")]
+    pub by: Option<SweepBy>,
 }
 
 /// Arguments of `convosim compare`.

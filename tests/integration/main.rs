@@ -31,6 +31,7 @@ mod staff_interval;
 mod staff_judged;
 mod staffing;
 mod steps;
+mod sweep_channels;
 mod sweeps;
 mod tie_semantics;
 mod whole_results;
