@@ -153,6 +153,15 @@ pub fn search<E: From<NotMet>>(
     Ok(Search { count: hi, evaluations })
 }
 
+/// Counts [`search`] evaluates at most from `start`: after `d` doublings (at most
+/// [`MAX_DOUBLINGS`]) it has run `d + 1` counts and bisects an interval of `start × 2^(d-1)`
+/// counts (of `start` if `d = 0`) in at most `d - 1 + ⌈log2 start⌉` more.
+pub fn max_evaluations(start: u32) -> u32 {
+    let start = start.max(1);
+    let log2_start = u32::BITS - (start - 1).leading_zeros();
+    2 * MAX_DOUBLINGS + log2_start
+}
+
 /// The error for a search that never met the targets: the first target missing at the largest
 /// count, with its best conservative bound over every count tried.
 fn not_met(targets: &[Assertion], evaluations: &[Evaluation], why: String) -> NotMet {
@@ -266,6 +275,19 @@ mod tests {
             assert_eq!(found.count, 11, "start {start}");
             assert!(found.evaluations.iter().any(|e| e.count == 10 && !e.meets), "start {start}");
         }
+    }
+
+    #[test]
+    fn a_search_never_runs_more_counts_than_its_bound() {
+        // Met first at every count up to 2^10 × 40, from several starts.
+        for start in [1, 2, 3, 11, 40] {
+            for bound in [1.0, 0.5, 0.1, 0.01, 1e-3, 1e-4, 3e-5, 2.6e-5] {
+                let found = search(&target(&format!("waited_first_share<={bound}")), start, fake, |_| {});
+                let tried = found.map_or(MAX_DOUBLINGS as usize + 1, |f| f.evaluations.len());
+                assert!(tried as u32 <= max_evaluations(start), "start {start}, bound {bound}: {tried}");
+            }
+        }
+        assert_eq!(max_evaluations(40), 26);
     }
 
     #[test]

@@ -495,6 +495,12 @@ fn policies() -> Result<i32> {
     for (name, label, description) in presets {
         outln!("{name:<width$}  {label:<34} {description}");
     }
+    // Presets named for a duration take any duration.
+    outln!();
+    for f in crate::scenario::preset_families() {
+        let (family, preset, key) = (f.family, f.preset, &f.key);
+        outln!("{family}-<duration>: {preset} with its {key} set to any duration with its unit, e.g. {family}-7m");
+    }
     // The kinds a `[policy]` table may name, with their own keys.
     outln!();
     for entry in crate::policy::REGISTRY {

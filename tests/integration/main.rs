@@ -26,6 +26,7 @@ mod output_failures;
 mod routing_policies;
 mod runaway;
 mod schema;
+mod small_traps;
 mod staff;
 mod staff_interval;
 mod staff_judged;
