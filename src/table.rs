@@ -1,6 +1,9 @@
 //! Terminal tables: a run's metrics (mean ± 95% CI half-width, grouped for reading, under 100
 //! columns) and a sweep's points (one column per axis, the central trade-off's means, overloaded
-//! points flagged); and how a metric's value is written for a reader.
+//! points flagged, then each channel's own figures in `sweep_channels`); and how a metric's
+//! value is written for a reader.
+
+mod sweep_channels;
 
 use std::fmt::Write;
 
@@ -8,6 +11,7 @@ use crate::metrics::catalog::{index_of, scope_metrics, Scope, Unit};
 use crate::metrics::{MetricSummary, METRICS};
 use crate::report::RunReport;
 use crate::sweep::{SummaryRow, SummaryTable};
+pub use sweep_channels::render_sweep_channels;
 
 /// A metric's value in its unit, for a reader: seconds in a readable unit, shares as
 /// percentages.
@@ -330,14 +334,13 @@ impl Column {
     }
 }
 
-/// One column per axis with its values in full (the policy label when there are no axes),
-/// then the metric columns.
-fn sweep_columns(table: &SummaryTable) -> Vec<Column> {
+/// One column per axis with its values in full (the policy label when there are no axes).
+fn axis_columns(table: &SummaryTable) -> Vec<Column> {
     let axis_names: Vec<String> = match table.rows.first() {
         Some(row) if !row.axes.is_empty() => row.axes.iter().map(|(name, _)| printable(name)).collect(),
         _ => vec!["policy".to_string()],
     };
-    let mut columns: Vec<Column> = axis_names
+    axis_names
         .into_iter()
         .enumerate()
         .map(|(a, title)| Column {
@@ -350,7 +353,12 @@ fn sweep_columns(table: &SummaryTable) -> Vec<Column> {
                 .collect(),
             left: true,
         })
-        .collect();
+        .collect()
+}
+
+/// The axis columns, then the metric columns.
+fn sweep_columns(table: &SummaryTable) -> Vec<Column> {
+    let mut columns = axis_columns(table);
     for (group, title, name) in SWEEP_COLUMNS {
         let unit = index_of(name).map_or(Unit::Number, |i| METRICS[i].unit);
         let cells = table.rows.iter().map(|row| {
@@ -410,16 +418,21 @@ fn table_line(columns: &[Column], widths: &[usize], cell: impl Fn(&Column) -> St
     text.trim_end().to_string()
 }
 
-/// A sweep's summary: one line per point with the metrics of the central trade-off.
-pub fn render_sweep(table: &SummaryTable) -> String {
-    let columns = sweep_columns(table);
+/// The group line, the titles and `rows` lines of cells, aligned.
+fn render_columns(columns: &[Column], rows: usize) -> String {
     let widths: Vec<usize> = columns.iter().map(Column::width).collect();
     let mut out = String::new();
-    let _ = writeln!(out, "{}", group_line(&columns, &widths));
-    let _ = writeln!(out, "{}", table_line(&columns, &widths, |c| c.title.clone()));
-    for r in 0..table.rows.len() {
-        let _ = writeln!(out, "{}", table_line(&columns, &widths, |c| c.cells[r].clone()));
+    let _ = writeln!(out, "{}", group_line(columns, &widths));
+    let _ = writeln!(out, "{}", table_line(columns, &widths, |c| c.title.clone()));
+    for r in 0..rows {
+        let _ = writeln!(out, "{}", table_line(columns, &widths, |c| c.cells[r].clone()));
     }
+    out
+}
+
+/// A sweep's summary: one line per point with the metrics of the central trade-off.
+pub fn render_sweep(table: &SummaryTable) -> String {
+    let mut out = render_columns(&sweep_columns(table), table.rows.len());
     let _ =
         writeln!(out, "(means over replications; in SL: picked up within the service level; every metric");
     let _ = writeln!(out, " with its 95% CI is in summary.csv)");

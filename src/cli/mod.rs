@@ -144,6 +144,17 @@ pub struct SweepArgs {
     /// conservative end of the 95% CI); exit status 1 if any fails. Repeatable.
     #[arg(long = "assert", value_name = "COND")]
     pub asserts: Vec<String>,
+    /// Also show each channel's own table after the blended one (the default when a point has
+    /// several channels).
+    #[arg(long, value_enum, value_name = "channel")]
+    pub by: Option<SweepBy>,
+}
+
+/// Breakdown tables of `sweep --by` and `merge --by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SweepBy {
+    /// One table per channel, a row per point (from channels.csv).
+    Channel,
 }
 
 /// Arguments of `convosim merge`.
@@ -161,6 +172,10 @@ pub struct MergeArgs {
     /// Conditions to check on the merged result, as in `sweep --assert`.
     #[arg(long = "assert", value_name = "COND")]
     pub asserts: Vec<String>,
+    /// Also show each channel's own table, as in `sweep --by` (the default when a point has
+    /// several channels).
+    #[arg(long, value_enum, value_name = "channel")]
+    pub by: Option<SweepBy>,
 }
 
 /// Arguments of `convosim compare`.
@@ -492,6 +507,12 @@ fn policies() -> Result<i32> {
     let width = presets.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
     for (name, label, description) in presets {
         outln!("{name:<width$}  {label:<34} {description}");
+    }
+    // Presets named for a duration take any duration.
+    outln!();
+    for f in crate::scenario::preset_families() {
+        let (family, preset, key) = (f.family, f.preset, &f.key);
+        outln!("{family}-<duration>: {preset} with its {key} set to any duration with its unit, e.g. {family}-7m");
     }
     // The kinds a `[policy]` table may name, with their own keys.
     outln!();

@@ -3,8 +3,8 @@
 //! seeds (point 0 of the master seed); the chosen count then runs once more on fresh seeds.
 
 mod per_interval;
+mod progress;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -22,6 +22,7 @@ use crate::scenario::{
 };
 use crate::staff::{fresh_seed, search, start_from, target_metrics, Evaluation, Search};
 use crate::sweep::OutputFolder;
+use progress::Progress;
 
 /// What a search needs that does not change with the count.
 struct Setup<'a> {
@@ -41,7 +42,10 @@ struct Setup<'a> {
 
 /// One policy's answer.
 struct Answer {
+    /// Its name in headings, file names and JSON (see [`policy_name`]).
     policy: String,
+    /// Its label, every parameter said: `hybrid(timeout=10m)`.
+    label: String,
     search: Search,
     /// Slots one agent brings on average over the week (concurrency × share on shift).
     slots_per_agent: f64,
@@ -63,12 +67,12 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
     if args.per_interval {
         return pool.install(|| per_interval::staff(&setup));
     }
-    let bar = progress_bar();
+    let progress = Progress::new(policy_list(args).len());
     let mut answers = Vec::new();
     for policy in policy_list(args) {
-        answers.push(pool.install(|| solve(&setup, policy, &bar))?);
+        answers.push(pool.install(|| solve(&setup, policy, &progress))?);
     }
-    bar.finish_and_clear();
+    progress.finish();
     print_answers(&setup, &answers)?;
     if let Some(folder) = &setup.folder {
         let staffed: Vec<(String, Table)> =
@@ -79,14 +83,33 @@ pub(super) fn staff(args: &StaffArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// A spinner on stderr (drawn only on a terminal): what is being searched and the replications
-/// run so far.
-fn progress_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{spinner} {msg} · {pos} replications · {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    bar.set_style(style);
-    bar
+/// The one name of a policy in staff's output (headings, `staffed-<name>.toml`, JSON
+/// `policy`), in both modes: the preset as given (in `--policies`, else the scenario's `policy =
+/// "..."`; a preset file by its file name without `.toml`), else a slug of the `[policy]`
+/// table's label (`hybrid(timeout=10m)` → `hybrid-timeout-10m`). Shell-safe: letters, digits,
+/// `.`, `_` and `-` only.
+fn policy_name(setup: &Setup<'_>, policy: Option<&str>) -> String {
+    let given = policy.or_else(|| setup.table.get("policy").and_then(Value::as_str));
+    let text = match given {
+        Some(path) if path.contains(['/', '\\']) || path.ends_with(".toml") => {
+            Path::new(path).file_stem().map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned())
+        }
+        Some(name) => name.to_string(),
+        None => setup.base.policy.label(),
+    };
+    let mut slug = String::new();
+    for c in text.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' };
+        if !(c == '-' && (slug.is_empty() || slug.ends_with('-'))) {
+            slug.push(c);
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "policy".to_string()
+    } else {
+        slug.to_string()
+    }
 }
 
 /// The policies to search for: each of `--policies`, or the scenario's own (None).
@@ -138,7 +161,7 @@ fn prepare(args: &StaffArgs) -> Result<Setup<'_>> {
     let mut table = parse_toml(&read_text(&args.scenario)?, &args.scenario)?;
     for setting in &args.sets {
         // Already applied once by load_with_settings, so this cannot fail.
-        set_path(&mut table, &setting.path, setting.value.clone())
+        set_path(&mut table, &setting.path, setting.value.clone(), &args.scenario)
             .map_err(|message| anyhow::anyhow!("--set {}: {message}", setting.path))?;
     }
     let setup = Setup {
@@ -229,7 +252,8 @@ fn table_at(setup: &Setup<'_>, policy: Option<&str>, count: u32) -> Result<Table
         table.insert("policy".into(), Value::String(name.into()));
     }
     let path = format!("agents.{}.count", setup.args.pool);
-    set_path(&mut table, &path, Value::Integer(count.into())).map_err(|m| anyhow::anyhow!("{path}: {m}"))?;
+    set_path(&mut table, &path, Value::Integer(count.into()), &setup.args.scenario)
+        .map_err(|m| anyhow::anyhow!("{path}: {m}"))?;
     Ok(table)
 }
 
@@ -245,11 +269,11 @@ fn scenario_at(setup: &Setup<'_>, policy: Option<&str>, count: u32) -> Result<Sc
 
 /// Every metric's summary, the whole run's and each channel's, over the replications of
 /// `scenario` from master seed `seed`.
-fn evaluate(scenario: &Scenario, seed: u64, replications: u32, bar: &ProgressBar) -> Result<Measured> {
+fn evaluate(scenario: &Scenario, seed: u64, replications: u32, progress: &Progress) -> Result<Measured> {
     let mut totals = RunTotals::new(replications);
     stream_replications(scenario, seed, 0, replications, |r| {
         totals.add(&r.output);
-        bar.inc(1);
+        progress.replication();
         Ok::<(), crate::runner::ReplicationError>(())
     })?;
     let names: Vec<String> = scenario.channels.iter().map(|c| c.name.clone()).collect();
@@ -257,27 +281,22 @@ fn evaluate(scenario: &Scenario, seed: u64, replications: u32, bar: &ProgressBar
 }
 
 /// The search for one policy, then the fresh evaluation of its answer.
-fn solve(setup: &Setup<'_>, policy: Option<&str>, bar: &ProgressBar) -> Result<Answer> {
+fn solve(setup: &Setup<'_>, policy: Option<&str>, progress: &Progress) -> Result<Answer> {
     // One agent's slots: the difference the pool makes between one and two agents (pools
     // without staffing vectors add slots linearly in their count).
     let one = LoadEstimate::of(&scenario_at(setup, policy, 1)?);
     let two = LoadEstimate::of(&scenario_at(setup, policy, 2)?);
     let (start, slots_per_agent) = start_from(&one, &two);
-    let label = policy.map_or_else(|| "the scenario's policy".to_string(), |p| format!("policy {p}"));
-    // Progress for a person watching: evaluations done of the most the search can run.
-    let most = crate::staff::max_evaluations(start) + 1;
-    let mut done = 0;
-    let mut next_evaluation = |what: &str| {
-        done += 1;
-        bar.set_message(format!("staff ({label}) · evaluation {done} of at most {most}{what}"));
-    };
+    let name = policy_name(setup, policy);
+    // Its fresh-seed check included.
+    progress.start_policy(&name, crate::staff::max_evaluations(start) + 1);
     let search = search(
         &setup.targets,
         start,
         |count| match scenario_at(setup, policy, count) {
             Ok(scenario) => {
-                next_evaluation("");
-                evaluate(&scenario, setup.seed, setup.replications, bar).map(Ok)
+                progress.evaluation("");
+                evaluate(&scenario, setup.seed, setup.replications, progress).map(Ok)
             }
             // Counts 1 and 2 loaded above and nothing else changed: the count's limits refuse it.
             Err(error) => Ok(Err(format!("{error:#}"))),
@@ -285,16 +304,16 @@ fn solve(setup: &Setup<'_>, policy: Option<&str>, bar: &ProgressBar) -> Result<A
         |e| {
             // Progress only for a person watching: stdout lists every count anyway, and an
             // error must stay one line on stderr.
-            bar.println(format!("staff ({label}): {}", progress_line(e)));
+            progress.println(format!("staff ({name}): {}", progress_line(e)));
         },
     )?;
     let fresh = fresh_seed(setup.seed);
-    next_evaluation(": fresh seeds");
-    let achieved = evaluate(&scenario_at(setup, policy, search.count)?, fresh, setup.replications, bar)?;
+    progress.evaluation(": fresh seeds");
+    let scenario = scenario_at(setup, policy, search.count)?;
+    let achieved = evaluate(&scenario, fresh, setup.replications, progress)?;
     let staffed = table_at(setup, policy, search.count)?;
-    let policy =
-        policy.map_or_else(|| scenario_at(setup, None, 1).map(|s| s.policy.label()), |p| Ok(p.into()))?;
-    Ok(Answer { policy, search, slots_per_agent, achieved, staffed })
+    let label = scenario.policy.label();
+    Ok(Answer { policy: name, label, search, slots_per_agent, achieved, staffed })
 }
 
 fn progress_line(e: &Evaluation) -> String {
@@ -334,6 +353,7 @@ impl Answer {
         json!({
             "pool": setup.args.pool,
             "policy": self.policy,
+            "label": self.label,
             "mode": "level",
             "count": self.search.count,
             "agent_hours_per_week": self.agent_hours_per_week(setup.concurrency),

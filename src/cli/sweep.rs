@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::gates::{check_assertions, parse_assertions, require_replications};
-use super::{interrupt, thread_pool, CompareArgs, MergeArgs, SweepArgs};
+use super::{interrupt, thread_pool, CompareArgs, MergeArgs, SweepArgs, SweepBy};
 use crate::compare::{add_channels, channel_table, compare as compare_tables, render, CompareOptions};
 use crate::gate::{addressable_channels, check_channels, Assertion, Measured, ONE_CHANNEL};
 use crate::sweep::{
@@ -72,7 +72,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<i32> {
         return Ok(interrupt::INTERRUPTED_EXIT);
     }
     run.wall_s = earlier_wall_s + clock.elapsed().as_secs_f64();
-    let code = complete(&folder, writer, run, shard, (&assertions, &points))?;
+    let code = complete(&folder, writer, run, shard, (&assertions, &points, args.by))?;
     if args.report {
         super::report::beside(folder.dir())?;
     }
@@ -86,7 +86,7 @@ fn complete(
     writer: ResultsWriter,
     mut run: RunInfo,
     shard: Shard,
-    (assertions, points): (&[Assertion], &[Point]),
+    (assertions, points, by): (&[Assertion], &[Point], Option<SweepBy>),
 ) -> Result<i32> {
     run.ended = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let mut info = writer.finish(run)?;
@@ -111,9 +111,10 @@ fn complete(
     }
     let table = summarize_in_place(folder.partial(), &info)?;
     folder.commit(&mut info)?;
-    out!("{}", crate::table::render_sweep(&table));
+    let several = points.iter().any(|p| p.scenario.channels.len() > 1);
+    let channels = channel_rows(assertions, by.is_some() || several, out)?;
+    print_tables(&table, &channels, by.is_some() || several);
     errln!("wrote {}", out.display());
-    let channels = channel_rows(assertions, out)?;
     gates(assertions, &table, channels, points)
 }
 
@@ -240,13 +241,21 @@ fn fewest_replications(table: &SummaryTable) -> u64 {
     table.rows.iter().map(|r| r.replications as u64).min().unwrap_or(0)
 }
 
-/// Each point's channel summaries from the complete folder `dir`, read only when a condition
-/// names a channel (reading verifies the whole folder again).
-fn channel_rows(assertions: &[Assertion], dir: &Path) -> Result<BTreeMap<u64, PointChannels>> {
-    if assertions.iter().all(|a| a.channel.is_none()) {
+/// Each point's channel summaries from the complete folder `dir`, read only when they are
+/// shown or a condition names a channel (reading verifies the whole folder again).
+fn channel_rows(assertions: &[Assertion], shown: bool, dir: &Path) -> Result<BTreeMap<u64, PointChannels>> {
+    if !shown && assertions.iter().all(|a| a.channel.is_none()) {
         return Ok(BTreeMap::new());
     }
     Ok(read_channel_summaries(dir)?)
+}
+
+/// The blended table, then (when `by_channel`) each channel's own.
+fn print_tables(table: &SummaryTable, channels: &BTreeMap<u64, PointChannels>, by_channel: bool) {
+    out!("{}", crate::table::render_sweep(table));
+    if by_channel {
+        out!("{}", crate::table::render_sweep_channels(table, channels));
+    }
 }
 
 /// Exit status 1 if an assertion fails at a point; an error if the table cannot be gated.
@@ -291,7 +300,8 @@ pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
         fewest_replications(&table),
         "the merged result's replications per point",
     )?;
-    let channels = channel_rows(&assertions, &args.out)?;
+    // Merged points do not say how many channels they have: channels.csv does.
+    let channels = channel_rows(&assertions, true, &args.out)?;
     let mut known: Vec<&str> = channels.values().flatten().map(|(name, _)| name.as_str()).collect();
     if table.rows.iter().any(|r| !channels.contains_key(&r.point)) {
         known.push(ONE_CHANNEL);
@@ -300,7 +310,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<i32> {
     known.dedup();
     let whose = format!("the merged results ({})", args.out.display());
     check_channels(&assertions, &known, "--assert", &whose).map_err(anyhow::Error::msg)?;
-    out!("{}", crate::table::render_sweep(&table));
+    print_tables(&table, &channels, args.by.is_some() || !channels.is_empty());
     errln!("merged {} shard(s) into {}", args.shards.len(), args.out.display());
     if args.report {
         super::report::beside(&args.out)?;

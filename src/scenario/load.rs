@@ -15,6 +15,7 @@ mod channels;
 mod dists;
 mod fields;
 mod front;
+mod misplaced;
 mod policies;
 mod policy_hints;
 mod shifts;
@@ -37,7 +38,9 @@ use crate::policy::PolicySpec;
 
 pub use self::capacity::capacity_summaries;
 pub use self::channels::DEFAULT_CHANNEL;
-pub use self::policies::{load_policy, preset_summaries};
+pub(crate) use self::misplaced::with_misplaced;
+pub(crate) use self::policies::preset_as_table;
+pub use self::policies::{families as preset_families, load_policy, preset_summaries, PresetFamily};
 pub(crate) use self::text::parse_toml;
 pub use self::text::{read_text, MAX_FILE_BYTES};
 
@@ -113,6 +116,16 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, ScenarioError
 /// Validates an already parsed scenario table (e.g. a sweep's base scenario with one point's
 /// values written into it); `file` names it in messages and anchors relative preset paths.
 pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, ScenarioError> {
+    // A required top-level key written after a header reads as missing: say where it went.
+    build_scenario(table, file).map_err(|error| match error {
+        ScenarioError::Field { file, error } => {
+            ScenarioError::Field { file, error: misplaced::missing_hint(error, table) }
+        }
+        other => other,
+    })
+}
+
+fn build_scenario(table: &Table, file: &Path) -> Result<Scenario, ScenarioError> {
     let field = |error| ScenarioError::Field { file: file.to_path_buf(), error: misplaced_hint(error) };
     if SWEEP_ONLY_KEYS.iter().any(|key| table.contains_key(*key)) {
         return Err(ScenarioError::SweepFile { file: file.to_path_buf() });
@@ -152,19 +165,8 @@ pub fn scenario_from_table(table: &Table, file: &Path) -> Result<Scenario, Scena
 
 /// Adds a hint to an unknown key of a section (`arrivals.seed`, `agents[0].policy`) that is a
 /// top-level key: in TOML, a key below a `[table]` header belongs to that table.
-fn misplaced_hint(mut error: FieldError) -> FieldError {
-    let misplaced = error.message.starts_with("unknown key")
-        && error
-            .key
-            .split_once('.')
-            .is_some_and(|(section, key)| !section.is_empty() && TOP_KEYS.contains(&key));
-    if misplaced {
-        let key = error.key.split_once('.').map_or("", |(_, key)| key);
-        error.message.push_str(&format!(
-            " (a top-level `{key}` must come before the first [table] or [[table]] header)"
-        ));
-    }
-    error
+fn misplaced_hint(error: FieldError) -> FieldError {
+    misplaced::unknown_hint(error, TOP_KEYS)
 }
 
 /// The top-level scalars.

@@ -38,7 +38,11 @@ pub fn check_breakdowns(scenario: &Scenario, replications: u32) -> Result<(), Fi
         report.rows(),
         crate::duration::format_duration(report.interval_s),
         report.fold.name(),
-        if tables > 1 { format!(" × {tables} breakdowns (the center and each channel)") } else { String::new() }
+        if tables > 1 {
+            format!(" × {tables} breakdowns (the center and each channel)")
+        } else {
+            String::new()
+        }
     );
     if rows > MAX_BREAKDOWN_ROWS {
         return Err(FieldError::new(
@@ -90,7 +94,8 @@ mod tests {
     fn load(report: &str, channels: usize, replications: u32) -> Result<crate::scenario::Scenario, String> {
         let channel = "arrivals = { rate_per_hour = 6 }\n\
                        conversation = { exchanges = { dist = \"fixed\", value = 1 }, handle_time = { dist = \"fixed\", value = \"1m\" } }\n";
-        let channels: String = (0..channels).map(|c| format!("[[channels]]\nname = \"c{c}\"\n{channel}")).collect();
+        let channels: String =
+            (0..channels).map(|c| format!("[[channels]]\nname = \"c{c}\"\n{channel}")).collect();
         let text = format!(
             "name = \"t\"\nhorizon = \"1d\"\nreplications = {replications}\n{channels}\
              [[agents]]\nname = \"a\"\ncount = 2\n[policy]\nkind = \"next_available\"\n[report]\n{report}\n"

@@ -11,11 +11,11 @@ mod model;
 mod overload;
 mod set_path;
 
-pub(crate) use load::parse_toml;
 pub use load::{
-    capacity_summaries, load_policy, load_scenario, parse_scenario, preset_summaries, read_text,
-    scenario_from_table, DEFAULT_CHANNEL, MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
+    capacity_summaries, load_policy, load_scenario, parse_scenario, preset_families, preset_summaries,
+    read_text, scenario_from_table, PresetFamily, DEFAULT_CHANNEL, MAX_FILE_BYTES, MAX_REPLICATIONS, PRESETS,
 };
+pub(crate) use load::{parse_toml, with_misplaced};
 pub use memory::{check_breakdowns, narrowest_interval, MAX_BREAKDOWN_ROWS, MAX_ROW_REPLICATIONS};
 pub use model::{
     AgentPool, Arrivals, Channel, ConversationModel, Fold, ReportSpec, Scenario, ServiceLevel, ShiftSchedule,

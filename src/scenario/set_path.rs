@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use toml::{Table, Value};
 
-use super::{load::parse_toml, scenario_from_table, Scenario};
+use super::load::{parse_toml, preset_as_table};
+use super::{scenario_from_table, Scenario};
 use crate::error::ScenarioError;
 
 /// One `--set KEY=VALUE`: a dotted path and the TOML value to put there.
@@ -81,7 +82,7 @@ pub fn load_scenario_with(path: &Path, settings: &[Setting]) -> Result<Scenario,
     let text = super::read_text(path)?;
     let mut table = parse_toml(&text, path)?;
     for setting in settings {
-        set_path(&mut table, &setting.path, setting.value.clone())
+        set_path(&mut table, &setting.path, setting.value.clone(), path)
             .map_err(|message| SettingError::Path { path: setting.path.clone(), message })?;
     }
     scenario_from_table(&table, path).map_err(|error| SettingError::Invalid {
@@ -90,9 +91,11 @@ pub fn load_scenario_with(path: &Path, settings: &[Setting]) -> Result<Scenario,
     })
 }
 
-/// Sets `path` in `table`. Array-of-tables segments (like `agents`) are addressed by the
-/// element's `name`, or by index. The parent of the last segment must exist.
-pub fn set_path(table: &mut Table, path: &str, value: Value) -> Result<(), String> {
+/// Sets `path` in `table`, the TOML of the scenario `file`. Array-of-tables segments (like
+/// `agents`) are addressed by the element's `name`, or by index. The parent of the last segment
+/// must exist; a policy given as a preset name (`policy = "hybrid-10m"`) becomes the table the
+/// preset stands for, so `policy.timeout` changes one of its keys.
+pub fn set_path(table: &mut Table, path: &str, value: Value, file: &Path) -> Result<(), String> {
     let segments: Vec<&str> = path.split('.').collect();
     let (last, parents) = segments.split_last().ok_or("empty axis path")?;
     let mut current = table;
@@ -102,6 +105,11 @@ pub fn set_path(table: &mut Table, path: &str, value: Value) -> Result<(), Strin
         let segment = parents[i];
         walked = if walked.is_empty() { segment.to_string() } else { format!("{walked}.{segment}") };
         let next = current.get_mut(segment).ok_or_else(|| format!("the scenario has no `{walked}`"))?;
+        if let (Value::String(preset), "policy") = (&*next, segment) {
+            let table =
+                preset_as_table(preset, file).map_err(|e| format!("`{walked}` = \"{preset}\": {e}"))?;
+            *next = Value::Table(table);
+        }
         current = match next {
             Value::Table(t) => t,
             Value::Array(items) => {
@@ -142,22 +150,33 @@ mod tests {
         text.parse().unwrap()
     }
 
+    fn set(table: &mut Table, path: &str, value: Value) -> Result<(), String> {
+        set_path(table, path, value, Path::new("scenario.toml"))
+    }
+
     #[test]
     fn set_path_addresses_pools_by_name_and_index() {
         let mut t = table("[[agents]]\nname = \"a\"\ncount = 1\n[[agents]]\nname = \"b\"\ncount = 2\n[policy]\nkind = \"hybrid\"\n");
-        set_path(&mut t, "agents.b.count", Value::Integer(9)).unwrap();
-        set_path(&mut t, "agents.0.count", Value::Integer(7)).unwrap();
-        set_path(&mut t, "policy.timeout", Value::String("5m".into())).unwrap();
-        set_path(&mut t, "policy", Value::String("sticky".into())).unwrap();
+        set(&mut t, "agents.b.count", Value::Integer(9)).unwrap();
+        set(&mut t, "agents.0.count", Value::Integer(7)).unwrap();
+        set(&mut t, "policy.timeout", Value::String("5m".into())).unwrap();
+        set(&mut t, "policy", Value::String("sticky".into())).unwrap();
         let agents = t["agents"].as_array().unwrap();
         assert_eq!(agents[0]["count"].as_integer(), Some(7));
         assert_eq!(agents[1]["count"].as_integer(), Some(9));
         assert_eq!(t["policy"].as_str(), Some("sticky"));
-        assert!(set_path(&mut t, "agents.c.count", Value::Integer(1)).unwrap_err().contains("agents.c"));
-        assert!(set_path(&mut t, "policy.timeout", Value::Integer(1)).unwrap_err().contains("not a table"));
-        assert!(set_path(&mut t, "arrivals.rate_per_hour", Value::Integer(1))
-            .unwrap_err()
-            .contains("arrivals"));
+        assert!(set(&mut t, "agents.c.count", Value::Integer(1)).unwrap_err().contains("agents.c"));
+        // A preset name becomes the table it stands for, then the key changes.
+        set(&mut t, "policy.owner_offline", Value::String("fallback".into())).unwrap();
+        assert_eq!(t["policy"].get("kind").and_then(Value::as_str), Some("sticky"));
+        assert_eq!(t["policy"].get("owner_offline").and_then(Value::as_str), Some("fallback"));
+        assert!(t["policy"].get("description").is_none());
+        t.insert("name".into(), Value::String("x".into()));
+        assert!(set(&mut t, "name.first", Value::Integer(1)).unwrap_err().contains("not a table"));
+        t.insert("policy".into(), Value::String("hybird-10m".into()));
+        let error = set(&mut t, "policy.timeout", Value::Integer(1)).unwrap_err();
+        assert!(error.contains("`policy` = \"hybird-10m\"") && error.contains("did you mean"), "{error}");
+        assert!(set(&mut t, "arrivals.rate_per_hour", Value::Integer(1)).unwrap_err().contains("arrivals"));
     }
 
     #[test]

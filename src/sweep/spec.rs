@@ -58,6 +58,11 @@ fn invalid(file: &Path, key: &str, message: impl Into<String>) -> SweepError {
     SweepError::Invalid { file: file.to_path_buf(), key: key.to_string(), message: message.into() }
 }
 
+/// A missing top-level key, saying where it went if a `[table]` header took it.
+fn missing(file: &Path, table: &Table, key: &str, what: &str) -> SweepError {
+    invalid(file, key, crate::scenario::with_misplaced(table, key, &format!("missing: {what}")))
+}
+
 /// Reads a sweep file and its base scenario.
 pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
     let text = read_text(file)?;
@@ -73,20 +78,14 @@ pub fn load_sweep(file: &Path) -> Result<SweepSpec, SweepError> {
         Some(other) => {
             return Err(invalid(file, "name", format!("expected a non-empty string, got {other}")))
         }
-        None => return Err(invalid(file, "name", "missing: give the sweep a name")),
+        None => return Err(missing(file, &table, "name", "give the sweep a name")),
     };
     let base_rel = match table.get("base") {
         Some(Value::String(s)) => s.clone(),
         Some(other) => {
             return Err(invalid(file, "base", format!("expected a path to a scenario file, got {other}")))
         }
-        None => {
-            return Err(invalid(
-                file,
-                "base",
-                "missing: the path of the base scenario, relative to the sweep file",
-            ))
-        }
+        None => return Err(missing(file, &table, "base", "the base scenario's path, relative to this file")),
     };
     let base = file.parent().unwrap_or(Path::new("")).join(&base_rel);
     let base_text = read_text(&base)?;
@@ -460,11 +459,9 @@ impl SweepSpec {
                 let describe = || describe_point(&self.axes, &values);
                 let mut table = self.base_table.clone();
                 for (axis, value) in self.axes.iter().zip(&values) {
-                    set_path(&mut table, &axis.path, value.clone()).map_err(|message| SweepError::Axis {
-                        file: self.file.clone(),
-                        axis: axis.path.clone(),
-                        point: describe(),
-                        message,
+                    let (file, axis_path) = (self.file.clone(), axis.path.clone());
+                    set_path(&mut table, &axis.path, value.clone(), &self.base).map_err(|message| {
+                        SweepError::Axis { file, axis: axis_path, point: describe(), message }
                     })?;
                 }
                 let mut scenario = scenario_from_table(&table, &self.base).map_err(|error| {

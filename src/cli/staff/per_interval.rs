@@ -5,11 +5,11 @@
 //! With `--policies`, each policy gets its own search and the answers are compared.
 
 use anyhow::{bail, Context, Result};
-use indicatif::ProgressBar;
 use serde_json::{json, Value as Json};
 use toml::{Table, Value};
 
-use super::{policy_list, progress_bar, Format, Setup};
+use super::progress::Progress;
+use super::{policy_list, policy_name, Format, Setup};
 use crate::engine::RunOptions;
 use crate::gate::Op;
 use crate::metrics::catalog::{scope_metrics, Scope};
@@ -31,12 +31,12 @@ const SAMPLES_PER_INTERVAL: u32 = 12;
 /// Runs the per-interval search for `setup`, per policy, and prints (and writes) the answers.
 pub(super) fn staff(setup: &Setup<'_>) -> Result<i32> {
     let columns = target_columns(setup)?;
-    let bar = progress_bar();
+    let progress = Progress::new(policy_list(setup.args).len());
     let mut answers = Vec::new();
     for policy in policy_list(setup.args) {
-        answers.push(solve(setup, policy, &columns, &bar)?);
+        answers.push(solve(setup, policy, &columns, &progress)?);
     }
-    bar.finish_and_clear();
+    progress.finish();
     if setup.args.format == Format::Json {
         let docs: Vec<Json> = answers.iter().map(|a| a.to_json(setup)).collect();
         let doc =
@@ -121,12 +121,12 @@ fn solve(
     setup: &Setup<'_>,
     policy: Option<&str>,
     columns: &[TargetColumn],
-    bar: &ProgressBar,
+    progress: &Progress,
 ) -> Result<Answer> {
     let rows = setup.base.report.rows();
     let start = start_vector(setup, policy, rows)?;
     let scenario = scenario_with(setup, policy, &start)?;
-    let label = scenario.policy.label();
+    let (name, label) = (policy_name(setup, policy), scenario.policy.label());
     let pooled = scenario.pools.len() == 1
         && scenario.policy.policy.pooled()
         && scenario.policy.options.first_contact == FirstContact::Pool;
@@ -137,28 +137,30 @@ fn solve(
     // fewest agents. The search then starts from there, reusing this simulation when the
     // vector is unchanged.
     let facts = Facts::of(&setup.base, &setup.targets, setup.replications);
-    bar.set_message(format!("{label} · evaluation 1 of at most {}", MAX_ITERATIONS + 1));
+    // The first simulation, at most MAX_ITERATIONS more, and the fresh-seed check.
+    progress.start_policy(&name, MAX_ITERATIONS as u32 + 2);
+    progress.evaluation("");
     let sampled = RunOptions { in_system_samples: SAMPLES_PER_INTERVAL, ..RunOptions::default() };
     let Simulated { evaluation: mut first, seen, .. } =
-        evaluate(setup, policy, &start, setup.seed, columns, sampled, bar)?;
+        evaluate(setup, policy, &start, setup.seed, columns, sampled, progress)?;
     let judged = judge(&setup.targets, &seen, &facts)?;
     let start: Vec<u32> = start.iter().zip(&judged).map(|(&n, &j)| if j { n } else { 1 }).collect();
     first.judged.clone_from(&judged);
     let mut cached = Some(first).filter(|_| judged.iter().all(|j| *j));
-    let mut iteration = 0;
     let mut simulate = |staffing: &[u32], sample: bool| -> Result<Evaluation> {
-        iteration += 1;
         if let Some(first) = cached.take() {
             return Ok(first);
         }
-        bar.set_message(format!("{label} · evaluation {iteration} of at most {}", MAX_ITERATIONS + 1));
+        progress.evaluation("");
         let samples = if sample { SAMPLES_PER_INTERVAL } else { 0 };
         let options = RunOptions { in_system_samples: samples, ..RunOptions::default() };
-        let mut evaluation = evaluate(setup, policy, staffing, setup.seed, columns, options, bar)?.evaluation;
+        let mut evaluation =
+            evaluate(setup, policy, staffing, setup.seed, columns, options, progress)?.evaluation;
         evaluation.judged.clone_from(&judged);
         Ok(evaluation)
     };
-    let show = |i: &Iteration| bar.println(format!("staff --per-interval ({label}): {}", progress_line(i)));
+    let show =
+        |i: &Iteration| progress.println(format!("staff --per-interval ({name}): {}", progress_line(i)));
     let found = match alpha {
         Some(alpha) => {
             let simulate = |staffing: &[u32]| simulate(staffing, true);
@@ -167,11 +169,7 @@ fn solve(
         None => search(&setup.targets, start, setup.concurrency, limit, simulate, show)?,
     };
     check_answer(&setup.targets, &found, limit, setup.base.report)?;
-    bar.set_message(format!(
-        "{label} · evaluation {} of at most {}: fresh seeds",
-        iteration + 1,
-        MAX_ITERATIONS + 1
-    ));
+    progress.evaluation(": fresh seeds");
     let Simulated { evaluation: fresh, whole, .. } = evaluate(
         setup,
         policy,
@@ -179,13 +177,13 @@ fn solve(
         fresh_seed(setup.seed),
         columns,
         RunOptions::default(),
-        bar,
+        progress,
     )?;
     let meets = meets_per_interval(&setup.targets, &fresh.summaries, &judged, rows);
     let missing = MetricSummary { mean: None, ci95: None, n: 0 };
     let retention = whole.iter().find(|(n, _)| *n == "affinity_retention_share").map_or(missing, |(_, s)| *s);
     let policy_key = policy.map(str::to_string);
-    Ok(Answer { policy: label, policy_key, found, achieved: fresh.summaries, meets, judged, retention })
+    Ok(Answer { policy: name, label, policy_key, found, achieved: fresh.summaries, meets, judged, retention })
 }
 
 /// Ample staff to start from: twice the pool's share of the average offered load, in agents,
@@ -243,7 +241,7 @@ fn evaluate(
     seed: u64,
     columns: &[TargetColumn],
     options: RunOptions,
-    bar: &ProgressBar,
+    progress: &Progress,
 ) -> Result<Simulated> {
     let scenario = scenario_with(setup, policy, staffing)?;
     let mut totals = RunTotals::new(setup.replications);
@@ -256,7 +254,7 @@ fn evaluate(
                 None => in_system = Some(samples.clone()),
             }
         }
-        bar.inc(1);
+        progress.replication();
         Ok::<(), crate::runner::ReplicationError>(())
     })?;
     let missing = MetricSummary { mean: None, ci95: None, n: 0 };
@@ -305,8 +303,10 @@ fn progress_line(i: &Iteration) -> String {
 
 /// One policy's search and its fresh-seed check.
 struct Answer {
-    /// The policy's label.
+    /// Its name in headings, file names and JSON (see [`policy_name`]).
     policy: String,
+    /// Its label, every parameter said: `hybrid(timeout=10m)`.
+    label: String,
     /// The preset named in `--policies`, if any.
     policy_key: Option<String>,
     found: PerInterval,
@@ -365,6 +365,7 @@ impl Answer {
         json!({
             "pool": setup.args.pool,
             "policy": self.policy,
+            "label": self.label,
             "mode": "per_interval",
             "method": self.found.method.name(),
             "targets": targets,

@@ -323,13 +323,18 @@ kind = "sticky"
     #[test]
     fn set_paths_address_channels_by_name() {
         let mut table: toml::Table = TWO.parse().unwrap();
-        set_path(&mut table, "channels.chat.arrivals.rate_per_hour", toml::Value::Integer(90)).unwrap();
-        set_path(&mut table, "channels.messaging.service_level", toml::Value::Table(Default::default()))
-            .unwrap();
-        let s = crate::scenario::scenario_from_table(&table, Path::new("two.toml")).unwrap();
-        assert_eq!(s.channels[0].arrivals.rate_per_hour, 90.0);
-        assert!(set_path(&mut table, "channels.voice.arrivals.rate_per_hour", toml::Value::Integer(1))
+        let file = Path::new("two.toml");
+        let mut set = |path: &str, value| set_path(&mut table, path, value, file);
+        set("channels.chat.arrivals.rate_per_hour", toml::Value::Integer(90)).unwrap();
+        set("channels.messaging.service_level", toml::Value::Table(Default::default())).unwrap();
+        assert!(set("channels.voice.arrivals.rate_per_hour", toml::Value::Integer(1))
             .unwrap_err()
             .contains("channels.voice"));
+        // A channel's preset becomes its table, then takes the key.
+        set("channels.chat.policy", toml::Value::String("hybrid-1m".into())).unwrap();
+        set("channels.chat.policy.timeout", toml::Value::String("7m".into())).unwrap();
+        let s = crate::scenario::scenario_from_table(&table, file).unwrap();
+        assert_eq!(s.channels[0].arrivals.rate_per_hour, 90.0);
+        assert_eq!(s.channels[0].policy.as_ref().map(|p| p.label()).as_deref(), Some("hybrid(timeout=7m)"));
     }
 }

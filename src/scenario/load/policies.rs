@@ -120,6 +120,9 @@ fn find_preset(name_or_path: &str, base: &Path) -> Result<Preset, String> {
     if let Some((name, text)) = PRESETS.iter().find(|(name, _)| *name == name_or_path) {
         return Ok(Preset { file: built_in_path(name), text: Cow::Borrowed(text) });
     }
+    if let Some(text) = family_preset(name_or_path) {
+        return Ok(Preset { file: built_in_path(name_or_path), text: Cow::Owned(text) });
+    }
     let mut names: Vec<String> = PRESETS.iter().map(|(name, _)| name.to_string()).collect();
     for (name, _) in local_presets() {
         if !names.contains(&name) {
@@ -127,10 +130,72 @@ fn find_preset(name_or_path: &str, base: &Path) -> Result<Preset, String> {
         }
     }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let families: Vec<String> = families().map(|f| format!("{}-<duration>", f.family)).collect();
     Err(format!(
-        "{} (or a path to a .toml preset file)",
-        unknown_message("policy preset", name_or_path, &names)
+        "{} (or {} with any duration and its unit, e.g. hybrid-7m; or a path to a .toml preset file)",
+        unknown_message("policy preset", name_or_path, &names),
+        families.join(", ")
     ))
+}
+
+/// A family of presets: the built-in preset named for a duration (`hybrid-10m`) and the key
+/// that holds it (`timeout`); `hybrid-<duration>` is that preset with the key changed.
+pub struct PresetFamily {
+    /// The name before the duration: `hybrid`.
+    pub family: &'static str,
+    /// The built-in preset it is made from: `hybrid-1m` (the first listed).
+    pub preset: &'static str,
+    /// The key that holds the duration: `timeout`.
+    pub key: String,
+    text: &'static str,
+}
+
+/// The families of the built-in presets named for a duration, one each, in [`PRESETS`] order.
+pub fn families() -> impl Iterator<Item = PresetFamily> {
+    let mut seen: Vec<&str> = Vec::new();
+    PRESETS.iter().filter_map(move |(name, text)| {
+        let (family, duration) = name.rsplit_once('-')?;
+        let table: Table = text.parse().ok()?;
+        let key = table.iter().find(|(_, value)| value.as_str() == Some(duration))?.0;
+        if !is_duration_with_unit(duration) || seen.contains(&family) {
+            return None;
+        }
+        seen.push(family);
+        Some(PresetFamily { family, preset: name, key: key.clone(), text })
+    })
+}
+
+/// `7m`, `90s`, `1.5h`: a number then its unit (`hybrid-10` is no family member: 10 what?).
+fn is_duration_with_unit(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_digit())
+        && text.ends_with(|c: char| c.is_ascii_alphabetic())
+        && crate::duration::parse_duration(text).is_some()
+}
+
+/// A preset named for a duration stands for its family: `hybrid-7m` is the built-in
+/// `hybrid-10m` with its `timeout` set to "7m", `sticky-window-2h` is `sticky-window-1d` with
+/// `affinity_window = "2h"`. None for any other name.
+fn family_preset(name: &str) -> Option<String> {
+    let (family, duration) = name.rsplit_once('-')?;
+    if !is_duration_with_unit(duration) {
+        return None;
+    }
+    let PresetFamily { text, key, .. } = families().find(|f| f.family == family)?;
+    let mut table: Table = text.parse().ok()?;
+    let description = format!("{family}-<duration> with {key} = \"{duration}\"");
+    table.insert(key, toml::Value::String(duration.to_string()));
+    table.insert("description".into(), toml::Value::String(description));
+    toml::to_string(&table).ok()
+}
+
+/// The keys a policy preset stands for (without its `description`), as a `[policy]` table,
+/// so that `--set policy.timeout=7m` can change one key of a preset; relative paths are
+/// resolved against the scenario file's directory. The error is the message alone.
+pub(crate) fn preset_as_table(name_or_path: &str, scenario_file: &Path) -> Result<Table, String> {
+    let preset = find_preset(name_or_path, scenario_file.parent().unwrap_or_else(|| Path::new("")))?;
+    let mut table = parse_toml(&preset.text, &preset.file).map_err(|e| e.to_string())?;
+    table.remove("description");
+    Ok(table)
 }
 
 /// The path a built-in preset's errors name (its source in the crate).
