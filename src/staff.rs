@@ -11,7 +11,7 @@ pub mod observed;
 pub mod restaff;
 
 use crate::gate::{Assertion, Measured, Op};
-use crate::metrics::catalog::{Unit, METRICS};
+use crate::metrics::catalog::{index_of, Unit, METRICS};
 use crate::metrics::MetricSummary;
 use crate::rng::derive_seed;
 use crate::scenario::{LoadEstimate, Scenario};
@@ -204,7 +204,7 @@ fn not_met(targets: &[Assertion], evaluations: &[Evaluation], why: String) -> No
 /// value the metric can take (no mean is below 0, no share above 1), or a channel's target for a
 /// pool that does not serve that channel. `None`: a search may find out.
 pub fn unreachable(target: &Assertion, scenario: &Scenario, pool: usize) -> Option<String> {
-    let unit = METRICS.iter().find(|m| m.name == target.metric).map(|m| m.unit)?;
+    let unit = METRICS[index_of(target.metric)?].unit;
     let below_zero = match target.op {
         Op::Less => target.bound <= 0.0,
         Op::LessEq => target.bound < 0.0,

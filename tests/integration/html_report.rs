@@ -24,6 +24,18 @@ pub(crate) fn run_ok(args: &[&str]) {
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// `sweep FILE --out OUT --quiet --report`, which must succeed.
+pub(crate) fn sweep_with_report(file: &Path, out: &Path) {
+    run_ok(&[
+        "sweep",
+        &file.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--quiet",
+        "--report",
+    ]);
+}
+
 pub(crate) fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -144,14 +156,7 @@ fn a_sweep_report_has_every_plot_and_the_numbers_of_its_files() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let sweep = sweep_file(tmp.path());
     let out = tmp.path().join("whole");
-    run_ok(&[
-        "sweep",
-        &sweep.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-        "--quiet",
-        "--report",
-    ]);
+    sweep_with_report(&sweep, &out);
     let html = read(&out.join("report.html"));
     assert_well_formed(&html);
     for id in [

@@ -16,7 +16,7 @@ use std::process::{Command as Process, Stdio};
 
 use serde_json::Value as Json;
 
-use crate::html_report::{assert_well_formed, read, run_ok, sweep_file};
+use crate::html_report::{assert_well_formed, read, run_ok, sweep_file, sweep_with_report};
 
 /// Headless Chromium from PATH; a test that needs it and finds none fails (under CI, where
 /// `.ci/run` installs it, and wherever it was asked for with `--ignored`).
@@ -195,14 +195,7 @@ fn sweep(dir: &Path, name: &str, base: &Path, axes: &str) -> PathBuf {
     );
     std::fs::write(&file, text).expect("the sweep file is written");
     let out = dir.join(name);
-    run_ok(&[
-        "sweep",
-        &file.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-        "--quiet",
-        "--report",
-    ]);
+    sweep_with_report(&file, &out);
     out.join("report.html")
 }
 
@@ -353,14 +346,7 @@ fn a_browser_renders_the_page_with_plots() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let sweep = sweep_file(tmp.path());
     let out = tmp.path().join("whole");
-    run_ok(&[
-        "sweep",
-        &sweep.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-        "--quiet",
-        "--report",
-    ]);
+    sweep_with_report(&sweep, &out);
     let png = tmp.path().join("page.png");
     let page = out.join("report.html").canonicalize().expect("the page exists");
     let status = browser(&chromium, &tmp.path().join("profile"))
